@@ -1,0 +1,378 @@
+// Tensor handles, argument conversion, creation, conversion to JS, autograd and runtime facts.
+#include "binding.h"
+
+#include <ATen/Parallel.h>
+#include <ATen/Version.h>
+#include <ATen/detail/CUDAHooksInterface.h>
+#include <c10/core/GradMode.h>
+#include <torch/version.h>
+
+#include <dlfcn.h>
+#include <cstring>
+
+namespace halite {
+
+Napi::FunctionReference TensorHandle::constructor;
+
+Napi::Object TensorHandle::Init(Napi::Env env, Napi::Object exports) {
+  Napi::Function cls = DefineClass(env, "TensorHandle",
+                                   {InstanceMethod("dispose", &TensorHandle::Dispose),
+                                    InstanceMethod("isDisposed", &TensorHandle::IsDisposed)});
+  constructor = Napi::Persistent(cls);
+  constructor.SuppressDestruct();
+  exports.Set("TensorHandle", cls);
+  return exports;
+}
+
+TensorHandle::TensorHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TensorHandle>(info) {
+  if (info.Length() == 1 && info[0].IsExternal()) {
+    auto* t = info[0].As<Napi::External<at::Tensor>>().Data();
+    tensor_ = std::move(*t);
+  }
+}
+
+// GC finalisation is only a backstop; dispose() releases the reference deterministically.
+TensorHandle::~TensorHandle() = default;
+
+Napi::Value TensorHandle::Wrap(Napi::Env env, at::Tensor t) {
+  if (!t.defined()) return env.Null();
+  return constructor.New({Napi::External<at::Tensor>::New(env, &t)});
+}
+
+bool TensorHandle::IsHandle(const Napi::Value& v) {
+  return v.IsObject() && v.As<Napi::Object>().InstanceOf(constructor.Value());
+}
+
+const at::Tensor& TensorHandle::tensor(Napi::Env env) const {
+  if (!tensor_.defined()) throw Napi::Error::New(env, "tensor was disposed: it cannot be used after dispose() or after its tidy() scope ended");
+  return tensor_;
+}
+
+Napi::Value TensorHandle::Dispose(const Napi::CallbackInfo& info) {
+  tensor_.reset();
+  return info.Env().Undefined();
+}
+
+Napi::Value TensorHandle::IsDisposed(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), disposed());
+}
+
+void Args::fail(size_t i, const std::string& what) const {
+  throw Napi::TypeError::New(env(), std::string(op_) + ": argument " + std::to_string(i) + " " + what);
+}
+
+const at::Tensor& Args::t(size_t i) const {
+  if (i >= info_.Length() || !TensorHandle::IsHandle(info_[i])) fail(i, "must be a Tensor");
+  return TensorHandle::Unwrap(info_[i].As<Napi::Object>())->tensor(env());
+}
+
+c10::optional<at::Tensor> Args::optT(size_t i) const {
+  if (!has(i)) return c10::nullopt;
+  return t(i);
+}
+
+std::vector<at::Tensor> Args::tensors(size_t i) const {
+  if (i >= info_.Length() || !info_[i].IsArray()) fail(i, "must be an array of Tensors");
+  auto arr = info_[i].As<Napi::Array>();
+  std::vector<at::Tensor> out;
+  out.reserve(arr.Length());
+  for (uint32_t k = 0; k < arr.Length(); ++k) {
+    Napi::Value v = arr[k];
+    if (!TensorHandle::IsHandle(v)) fail(i, "must be an array of Tensors (item " + std::to_string(k) + " is not)");
+    out.push_back(TensorHandle::Unwrap(v.As<Napi::Object>())->tensor(env()));
+  }
+  return out;
+}
+
+std::vector<int64_t> Args::ints(size_t i) const {
+  if (i >= info_.Length()) fail(i, "is missing");
+  if (info_[i].IsNumber()) return {info_[i].As<Napi::Number>().Int64Value()};
+  if (!info_[i].IsArray()) fail(i, "must be an array of integers");
+  auto arr = info_[i].As<Napi::Array>();
+  std::vector<int64_t> out(arr.Length());
+  for (uint32_t k = 0; k < arr.Length(); ++k) {
+    Napi::Value v = arr[k];
+    if (!v.IsNumber()) fail(i, "must be an array of integers");
+    out[k] = v.As<Napi::Number>().Int64Value();
+  }
+  return out;
+}
+
+int64_t Args::i64(size_t i) const {
+  if (i >= info_.Length() || !info_[i].IsNumber()) fail(i, "must be an integer");
+  return info_[i].As<Napi::Number>().Int64Value();
+}
+
+double Args::f64(size_t i) const {
+  if (i >= info_.Length() || !info_[i].IsNumber()) fail(i, "must be a number");
+  return info_[i].As<Napi::Number>().DoubleValue();
+}
+
+c10::optional<double> Args::optF64(size_t i) const {
+  if (!has(i)) return c10::nullopt;
+  return f64(i);
+}
+
+bool Args::b(size_t i) const {
+  if (i >= info_.Length() || !info_[i].IsBoolean()) fail(i, "must be a boolean");
+  return info_[i].As<Napi::Boolean>().Value();
+}
+
+std::string Args::str(size_t i) const {
+  if (i >= info_.Length() || !info_[i].IsString()) fail(i, "must be a string");
+  return info_[i].As<Napi::String>().Utf8Value();
+}
+
+at::Scalar Args::scalar(size_t i) const {
+  if (i < info_.Length() && info_[i].IsBoolean()) return at::Scalar(info_[i].As<Napi::Boolean>().Value());
+  return at::Scalar(f64(i));
+}
+
+at::ScalarType Args::dtype(size_t i) const { return parseDtype(str(i)); }
+
+at::Device Args::device(size_t i) const { return at::Device(str(i)); }
+
+Napi::Value Args::ret(std::vector<at::Tensor> ts) const {
+  auto arr = Napi::Array::New(env(), ts.size());
+  for (uint32_t k = 0; k < ts.size(); ++k) arr.Set(k, TensorHandle::Wrap(env(), std::move(ts[k])));
+  return arr;
+}
+
+at::ScalarType parseDtype(const std::string& s) {
+  if (s == "float32") return at::kFloat;
+  if (s == "float64") return at::kDouble;
+  if (s == "float16") return at::kHalf;
+  if (s == "bfloat16") return at::kBFloat16;
+  if (s == "int64") return at::kLong;
+  if (s == "int32") return at::kInt;
+  if (s == "uint8") return at::kByte;
+  if (s == "bool") return at::kBool;
+  TORCH_CHECK(false, "unknown dtype '", s, "' (expected float32, float64, float16, bfloat16, int64, int32, uint8 or bool)");
+}
+
+std::string dtypeName(at::ScalarType t) {
+  switch (t) {
+    case at::kFloat: return "float32";
+    case at::kDouble: return "float64";
+    case at::kHalf: return "float16";
+    case at::kBFloat16: return "bfloat16";
+    case at::kLong: return "int64";
+    case at::kInt: return "int32";
+    case at::kByte: return "uint8";
+    case at::kBool: return "bool";
+    default: return c10::toString(t);
+  }
+}
+
+void def(Napi::Env env, Napi::Object exports, const char* name, Op fn) {
+  exports.Set(name, Napi::Function::New(
+                        env,
+                        [fn, name](const Napi::CallbackInfo& info) -> Napi::Value {
+                          try {
+                            return fn(Args(info, name));
+                          } catch (const c10::Error& e) {
+                            throw Napi::Error::New(info.Env(), std::string(name) + ": " + e.what_without_backtrace());
+                          } catch (const Napi::Error&) {
+                            throw;
+                          } catch (const std::exception& e) {
+                            throw Napi::Error::New(info.Env(), std::string(name) + ": " + e.what());
+                          }
+                        },
+                        name));
+}
+
+namespace {
+
+at::TensorOptions opts(const Args& a, size_t dtypeAt, size_t deviceAt) {
+  return at::TensorOptions().dtype(a.dtype(dtypeAt)).device(a.device(deviceAt));
+}
+
+// --- creation -------------------------------------------------------------------------------------
+// (typedArray, shape, dtype): copies, so JS may reuse its buffer at once.
+Napi::Value fromBuffer(const Args& a) {
+  if (!a.has(0) || !a.raw(0).IsTypedArray()) a.fail(0, "must be a typed array");
+  auto ta = a.raw(0).As<Napi::TypedArray>();
+  auto shape = a.ints(1);
+  auto t = at::empty(shape, at::TensorOptions().dtype(a.dtype(2)));
+  size_t bytes = t.numel() * t.element_size();
+  TORCH_CHECK(bytes == ta.ByteLength(), "fromBuffer: shape ", c10::IntArrayRef(shape), " of ", dtypeName(t.scalar_type()),
+              " needs ", bytes, " bytes but the array holds ", ta.ByteLength());
+  const uint8_t* src = static_cast<const uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+  if (bytes) std::memcpy(t.data_ptr(), src, bytes);
+  return a.ret(t);
+}
+
+// Copies a tensor's elements (row-major) into a fresh ArrayBuffer; TypeScript picks the view type.
+Napi::Value toBuffer(const Args& a) {
+  auto t = a.t(0).detach().to(at::kCPU).contiguous();
+  auto buf = Napi::ArrayBuffer::New(a.env(), t.numel() * t.element_size());
+  if (t.numel()) std::memcpy(buf.Data(), t.data_ptr(), buf.ByteLength());
+  return buf;
+}
+
+Napi::Value zeros(const Args& a) { return a.ret(at::zeros(a.ints(0), opts(a, 1, 2))); }
+Napi::Value ones(const Args& a) { return a.ret(at::ones(a.ints(0), opts(a, 1, 2))); }
+Napi::Value empty(const Args& a) { return a.ret(at::empty(a.ints(0), opts(a, 1, 2))); }
+Napi::Value full(const Args& a) { return a.ret(at::full(a.ints(0), a.scalar(1), opts(a, 2, 3))); }
+Napi::Value rand(const Args& a) { return a.ret(at::rand(a.ints(0), opts(a, 1, 2))); }
+Napi::Value randn(const Args& a) { return a.ret(at::randn(a.ints(0), opts(a, 1, 2))); }
+Napi::Value randint(const Args& a) { return a.ret(at::randint(a.i64(0), a.i64(1), a.ints(2), opts(a, 3, 4))); }
+Napi::Value randperm(const Args& a) { return a.ret(at::randperm(a.i64(0), opts(a, 1, 2))); }
+Napi::Value arange(const Args& a) { return a.ret(at::arange(a.scalar(0), a.scalar(1), a.scalar(2), opts(a, 3, 4))); }
+Napi::Value uniform_(const Args& a) { return a.ret(a.t(0).uniform_(a.f64(1), a.f64(2))); }
+Napi::Value normal_(const Args& a) { return a.ret(a.t(0).normal_(a.f64(1), a.f64(2))); }
+
+// --- properties -----------------------------------------------------------------------------------
+Napi::Value shape(const Args& a) {
+  auto sizes = a.t(0).sizes();
+  auto arr = Napi::Array::New(a.env(), sizes.size());
+  for (uint32_t k = 0; k < sizes.size(); ++k) arr.Set(k, Napi::Number::New(a.env(), static_cast<double>(sizes[k])));
+  return arr;
+}
+Napi::Value strides(const Args& a) {
+  auto st = a.t(0).strides();
+  auto arr = Napi::Array::New(a.env(), st.size());
+  for (uint32_t k = 0; k < st.size(); ++k) arr.Set(k, Napi::Number::New(a.env(), static_cast<double>(st[k])));
+  return arr;
+}
+Napi::Value dtype(const Args& a) { return Napi::String::New(a.env(), dtypeName(a.t(0).scalar_type())); }
+Napi::Value device(const Args& a) { return Napi::String::New(a.env(), a.t(0).device().str()); }
+Napi::Value numel(const Args& a) { return Napi::Number::New(a.env(), static_cast<double>(a.t(0).numel())); }
+Napi::Value item(const Args& a) {
+  auto t = a.t(0);
+  if (t.scalar_type() == at::kBool) return Napi::Boolean::New(a.env(), t.item<bool>());
+  return Napi::Number::New(a.env(), t.item<double>());
+}
+Napi::Value isContiguous(const Args& a) {
+  auto fmt = a.has(1) && a.str(1) == "channelsLast" ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
+  return Napi::Boolean::New(a.env(), a.t(0).is_contiguous(fmt));
+}
+Napi::Value sameStorage(const Args& a) {
+  return Napi::Boolean::New(a.env(), a.t(0).is_alias_of(a.t(1)));
+}
+
+// --- autograd -------------------------------------------------------------------------------------
+Napi::Value requiresGrad(const Args& a) { return Napi::Boolean::New(a.env(), a.t(0).requires_grad()); }
+Napi::Value setRequiresGrad(const Args& a) { a.t(0).requires_grad_(a.b(1)); return a.env().Undefined(); }
+Napi::Value isLeaf(const Args& a) { return Napi::Boolean::New(a.env(), a.t(0).is_leaf()); }
+Napi::Value grad(const Args& a) { return a.ret(a.t(0).grad()); }
+Napi::Value setGrad(const Args& a) {
+  if (a.has(1)) a.t(0).mutable_grad() = a.t(1);
+  else a.t(0).mutable_grad().reset();
+  return a.env().Undefined();
+}
+Napi::Value backward(const Args& a) {
+  auto g = a.optT(1);
+  a.t(0).backward(g.has_value() ? *g : at::Tensor(), a.has(2) ? c10::optional<bool>(a.b(2)) : c10::nullopt);
+  return a.env().Undefined();
+}
+Napi::Value detach(const Args& a) { return a.ret(a.t(0).detach()); }
+Napi::Value setGradEnabled(const Args& a) {
+  bool prev = c10::GradMode::is_enabled();
+  c10::GradMode::set_enabled(a.b(0));
+  return Napi::Boolean::New(a.env(), prev);
+}
+Napi::Value isGradEnabled(const Args& a) { return Napi::Boolean::New(a.env(), c10::GradMode::is_enabled()); }
+
+// --- runtime: seeds, threads, devices, build facts -----------------------------------------------
+Napi::Value manualSeed(const Args& a) {
+  at::manual_seed(static_cast<uint64_t>(a.f64(0)));
+  return a.env().Undefined();
+}
+Napi::Value getRngState(const Args& a) {
+  auto gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  return a.ret(gen.get_state());
+}
+Napi::Value setRngState(const Args& a) {
+  auto gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(a.t(0));
+  return a.env().Undefined();
+}
+Napi::Value setNumThreads(const Args& a) { at::set_num_threads(static_cast<int>(a.i64(0))); return a.env().Undefined(); }
+Napi::Value getNumThreads(const Args& a) { return Napi::Number::New(a.env(), at::get_num_threads()); }
+Napi::Value cudaDeviceCount(const Args& a) {
+  int n = at::hasCUDA() ? at::detail::getCUDAHooks().getNumGPUs() : 0;
+  return Napi::Number::New(a.env(), n);
+}
+
+// Where the loaded libtorch_cpu lives, read from the dynamic loader rather than guessed.
+std::string libraryPath() {
+  Dl_info info;
+  if (dladdr(reinterpret_cast<void*>(&at::show_config), &info) && info.dli_fname) return info.dli_fname;
+  return "unknown";
+}
+
+Napi::Value buildInfo(const Args& a) {
+  auto o = Napi::Object::New(a.env());
+  o.Set("version", TORCH_VERSION);
+  o.Set("library", libraryPath());
+  o.Set("config", at::show_config());
+  o.Set("parallel", at::get_parallel_info());
+  o.Set("cudaCompiled", Napi::Boolean::New(a.env(),
+#ifdef HALITE_WITH_CUDA
+                                           true
+#else
+                                           false
+#endif
+                                           ));
+  o.Set("cudaConfig", at::hasCUDA() ? at::detail::getCUDAHooks().showConfig() : std::string());
+  o.Set("mkldnn", Napi::Boolean::New(a.env(), at::hasMKLDNN()));
+  return o;
+}
+
+}  // namespace
+
+#define DEF(n) def(env, e, #n, n)
+void RegisterCore(Napi::Env env, Napi::Object e) {
+  TensorHandle::Init(env, e);
+  DEF(fromBuffer);
+  DEF(toBuffer);
+  DEF(zeros);
+  DEF(ones);
+  DEF(empty);
+  DEF(full);
+  DEF(rand);
+  DEF(randn);
+  DEF(randint);
+  DEF(randperm);
+  DEF(arange);
+  DEF(uniform_);
+  DEF(normal_);
+  DEF(shape);
+  DEF(strides);
+  DEF(dtype);
+  DEF(device);
+  DEF(numel);
+  DEF(item);
+  DEF(isContiguous);
+  DEF(sameStorage);
+  DEF(requiresGrad);
+  DEF(setRequiresGrad);
+  DEF(isLeaf);
+  DEF(grad);
+  DEF(setGrad);
+  DEF(backward);
+  DEF(detach);
+  DEF(setGradEnabled);
+  DEF(isGradEnabled);
+  DEF(manualSeed);
+  DEF(getRngState);
+  DEF(setRngState);
+  DEF(setNumThreads);
+  DEF(getNumThreads);
+  DEF(cudaDeviceCount);
+  DEF(buildInfo);
+}
+
+}  // namespace halite
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  halite::RegisterCore(env, exports);
+  halite::RegisterMath(env, exports);
+  halite::RegisterNN(env, exports);
+  return exports;
+}
+
+NODE_API_MODULE(halite_torch, Init)

@@ -8,6 +8,7 @@
 #include <torch/version.h>
 
 #include <dlfcn.h>
+#include <cmath>
 #include <cstring>
 
 namespace halite {
@@ -125,7 +126,10 @@ std::string Args::str(size_t i) const {
 
 at::Scalar Args::scalar(size_t i) const {
   if (i < info_.Length() && info_[i].IsBoolean()) return at::Scalar(info_[i].As<Napi::Boolean>().Value());
-  return at::Scalar(f64(i));
+  // Integral JS numbers become integer scalars so in-place ops on int64 tensors work, as in Python.
+  double v = f64(i);
+  if (std::nearbyint(v) == v && std::abs(v) < 9007199254740992.0) return at::Scalar(static_cast<int64_t>(v));
+  return at::Scalar(v);
 }
 
 at::ScalarType Args::dtype(size_t i) const { return parseDtype(str(i)); }
@@ -267,6 +271,12 @@ Napi::Value backward(const Args& a) {
   return a.env().Undefined();
 }
 Napi::Value detach(const Args& a) { return a.ret(a.t(0).detach()); }
+// Swaps a tensor's data but keeps its identity (and every JS handle on it), as param.data = x does.
+Napi::Value setData(const Args& a) {
+  at::Tensor t = a.t(0);
+  t.set_data(a.t(1));
+  return a.env().Undefined();
+}
 Napi::Value setGradEnabled(const Args& a) {
   bool prev = c10::GradMode::is_enabled();
   c10::GradMode::set_enabled(a.b(0));
@@ -355,6 +365,7 @@ void RegisterCore(Napi::Env env, Napi::Object e) {
   DEF(setGrad);
   DEF(backward);
   DEF(detach);
+  DEF(setData);
   DEF(setGradEnabled);
   DEF(isGradEnabled);
   DEF(manualSeed);

@@ -129,7 +129,8 @@ Napi::Value logSoftmax(const Args& a) { return a.ret(at::log_softmax(a.t(0), a.i
 // (cond, a, b): a and b may be numbers.
 Napi::Value where(const Args& a) {
   auto c = a.t(0);
-  if (a.isNumber(1) && a.isNumber(2)) return a.ret(at::where(c, a.scalar(1), a.scalar(2)));
+  // Two numbers give a float tensor, whatever they are: masks built this way feed float math.
+  if (a.isNumber(1) && a.isNumber(2)) return a.ret(at::where(c, at::Scalar(a.f64(1)), at::Scalar(a.f64(2))));
   if (a.isNumber(1)) return a.ret(at::where(c, a.scalar(1), a.t(2)));
   if (a.isNumber(2)) return a.ret(at::where(c, a.t(1), a.scalar(2)));
   return a.ret(at::where(c, a.t(1), a.t(2)));

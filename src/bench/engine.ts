@@ -1,0 +1,117 @@
+// `halite bench engine`: train and inference throughput of the seed's residual U-Net in halite,
+// beside the same network in PyTorch's Python front end, measured in the same run.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { ResUNet } from '../models/resunet.js';
+import { Adam } from '../optim/adam.js';
+import * as T from '../torch/index.js';
+
+export interface EngineBenchOptions {
+  threads: number;
+  batch: number;
+  inferBatch: number;
+  warmup: number;
+  steps: number;
+  inferSteps: number;
+  python: string;
+  log: (line: string) => void;
+}
+
+export interface Throughput { train_img_s: number; infer_img_s: number; params: number }
+
+export function measureHalite(channelsLast: boolean, o: EngineBenchOptions): Throughput {
+  T.setNumThreads(o.threads);
+  T.manualSeed(0);
+  const fmt = channelsLast ? 'channelsLast' : 'contiguous';
+  const model = new ResUNet().to({ memoryFormat: fmt });
+  const opt = new Adam(model.parameters(), { lr: 1e-3 });
+  const [x, y] = T.tidy(() => [
+    T.rand([o.batch, 1, 101, 101]).contiguous(fmt),
+    T.rand([o.batch, 1, 101, 101]).gt(0.5).float().contiguous(fmt),
+  ]);
+  model.train();
+  const step = (): number => T.tidy(() => {
+    opt.zeroGrad();
+    const loss = T.F.bceWithLogits(model.forward(x!), y!);
+    loss.backward();
+    opt.step();
+    return loss.item();
+  });
+  for (let i = 0; i < o.warmup; i++) step();
+  let t0 = performance.now();
+  for (let i = 0; i < o.steps; i++) step();
+  const train = (o.batch * o.steps) / ((performance.now() - t0) / 1000);
+
+  model.eval();
+  const xi = T.rand([o.inferBatch, 1, 101, 101]).contiguous(fmt);
+  const infer = (): void => T.tidy(() => T.noGrad(() => { model.forward(xi).sigmoid(); }));
+  for (let i = 0; i < o.warmup; i++) infer();
+  t0 = performance.now();
+  for (let i = 0; i < o.inferSteps; i++) infer();
+  const inferRate = (o.inferBatch * o.inferSteps) / ((performance.now() - t0) / 1000);
+  const params = model.numParameters();
+  T.dispose([x, y, xi]);
+  model.dispose();
+  return { train_img_s: train, infer_img_s: inferRate, params };
+}
+
+export function measurePeer(channelsLast: boolean, o: EngineBenchOptions): Throughput & { torch: string } {
+  const script = fileURLToPath(new URL('../../bench/peer/resunet.py', import.meta.url));
+  const args = [script, '--threads', String(o.threads), '--batch', String(o.batch), '--infer-batch', String(o.inferBatch),
+    '--warmup', String(o.warmup), '--steps', String(o.steps), '--infer-steps', String(o.inferSteps),
+    '--channels-last', channelsLast ? 'yes' : 'no'];
+  const r = spawnSync(o.python, args, { encoding: 'utf8' });
+  if (r.error) throw new Error(`cannot run the PyTorch peer with ${o.python}: ${r.error.message} (install python3-torch)`);
+  if (r.status !== 0) throw new Error(`the PyTorch peer failed (exit ${r.status}):\n${r.stderr}`);
+  const last = r.stdout.trim().split('\n').pop()!;
+  return JSON.parse(last) as Throughput & { torch: string };
+}
+
+export interface EngineBenchResult {
+  threads: number;
+  train_img_s: number;
+  train_peer_img_s: number;
+  train_ratio: number;
+  infer_img_s: number;
+  infer_peer_img_s: number;
+  infer_ratio: number;
+  params: number;
+  peer_params: number;
+  train_channels_last: boolean;
+  infer_channels_last: boolean;
+}
+
+/**
+ * Both sides run in both memory formats, interleaved so drift on a busy machine hits both alike;
+ * each side is credited with its better format, as a PyTorch user would pick channels-last only
+ * where it helps.
+ */
+export function benchEngine(o: EngineBenchOptions): EngineBenchResult {
+  const rows: { fmt: boolean; side: 'halite' | 'pytorch'; r: Throughput }[] = [];
+  for (const fmt of [false, true]) {
+    const name = fmt ? 'channels-last' : 'contiguous';
+    const peer = measurePeer(fmt, o);
+    o.log(`pytorch ${peer.torch} ${name.padEnd(13)} train ${peer.train_img_s.toFixed(2)} img/s  infer ${peer.infer_img_s.toFixed(2)} img/s`);
+    rows.push({ fmt, side: 'pytorch', r: peer });
+    const mine = measureHalite(fmt, o);
+    o.log(`halite        ${name.padEnd(13)} train ${mine.train_img_s.toFixed(2)} img/s  infer ${mine.infer_img_s.toFixed(2)} img/s`);
+    rows.push({ fmt, side: 'halite', r: mine });
+  }
+  const best = (side: string, key: 'train_img_s' | 'infer_img_s') =>
+    rows.filter((r) => r.side === side).reduce((a, b) => (b.r[key] > a.r[key] ? b : a));
+  const ht = best('halite', 'train_img_s'), pt = best('pytorch', 'train_img_s');
+  const hi = best('halite', 'infer_img_s'), pi = best('pytorch', 'infer_img_s');
+  return {
+    threads: o.threads,
+    train_img_s: ht.r.train_img_s,
+    train_peer_img_s: pt.r.train_img_s,
+    train_ratio: ht.r.train_img_s / pt.r.train_img_s,
+    infer_img_s: hi.r.infer_img_s,
+    infer_peer_img_s: pi.r.infer_img_s,
+    infer_ratio: hi.r.infer_img_s / pi.r.infer_img_s,
+    params: ht.r.params,
+    peer_params: pt.r.params,
+    train_channels_last: ht.fmt,
+    infer_channels_last: hi.fmt,
+  };
+}

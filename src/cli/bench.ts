@@ -1,0 +1,28 @@
+// `halite bench engine`: throughput beside PyTorch, last line JSON.
+import { availableParallelism } from 'node:os';
+import type { Command } from 'commander';
+import { benchEngine } from '../bench/engine.js';
+
+export function register(program: Command): void {
+  const bench = program.command('bench').description('measure throughput against the PyTorch peer; the last line is JSON');
+  bench
+    .command('engine')
+    .description("train and inference images/s of the seed's residual U-Net, halite vs PyTorch (python3-torch)")
+    .option('--threads <n>', 'intra-op threads for both sides', String(availableParallelism()))
+    .option('--batch <n>', 'train batch size', '32')
+    .option('--infer-batch <n>', 'inference batch size', '64')
+    .option('--warmup <n>', 'untimed steps first', '1')
+    .option('--steps <n>', 'timed train steps', '3')
+    .option('--infer-steps <n>', 'timed inference batches', '3')
+    .option('--python <path>', "Python with PyTorch (Debian's python3-torch)", '/usr/bin/python3')
+    .action((o: Record<string, string>) => {
+      const r = benchEngine({
+        threads: Number(o.threads), batch: Number(o.batch), inferBatch: Number(o.inferBatch), warmup: Number(o.warmup),
+        steps: Number(o.steps), inferSteps: Number(o.inferSteps), python: o.python!, log: (l) => console.log(l),
+      });
+      console.log(`train  halite ${r.train_img_s.toFixed(2)} img/s  pytorch ${r.train_peer_img_s.toFixed(2)} img/s  ratio ${r.train_ratio.toFixed(3)}`);
+      console.log(`infer  halite ${r.infer_img_s.toFixed(2)} img/s  pytorch ${r.infer_peer_img_s.toFixed(2)} img/s  ratio ${r.infer_ratio.toFixed(3)}`);
+      console.log(`params halite ${r.params}  pytorch ${r.peer_params}`);
+      console.log(JSON.stringify(r));
+    });
+}

@@ -1,0 +1,38 @@
+// `halite doctor`: what engine this installation runs on.
+import type { Command } from 'commander';
+import { buildInfo, cudaDeviceCount, getNumThreads } from '../torch/runtime.js';
+
+export function doctorReport(): Record<string, unknown> {
+  const b = buildInfo();
+  const n = cudaDeviceCount();
+  return {
+    libtorch: b.version,
+    library: b.library,
+    threads: getNumThreads(),
+    cpuCapability: b.cpuCapability,
+    mkldnn: b.mkldnn,
+    cudaBuild: b.cudaCompiled,
+    cudaAvailable: n > 0,
+    cudaDevices: Array.from({ length: n }, (_, i) => `cuda:${i}`),
+  };
+}
+
+export function register(program: Command): void {
+  program
+    .command('doctor')
+    .description('print the libtorch version and path, threads, CUDA devices and CPU features')
+    .option('--json', 'print one JSON line')
+    .option('--config', 'also print libtorch\'s full build configuration')
+    .action((o: { json?: boolean; config?: boolean }) => {
+      const r = doctorReport();
+      if (o.json) { console.log(JSON.stringify(r)); return; }
+      const b = buildInfo();
+      console.log(`libtorch        ${r.libtorch}`);
+      console.log(`library         ${r.library}`);
+      console.log(`threads         ${r.threads} (intra-op; set with --threads or HALITE_THREADS)`);
+      console.log(`cpu features    ${r.cpuCapability}${r.mkldnn ? ', oneDNN (MKL-DNN)' : ''}`);
+      console.log(`cuda            ${r.cudaAvailable ? `available: ${(r.cudaDevices as string[]).join(', ')}` : `not available${r.cudaBuild ? ' (CUDA build, no device found)' : ' (CPU-only libtorch; build with LIBTORCH=/path/to/cuda/libtorch)'}`}`);
+      if (b.cudaConfig) console.log(b.cudaConfig.trim());
+      if (o.config) console.log(`\n${b.config.trim()}\n\n${b.parallel.trim()}`);
+    });
+}

@@ -1,0 +1,24 @@
+// The `halite` command line: one file per command, each a thin shell over the library.
+import { Command } from 'commander';
+import { register as bench } from './bench.js';
+import { register as doctor } from './doctor.js';
+import { setNumThreads } from '../torch/runtime.js';
+
+const program = new Command();
+program
+  .name('halite')
+  .description('Find salt bodies in seismic images (TGS Salt Identification) with libtorch from TypeScript')
+  .option('--threads <n>', 'libtorch intra-op threads (default: HALITE_THREADS or libtorch\'s own)')
+  .hook('preAction', (cmd) => {
+    const t = (cmd.opts() as { threads?: string }).threads ?? process.env.HALITE_THREADS;
+    if (t !== undefined) setNumThreads(Number(t));
+  });
+doctor(program);
+bench(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  console.error(`halite: ${(e as Error).message}`);
+  process.exitCode = 1;
+}

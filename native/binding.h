@@ -11,25 +11,23 @@
 
 namespace halite {
 
-// A JS object owning one reference to an at::Tensor. at::Tensor is itself reference counted, so
-// disposing a handle frees storage only when nothing else (autograd graph, another handle) uses it.
-class TensorHandle : public Napi::ObjectWrap<TensorHandle> {
+// Tensors live in a per-environment slot table; JS holds a BigInt handle (generation << 32 | slot).
+// No JS object is created per tensor natively, so nothing waits on deferred GC finalizers and a
+// synchronous training loop holds steady memory. The generation makes a stale handle an error
+// instead of an alias of whatever reused its slot.
+class Slots {
  public:
-  static Napi::Object Init(Napi::Env env, Napi::Object exports);
-  static Napi::Value Wrap(Napi::Env env, at::Tensor t);
-  static bool IsHandle(const Napi::Value& v);
-  static Napi::FunctionReference constructor;
-
-  explicit TensorHandle(const Napi::CallbackInfo& info);
-  ~TensorHandle() override;
-
-  const at::Tensor& tensor(Napi::Env env) const;
-  bool disposed() const { return !tensor_.defined(); }
+  uint64_t put(at::Tensor t);
+  const at::Tensor& get(Napi::Env env, uint64_t handle) const;
+  bool release(uint64_t handle);
+  size_t live() const { return live_; }
+  static Slots& of(Napi::Env env);
 
  private:
-  Napi::Value Dispose(const Napi::CallbackInfo& info);
-  Napi::Value IsDisposed(const Napi::CallbackInfo& info);
-  at::Tensor tensor_;
+  std::vector<at::Tensor> tensors_;
+  std::vector<uint32_t> generation_;
+  std::vector<uint32_t> free_;
+  size_t live_ = 0;
 };
 
 // Reads the arguments of one call. Every accessor throws a JS TypeError naming the argument.
@@ -55,7 +53,7 @@ class Args {
   at::ScalarType dtype(size_t i) const;
   at::Device device(size_t i) const;
 
-  Napi::Value ret(at::Tensor t) const { return TensorHandle::Wrap(env(), std::move(t)); }
+  Napi::Value ret(at::Tensor t) const;
   Napi::Value ret(std::vector<at::Tensor> ts) const;
   [[noreturn]] void fail(size_t i, const std::string& what) const;
 

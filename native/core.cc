@@ -13,49 +13,60 @@
 
 namespace halite {
 
-Napi::FunctionReference TensorHandle::constructor;
-
-Napi::Object TensorHandle::Init(Napi::Env env, Napi::Object exports) {
-  Napi::Function cls = DefineClass(env, "TensorHandle",
-                                   {InstanceMethod("dispose", &TensorHandle::Dispose),
-                                    InstanceMethod("isDisposed", &TensorHandle::IsDisposed)});
-  constructor = Napi::Persistent(cls);
-  constructor.SuppressDestruct();
-  exports.Set("TensorHandle", cls);
-  return exports;
-}
-
-TensorHandle::TensorHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TensorHandle>(info) {
-  if (info.Length() == 1 && info[0].IsExternal()) {
-    auto* t = info[0].As<Napi::External<at::Tensor>>().Data();
-    tensor_ = std::move(*t);
+uint64_t Slots::put(at::Tensor t) {
+  uint32_t i;
+  if (!free_.empty()) {
+    i = free_.back();
+    free_.pop_back();
+    tensors_[i] = std::move(t);
+  } else {
+    i = static_cast<uint32_t>(tensors_.size());
+    tensors_.push_back(std::move(t));
+    generation_.push_back(0);
   }
+  ++live_;
+  return (static_cast<uint64_t>(generation_[i]) << 32) | i;
 }
 
-// GC finalisation is only a backstop; dispose() releases the reference deterministically.
-TensorHandle::~TensorHandle() = default;
-
-Napi::Value TensorHandle::Wrap(Napi::Env env, at::Tensor t) {
-  if (!t.defined()) return env.Null();
-  return constructor.New({Napi::External<at::Tensor>::New(env, &t)});
+const at::Tensor& Slots::get(Napi::Env env, uint64_t handle) const {
+  uint32_t i = static_cast<uint32_t>(handle & 0xffffffffu);
+  uint32_t gen = static_cast<uint32_t>(handle >> 32);
+  if (i >= tensors_.size() || generation_[i] != gen || !tensors_[i].defined()) {
+    throw Napi::Error::New(env, "tensor was disposed: it cannot be used after dispose() or after its tidy() scope ended");
+  }
+  return tensors_[i];
 }
 
-bool TensorHandle::IsHandle(const Napi::Value& v) {
-  return v.IsObject() && v.As<Napi::Object>().InstanceOf(constructor.Value());
+bool Slots::release(uint64_t handle) {
+  uint32_t i = static_cast<uint32_t>(handle & 0xffffffffu);
+  uint32_t gen = static_cast<uint32_t>(handle >> 32);
+  if (i >= tensors_.size() || generation_[i] != gen || !tensors_[i].defined()) return false;
+  tensors_[i].reset();
+  ++generation_[i];
+  free_.push_back(i);
+  --live_;
+  return true;
 }
 
-const at::Tensor& TensorHandle::tensor(Napi::Env env) const {
-  if (!tensor_.defined()) throw Napi::Error::New(env, "tensor was disposed: it cannot be used after dispose() or after its tidy() scope ended");
-  return tensor_;
+Slots& Slots::of(Napi::Env env) {
+  Slots* s = env.GetInstanceData<Slots>();
+  if (s == nullptr) {
+    s = new Slots();
+    env.SetInstanceData<Slots>(s);
+  }
+  return *s;
 }
 
-Napi::Value TensorHandle::Dispose(const Napi::CallbackInfo& info) {
-  tensor_.reset();
-  return info.Env().Undefined();
+static bool isHandle(const Napi::Value& v) { return v.IsBigInt(); }
+
+static uint64_t handleOf(const Napi::Value& v) {
+  bool lossless = true;
+  return v.As<Napi::BigInt>().Uint64Value(&lossless);
 }
 
-Napi::Value TensorHandle::IsDisposed(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), disposed());
+Napi::Value Args::ret(at::Tensor t) const {
+  if (!t.defined()) return env().Null();
+  return Napi::BigInt::New(env(), Slots::of(env()).put(std::move(t)));
 }
 
 void Args::fail(size_t i, const std::string& what) const {
@@ -63,8 +74,8 @@ void Args::fail(size_t i, const std::string& what) const {
 }
 
 const at::Tensor& Args::t(size_t i) const {
-  if (i >= info_.Length() || !TensorHandle::IsHandle(info_[i])) fail(i, "must be a Tensor");
-  return TensorHandle::Unwrap(info_[i].As<Napi::Object>())->tensor(env());
+  if (i >= info_.Length() || !isHandle(info_[i])) fail(i, "must be a Tensor");
+  return Slots::of(env()).get(env(), handleOf(info_[i]));
 }
 
 c10::optional<at::Tensor> Args::optT(size_t i) const {
@@ -79,8 +90,8 @@ std::vector<at::Tensor> Args::tensors(size_t i) const {
   out.reserve(arr.Length());
   for (uint32_t k = 0; k < arr.Length(); ++k) {
     Napi::Value v = arr[k];
-    if (!TensorHandle::IsHandle(v)) fail(i, "must be an array of Tensors (item " + std::to_string(k) + " is not)");
-    out.push_back(TensorHandle::Unwrap(v.As<Napi::Object>())->tensor(env()));
+    if (!isHandle(v)) fail(i, "must be an array of Tensors (item " + std::to_string(k) + " is not)");
+    out.push_back(Slots::of(env()).get(env(), handleOf(v)));
   }
   return out;
 }
@@ -138,7 +149,7 @@ at::Device Args::device(size_t i) const { return at::Device(str(i)); }
 
 Napi::Value Args::ret(std::vector<at::Tensor> ts) const {
   auto arr = Napi::Array::New(env(), ts.size());
-  for (uint32_t k = 0; k < ts.size(); ++k) arr.Set(k, TensorHandle::Wrap(env(), std::move(ts[k])));
+  for (uint32_t k = 0; k < ts.size(); ++k) arr.Set(k, ret(std::move(ts[k])));
   return arr;
 }
 
@@ -225,6 +236,13 @@ Napi::Value randperm(const Args& a) { return a.ret(at::randperm(a.i64(0), opts(a
 Napi::Value arange(const Args& a) { return a.ret(at::arange(a.scalar(0), a.scalar(1), a.scalar(2), opts(a, 3, 4))); }
 Napi::Value uniform_(const Args& a) { return a.ret(a.t(0).uniform_(a.f64(1), a.f64(2))); }
 Napi::Value normal_(const Args& a) { return a.ret(a.t(0).normal_(a.f64(1), a.f64(2))); }
+
+// --- lifetime -------------------------------------------------------------------------------------
+Napi::Value release(const Args& a) {
+  if (!a.has(0) || !isHandle(a.raw(0))) a.fail(0, "must be a Tensor");
+  return Napi::Boolean::New(a.env(), Slots::of(a.env()).release(handleOf(a.raw(0))));
+}
+Napi::Value liveTensors(const Args& a) { return Napi::Number::New(a.env(), static_cast<double>(Slots::of(a.env()).live())); }
 
 // --- properties -----------------------------------------------------------------------------------
 Napi::Value shape(const Args& a) {
@@ -336,7 +354,8 @@ Napi::Value buildInfo(const Args& a) {
 
 #define DEF(n) def(env, e, #n, n)
 void RegisterCore(Napi::Env env, Napi::Object e) {
-  TensorHandle::Init(env, e);
+  DEF(release);
+  DEF(liveTensors);
   DEF(fromBuffer);
   DEF(toBuffer);
   DEF(zeros);

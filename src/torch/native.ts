@@ -4,11 +4,8 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** An opaque reference to one at::Tensor, owned by JS. */
-export interface NativeHandle {
-  dispose(): void;
-  isDisposed(): boolean;
-}
+/** An opaque reference to one at::Tensor in the addon's slot table. */
+export type NativeHandle = bigint;
 
 // The addon's surface is uniform (handles, numbers, arrays, strings); tensor.ts gives it types.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

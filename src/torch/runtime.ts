@@ -37,3 +37,6 @@ export function buildInfo(): BuildInfo {
   const m = /CPU capability usage:\s*(\S+)/.exec(raw.config);
   return { ...raw, cpuCapability: m?.[1] ?? 'unknown' };
 }
+
+/** How many native tensors are alive (not yet disposed or collected): a leak detector for tests. */
+export function liveTensors(): number { return native.liveTensors(); }

@@ -5,21 +5,27 @@
 export interface Disposable {
   dispose(): void;
   readonly isDisposed: boolean;
+  /** Told when it leaves every scope, so it can arrange its own GC backstop. */
+  unscoped?(): void;
 }
 
 const scopes: Set<Disposable>[] = [];
 const kept = new WeakSet<Disposable>();
 
-export function track<T extends Disposable>(t: T): T {
+/** Adds t to the innermost scope; false when no scope is open (or t is kept). */
+export function track(t: Disposable): boolean {
   const top = scopes[scopes.length - 1];
-  if (top !== undefined && !kept.has(t)) top.add(t);
-  return t;
+  if (top === undefined || kept.has(t)) return false;
+  top.add(t);
+  return true;
 }
 
 /** Exempts a tensor from every enclosing tidy() scope; it lives until dispose() (or GC). */
 export function keep<T extends Disposable>(t: T): T {
   kept.add(t);
-  for (const s of scopes) s.delete(t);
+  let owned = false;
+  for (const s of scopes) owned = s.delete(t) || owned;
+  if (owned) t.unscoped?.();
   return t;
 }
 
@@ -60,8 +66,9 @@ export function tidy<T>(fn: () => T): T {
   collect(result, survivors);
   const parent = scopes[scopes.length - 1];
   for (const t of scope) {
-    if (survivors.has(t)) parent?.add(t);
-    else t.dispose();
+    if (!survivors.has(t)) t.dispose();
+    else if (parent) parent.add(t);
+    else t.unscoped?.();
   }
   return result;
 }

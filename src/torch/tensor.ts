@@ -11,13 +11,27 @@ export type IndexSpec = number | null | [number?, number?, number?] | Tensor;
 
 const h = (x: Operand): NativeHandle | number => (typeof x === 'number' ? x : x.handle);
 
+// The backstop for tensors nobody disposed: released when their Tensor is garbage collected.
+// Tensors inside tidy() are registered only if they outlive the outermost scope, which keeps
+// registry churn (and its memory) out of training loops.
+const finalizer = new FinalizationRegistry<NativeHandle>((handle) => native.release(handle));
+
 export class Tensor implements Disposable {
   readonly handle: NativeHandle;
   private shape_?: number[];
+  private disposed_ = false;
+  private registered_ = false;
 
   constructor(handle: NativeHandle) {
     this.handle = handle;
-    track(this);
+    if (!track(this)) this.unscoped();
+  }
+
+  /** Called when no tidy() scope owns this tensor any more. */
+  unscoped(): void {
+    if (this.registered_ || this.disposed_) return;
+    this.registered_ = true;
+    finalizer.register(this, this.handle, this);
   }
 
   // --- facts --------------------------------------------------------------------------------------
@@ -38,8 +52,13 @@ export class Tensor implements Disposable {
     return s[d]!;
   }
   isContiguous(format: MemoryFormat = 'contiguous'): boolean { return native.isContiguous(this.handle, format); }
-  get isDisposed(): boolean { return this.handle.isDisposed(); }
-  dispose(): void { this.handle.dispose(); }
+  get isDisposed(): boolean { return this.disposed_; }
+  dispose(): void {
+    if (this.disposed_) return;
+    this.disposed_ = true;
+    if (this.registered_) finalizer.unregister(this);
+    native.release(this.handle);
+  }
   toString(): string {
     return this.isDisposed ? 'Tensor(disposed)' : `Tensor(shape=[${this.shape.join(', ')}], dtype=${this.dtype}, device=${this.device})`;
   }

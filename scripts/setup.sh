@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what halite needs on Debian 12 (as root, or with sudo) and builds it:
+# libtorch (Debian's libtorch-dev, or LIBTORCH=/path/to/libtorch), the PyTorch peer used by the
+# benchmarks, Chromium for the browser tests, then `npm ci`, which builds the addon and the library.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+pkgs=(build-essential python3 python3-torch)
+[ -n "${LIBTORCH:-}" ] || pkgs+=(libtorch-dev)
+missing=()
+for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+command -v node >/dev/null || { echo "setup: Node.js 20 or newer is required" >&2; exit 1; }
+npm ci --no-audit --no-fund

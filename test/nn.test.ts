@@ -1,0 +1,89 @@
+// Modules: PyTorch's names and counts, state dicts and their errors, layers and initialisers.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as T from '../src/torch/index.js';
+import * as nn from '../src/nn/index.js';
+import { ResUNet } from '../src/models/resunet.js';
+
+test('Sequential names, parameter counts and state-dict order follow torch.nn', () => {
+  const m = new nn.Sequential(new nn.Conv2d(1, 4, 3, { padding: 'same' }), new nn.BatchNorm2d(4), new nn.ReLU(), new nn.Conv2d(4, 2, 1, { bias: false }));
+  assert.deepEqual([...m.stateDict().keys()], [
+    '0.weight', '0.bias', '1.weight', '1.bias', '1.running_mean', '1.running_var', '1.num_batches_tracked', '3.weight',
+  ]);
+  assert.equal(m.numParameters(), 4 * 9 + 4 + 4 + 4 + 8);
+  const lin = new nn.Linear(10, 3);
+  assert.equal(lin.numParameters(), 33);
+  assert.deepEqual(new nn.ConvTranspose2d(8, 4, 3).weight.shape, [8, 4, 3, 3]);
+  assert.equal(new nn.Conv2d(8, 4, 3, { groups: 2 }).numParameters(), 4 * 4 * 9 + 4);
+  assert.throws(() => new nn.Conv2d(3, 4, 3, { groups: 2 }), /divide by groups/);
+  const out = T.tidy(() => m.forward(T.rand([2, 1, 8, 8])).shape);
+  assert.deepEqual(out, [2, 2, 8, 8]);
+});
+
+test('loadStateDict: copies values, and names missing, unexpected and mis-shaped keys', () => {
+  const a = new nn.Sequential(new nn.Linear(3, 2), new nn.Linear(2, 1));
+  const b = new nn.Sequential(new nn.Linear(3, 2), new nn.Linear(2, 1));
+  b.loadStateDict(a.stateDict());
+  for (const [k, t] of a.stateDict()) assert.ok(t.equal(b.stateDict().get(k)!), k);
+  const sd = new Map(a.stateDict());
+  sd.delete('1.bias');
+  assert.throws(() => b.loadStateDict(sd), /missing keys: 1\.bias/);
+  const extra = new Map(a.stateDict());
+  extra.set('2.weight', T.zeros([1]));
+  assert.throws(() => b.loadStateDict(extra), /unexpected keys: 2\.weight/);
+  const bad = new Map(a.stateDict());
+  bad.set('0.weight', T.zeros([2, 4]));
+  assert.throws(() => b.loadStateDict(bad), /0\.weight: expected shape \[2, 3\], got \[2, 4\]/);
+  assert.deepEqual(b.loadStateDict(sd, false).missing, ['1.bias']);
+});
+
+test('train/eval switch dropout and batch-norm statistics; BN running stats use PyTorch momentum', () => {
+  const bn = new nn.BatchNorm2d(1, { momentum: 0.1 });
+  T.tidy(() => {
+    const x = T.tensor([1, 2, 3, 6]).reshape(4, 1, 1, 1);
+    bn.train().forward(x);
+    // mean 3, unbiased var (4+1+0+9)/3 = 14/3.
+    assert.ok(Math.abs(bn.runningMean!.item() - 0.3) < 1e-6);
+    assert.ok(Math.abs(bn.runningVar!.item() - (0.9 + 0.1 * 14 / 3)) < 1e-6);
+    assert.equal(bn.numBatchesTracked!.item(), 1);
+    const y = bn.eval().forward(x).toNumbers();
+    const sd = Math.sqrt(0.9 + 0.1 * 14 / 3 + 1e-5);
+    y.forEach((v, i) => assert.ok(Math.abs(v - ([1, 2, 3, 6][i]! - 0.3) / sd) < 1e-5));
+    const drop = new nn.Dropout(0.5);
+    assert.deepEqual(drop.eval().forward(T.ones([4])).toNumbers(), [1, 1, 1, 1]);
+    assert.ok(drop.train().forward(T.ones([100])).toNumbers().some((v) => v === 0));
+  });
+});
+
+test('initialisers: Glorot uniform and Kaiming bounds, zero bias', () => {
+  T.manualSeed(0);
+  const keras = new nn.Conv2d(16, 32, 3, { init: 'keras' });
+  const limit = Math.sqrt(6 / (16 * 9 + 32 * 9));
+  const w = keras.weight.toNumbers();
+  assert.ok(w.every((v) => Math.abs(v) <= limit));
+  assert.ok(Math.max(...w.map(Math.abs)) > 0.95 * limit, 'draws fill the range');
+  assert.ok(keras.bias!.toNumbers().every((v) => v === 0));
+  const torchDefault = new nn.Conv2d(16, 32, 3);
+  const bound = 1 / Math.sqrt(16 * 9); // kaiming_uniform(a=sqrt(5)): gain*sqrt(3/fan_in) = 1/sqrt(fan_in)
+  const tw = torchDefault.weight.toNumbers();
+  assert.ok(tw.every((v) => Math.abs(v) <= bound) && Math.max(...tw.map(Math.abs)) > 0.95 * bound);
+  assert.ok(torchDefault.bias!.toNumbers().every((v) => Math.abs(v) <= bound));
+  T.tidy(() => {
+    const t = T.empty([256, 128]);
+    nn.init.kaimingNormal_(t, 0, 'relu');
+    const std = Math.sqrt(t.var().item());
+    assert.ok(Math.abs(std - Math.sqrt(2 / 128)) < 0.005);
+  });
+});
+
+test("the seed's residual U-Net: 5,112,497 trainable parameters, 101x101 logits", () => {
+  const m = new ResUNet();
+  assert.equal(m.numParameters(), 5112497);
+  m.eval();
+  const shape = T.tidy(() => T.noGrad(() => m.forward(T.rand([2, 1, 101, 101])).shape));
+  assert.deepEqual(shape, [2, 1, 101, 101]);
+  assert.throws(() => T.tidy(() => m.forward(T.rand([1, 1, 128, 128]))), /native 101x101/);
+  m.to({ memoryFormat: 'channelsLast' });
+  assert.ok(m.stateDict().get('enc1.conv.weight')!.isContiguous('channelsLast'));
+  m.dispose();
+});

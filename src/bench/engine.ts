@@ -14,6 +14,8 @@ export interface EngineBenchOptions {
   steps: number;
   inferSteps: number;
   python: string;
+  /** Alternating rounds; each side keeps its best, so a passing hiccup on the machine does not decide. */
+  rounds: number;
   log: (line: string) => void;
 }
 
@@ -82,20 +84,21 @@ export interface EngineBenchResult {
 }
 
 /**
- * Both sides run in both memory formats, interleaved so drift on a busy machine hits both alike;
- * each side is credited with its better format, as a PyTorch user would pick channels-last only
- * where it helps.
+ * Both sides run in both memory formats, interleaved (and in swapped order each round) so drift on
+ * a busy machine hits both alike; each side is credited with its best run and format, as a PyTorch
+ * user would pick channels-last only where it helps.
  */
 export function benchEngine(o: EngineBenchOptions): EngineBenchResult {
   const rows: { fmt: boolean; side: 'halite' | 'pytorch'; r: Throughput }[] = [];
-  for (const fmt of [false, true]) {
+  const run = (side: 'halite' | 'pytorch', fmt: boolean): void => {
+    const r = side === 'pytorch' ? measurePeer(fmt, o) : measureHalite(fmt, o);
     const name = fmt ? 'channels-last' : 'contiguous';
-    const peer = measurePeer(fmt, o);
-    o.log(`pytorch ${peer.torch} ${name.padEnd(13)} train ${peer.train_img_s.toFixed(2)} img/s  infer ${peer.infer_img_s.toFixed(2)} img/s`);
-    rows.push({ fmt, side: 'pytorch', r: peer });
-    const mine = measureHalite(fmt, o);
-    o.log(`halite        ${name.padEnd(13)} train ${mine.train_img_s.toFixed(2)} img/s  infer ${mine.infer_img_s.toFixed(2)} img/s`);
-    rows.push({ fmt, side: 'halite', r: mine });
+    o.log(`${side.padEnd(8)}${name.padEnd(14)}train ${r.train_img_s.toFixed(2)} img/s  infer ${r.infer_img_s.toFixed(2)} img/s`);
+    rows.push({ fmt, side, r });
+  };
+  for (let round = 0; round < o.rounds; round++) {
+    const order: ('halite' | 'pytorch')[] = round % 2 === 0 ? ['pytorch', 'halite'] : ['halite', 'pytorch'];
+    for (const fmt of [false, true]) for (const side of order) run(side, fmt);
   }
   const best = (side: string, key: 'train_img_s' | 'infer_img_s') =>
     rows.filter((r) => r.side === side).reduce((a, b) => (b.r[key] > a.r[key] ? b : a));

@@ -1,0 +1,6 @@
+// halite's library entry: the engine and everything built on it.
+export * as torch from './torch/index.js';
+export * as nn from './nn/index.js';
+export * as optim from './optim/index.js';
+export * as io from './io/index.js';
+export { ResUNet, RESUNET_DEFAULTS, type ResUNetOptions } from './models/resunet.js';

@@ -1,0 +1,45 @@
+// Stratified train/validation splits and k-folds by coverage class, seeded.
+import { rng, shuffled } from './random.js';
+
+function byClass(classes: readonly number[]): Map<number, number[]> {
+  const groups = new Map<number, number[]>();
+  classes.forEach((c, i) => {
+    const g = groups.get(c);
+    if (g) g.push(i);
+    else groups.set(c, [i]);
+  });
+  return new Map([...groups].sort((a, b) => a[0] - b[0]));
+}
+
+/**
+ * Assigns each item to one of k folds so every class is spread as evenly as possible.
+ * Returns fold[i] for item i.
+ */
+export function stratifiedFolds(classes: readonly number[], k: number, seed: number): number[] {
+  if (!Number.isInteger(k) || k < 2) throw new RangeError(`k-fold needs k >= 2, got ${k}`);
+  if (classes.length < k) throw new RangeError(`cannot make ${k} folds from ${classes.length} items`);
+  const random = rng(seed);
+  const fold = new Array<number>(classes.length).fill(-1);
+  let offset = 0;
+  for (const idx of byClass(classes).values()) {
+    // Deal each class round-robin, continuing where the last class stopped so fold sizes stay level.
+    shuffled(idx, random).forEach((item, j) => { fold[item] = (offset + j) % k; });
+    offset = (offset + idx.length) % k;
+  }
+  return fold;
+}
+
+/** Indices of a seeded split with `valFraction` of every class in validation (at least 1 where a class has 2+). */
+export function stratifiedSplit(classes: readonly number[], valFraction: number, seed: number): { train: number[]; val: number[] } {
+  if (!(valFraction > 0 && valFraction < 1)) throw new RangeError(`validation fraction must be in (0, 1), got ${valFraction}`);
+  const random = rng(seed);
+  const train: number[] = [], val: number[] = [];
+  for (const idx of byClass(classes).values()) {
+    const s = shuffled(idx, random);
+    let nVal = Math.round(s.length * valFraction);
+    if (nVal === 0 && s.length >= 2) nVal = 1;
+    val.push(...s.slice(0, nVal));
+    train.push(...s.slice(nVal));
+  }
+  return { train: train.sort((a, b) => a - b), val: val.sort((a, b) => a - b) };
+}

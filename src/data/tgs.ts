@@ -1,0 +1,94 @@
+// The TGS Salt Identification layout: train/images, train/masks, train.csv, depths.csv,
+// test/images, sample_submission.csv. Ids are cross-checked across all of them.
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { readCsv, indexById } from './csv.js';
+import { DataError, readImage, readMask } from './png.js';
+import { PIXELS, rleDecode } from './rle.js';
+
+export interface TgsSplit {
+  ids: string[];
+  /** N x 101 x 101, row-major, [0, 1]. */
+  images: Float32Array;
+  /** N x 101 x 101 of 0/1 (train only). */
+  masks?: Uint8Array;
+  depths: number[];
+}
+
+export interface TgsData {
+  dir: string;
+  train: TgsSplit & { masks: Uint8Array; rle: string[] };
+  test?: TgsSplit;
+  /** The ids a submission must carry, in order. */
+  submissionIds?: string[];
+}
+
+function pngIds(dir: string): string[] {
+  if (!existsSync(dir)) throw new DataError(`${dir}: folder not found`);
+  return readdirSync(dir).filter((f) => f.endsWith('.png')).map((f) => f.slice(0, -4)).sort();
+}
+
+function sameIds(a: string[], aName: string, b: Set<string>, bName: string): void {
+  for (const id of a) if (!b.has(id)) throw new DataError(`${aName}: id ${id} has no counterpart in ${bName}`);
+}
+
+/** Reads the whole layout; `test: false` skips the test images (their ids are still checked). */
+export function readTgs(dir: string, o: { test?: boolean } = {}): TgsData {
+  const imgDir = join(dir, 'train', 'images'), maskDir = join(dir, 'train', 'masks');
+  const ids = pngIds(imgDir);
+  const maskIds = new Set(pngIds(maskDir));
+  sameIds(ids, imgDir, maskIds, maskDir);
+  sameIds([...maskIds], maskDir, new Set(ids), imgDir);
+
+  const trainCsv = join(dir, 'train.csv');
+  const rows = indexById(trainCsv, readCsv(trainCsv, ['id', 'rle_mask']));
+  const idSet = new Set(ids);
+  for (const [id, r] of rows) if (!idSet.has(id)) throw new DataError(`${trainCsv}:${r.line}: id ${id} has no image in ${imgDir}`);
+  for (const id of ids) if (!rows.has(id)) throw new DataError(`${imgDir}: image ${id} has no row in ${trainCsv}`);
+
+  const depthCsv = join(dir, 'depths.csv');
+  const depths = indexById(depthCsv, readCsv(depthCsv, ['id', 'z']));
+  const depthOf = (id: string, where: string): number => {
+    const r = depths.get(id);
+    if (!r) throw new DataError(`${depthCsv}: no depth for ${where} id ${id}`);
+    const z = Number(r.fields.z);
+    if (!Number.isFinite(z)) throw new DataError(`${depthCsv}:${r.line}: depth '${r.fields.z}' of ${id} is not a number`);
+    return z;
+  };
+
+  const n = ids.length;
+  const images = new Float32Array(n * PIXELS);
+  const masks = new Uint8Array(n * PIXELS);
+  const rle: string[] = [];
+  ids.forEach((id, i) => {
+    readImage(join(imgDir, `${id}.png`), images, i * PIXELS);
+    readMask(join(maskDir, `${id}.png`), masks, i * PIXELS);
+    const r = rows.get(id)!;
+    const text = r.fields.rle_mask ?? '';
+    const decoded = rleDecode(text, `${trainCsv}:${r.line} (id ${id})`);
+    const png = masks.subarray(i * PIXELS, (i + 1) * PIXELS);
+    for (let k = 0; k < PIXELS; k++) {
+      if (decoded[k] !== png[k]) throw new DataError(`${trainCsv}:${r.line}: rle_mask of ${id} disagrees with ${join(maskDir, `${id}.png`)} at pixel ${k}`);
+    }
+    rle.push(text);
+  });
+  const data: TgsData = { dir, train: { ids, images, masks, rle, depths: ids.map((id) => depthOf(id, 'train')) } };
+
+  const testDir = join(dir, 'test', 'images');
+  if (existsSync(testDir)) {
+    const testIds = pngIds(testDir);
+    const sub = join(dir, 'sample_submission.csv');
+    if (existsSync(sub)) {
+      const subRows = readCsv(sub, ['id', 'rle_mask']);
+      const subIds = indexById(sub, subRows);
+      const testSet = new Set(testIds);
+      for (const [id, r] of subIds) if (!testSet.has(id)) throw new DataError(`${sub}:${r.line}: id ${id} has no image in ${testDir}`);
+      for (const id of testIds) if (!subIds.has(id)) throw new DataError(`${testDir}: image ${id} has no row in ${sub}`);
+      data.submissionIds = subRows.map((r) => r.fields.id!);
+    }
+    const testImages = new Float32Array(o.test === false ? 0 : testIds.length * PIXELS);
+    if (o.test !== false) testIds.forEach((id, i) => readImage(join(testDir, `${id}.png`), testImages, i * PIXELS));
+    data.test = { ids: testIds, images: testImages, depths: testIds.map((id) => depthOf(id, 'test')) };
+  }
+  return data;
+}

@@ -1,13 +1,11 @@
 // Layers with PyTorch's parameter names and shapes, so state dicts interchange with torch.
 import { empty, ones, zeros } from '../torch/creation.js';
 import * as F from '../torch/functional.js';
-import type { Pair } from '../torch/functional.js';
+import { pair, type Pair } from '../torch/functional.js';
 import { noGrad } from '../torch/autograd.js';
 import type { Tensor } from '../torch/tensor.js';
 import { initLayer, type InitScheme } from './init.js';
 import { Module } from './module.js';
-
-const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : v);
 
 /** 'same' keeps the size at stride 1 (odd kernels); 'valid' pads nothing; numbers pad explicitly. */
 export type Padding = Pair | 'same' | 'valid';

@@ -1,6 +1,6 @@
 // Making tensors: from typed arrays and nested numbers, constants, ranges and random draws.
 import { native } from './native.js';
-import { Tensor, wrap, flat, type Dims } from './tensor.js';
+import { Tensor, wrap } from './tensor.js';
 import { dtypeOf, type DType, type Device, type TypedArray } from './dtype.js';
 
 export interface Options {
@@ -89,4 +89,3 @@ export function stack(tensors: Tensor[], dim = 0): Tensor { return wrap(native.s
 export function where(cond: Tensor, a: Tensor | number, b: Tensor | number): Tensor {
   return wrap(native.where(cond.handle, typeof a === 'number' ? a : a.handle, typeof b === 'number' ? b : b.handle));
 }
-export function reshape(t: Tensor, ...shape: Dims): Tensor { return t.reshape(flat(shape)); }

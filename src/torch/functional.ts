@@ -3,7 +3,7 @@ import { native } from './native.js';
 import { Tensor, wrap } from './tensor.js';
 
 export type Pair = number | [number, number];
-const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : v);
+export const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : v);
 
 export interface ConvOptions { stride?: Pair; padding?: Pair; dilation?: Pair; groups?: number }
 export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, o: ConvOptions = {}): Tensor {

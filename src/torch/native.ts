@@ -8,7 +8,6 @@ import { fileURLToPath } from 'node:url';
 export type NativeHandle = bigint;
 
 // The addon's surface is uniform (handles, numbers, arrays, strings); tensor.ts gives it types.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type NativeBinding = Record<string, (...args: any[]) => any>;
 
 function packageRoot(): string {

@@ -93,8 +93,8 @@ test('stratified split and k-fold keep class proportions, and repeat under a see
   }
 });
 
-test('every rle_mask in train.csv matches its mask PNG pixel for pixel and re-encodes identically', { skip: !existsSync(TGS) && 'no ../shared/tgs' }, () => {
-  const d = readTgs(TGS, { test: false });
+test('every rle_mask in train.csv matches its mask PNG pixel for pixel and re-encodes identically', { skip: !existsSync(TGS) && 'no ../shared/tgs' }, async () => {
+  const d = await readTgs(TGS, { test: false });
   assert.equal(d.train.ids.length, 3001);
   let empty = 0;
   d.train.ids.forEach((id, i) => {

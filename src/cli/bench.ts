@@ -2,6 +2,7 @@
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { benchEngine } from '../bench/engine.js';
+import { benchData } from '../bench/data.js';
 
 export function register(program: Command): void {
   const bench = program.command('bench').description('measure throughput against the PyTorch peer; the last line is JSON');
@@ -24,6 +25,16 @@ export function register(program: Command): void {
       console.log(`train  halite ${r.train_img_s.toFixed(2)} img/s  pytorch ${r.train_peer_img_s.toFixed(2)} img/s  ratio ${r.train_ratio.toFixed(3)}`);
       console.log(`infer  halite ${r.infer_img_s.toFixed(2)} img/s  pytorch ${r.infer_peer_img_s.toFixed(2)} img/s  ratio ${r.infer_ratio.toFixed(3)}`);
       console.log(`params halite ${r.params}  pytorch ${r.peer_params}`);
+      console.log(JSON.stringify(r));
+    });
+  bench
+    .command('data')
+    .description('load the training tiles and masks of a TGS folder, beside PIL + numpy')
+    .option('--data <dir>', 'TGS layout folder', '../shared/tgs')
+    .option('--python <path>', 'Python with PIL and numpy', '/usr/bin/python3')
+    .action(async (o: { data: string; python: string }) => {
+      const r = await benchData(o.data, o.python);
+      console.log(`load   halite ${r.load_s.toFixed(2)} s (${r.tiles} tiles + masks, ${r.tiles_s.toFixed(0)} tiles/s)  pil+numpy ${r.peer_load_s.toFixed(2)} s  ratio ${r.ratio.toFixed(2)}`);
       console.log(JSON.stringify(r));
     });
 }

@@ -3,7 +3,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCsv, indexById } from './csv.js';
-import { DataError, readImage, readMask } from './png.js';
+import { DataError } from './png.js';
+import { decodeImages, decodeMasks } from './decode-pool.js';
 import { PIXELS, rleDecode } from './rle.js';
 
 export interface TgsSplit {
@@ -33,7 +34,7 @@ function sameIds(a: string[], aName: string, b: Set<string>, bName: string): voi
 }
 
 /** Reads the whole layout; `test: false` skips the test images (their ids are still checked). */
-export function readTgs(dir: string, o: { test?: boolean } = {}): TgsData {
+export async function readTgs(dir: string, o: { test?: boolean; threads?: number } = {}): Promise<TgsData> {
   const imgDir = join(dir, 'train', 'images'), maskDir = join(dir, 'train', 'masks');
   const ids = pngIds(imgDir);
   const maskIds = new Set(pngIds(maskDir));
@@ -56,13 +57,12 @@ export function readTgs(dir: string, o: { test?: boolean } = {}): TgsData {
     return z;
   };
 
-  const n = ids.length;
-  const images = new Float32Array(n * PIXELS);
-  const masks = new Uint8Array(n * PIXELS);
+  const [images, masks] = await Promise.all([
+    decodeImages(ids.map((id) => join(imgDir, `${id}.png`)), o.threads),
+    decodeMasks(ids.map((id) => join(maskDir, `${id}.png`)), o.threads),
+  ]);
   const rle: string[] = [];
   ids.forEach((id, i) => {
-    readImage(join(imgDir, `${id}.png`), images, i * PIXELS);
-    readMask(join(maskDir, `${id}.png`), masks, i * PIXELS);
     const r = rows.get(id)!;
     const text = r.fields.rle_mask ?? '';
     const decoded = rleDecode(text, `${trainCsv}:${r.line} (id ${id})`);
@@ -86,8 +86,7 @@ export function readTgs(dir: string, o: { test?: boolean } = {}): TgsData {
       for (const id of testIds) if (!subIds.has(id)) throw new DataError(`${testDir}: image ${id} has no row in ${sub}`);
       data.submissionIds = subRows.map((r) => r.fields.id!);
     }
-    const testImages = new Float32Array(o.test === false ? 0 : testIds.length * PIXELS);
-    if (o.test !== false) testIds.forEach((id, i) => readImage(join(testDir, `${id}.png`), testImages, i * PIXELS));
+    const testImages = o.test === false ? new Float32Array(0) : await decodeImages(testIds.map((id) => join(testDir, `${id}.png`)), o.threads);
     data.test = { ids: testIds, images: testImages, depths: testIds.map((id) => depthOf(id, 'test')) };
   }
   return data;

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { register as bench } from './bench.js';
 import { register as doctor } from './doctor.js';
+import { register as evaluate } from './evaluate.js';
 import { setNumThreads } from '../torch/runtime.js';
 
 const program = new Command();
@@ -15,6 +16,7 @@ program
   });
 doctor(program);
 bench(program);
+evaluate(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -36,6 +36,17 @@ Napi::Value interpolate(const Args& a) {
   if (mode == "bilinear") return a.ret(at::upsample_bilinear2d(a.t(0), a.ints(1), a.b(3)));
   TORCH_CHECK(false, "interpolate: unknown mode '", mode, "' (expected nearest or bilinear)");
 }
+// (theta [N,2,3], size [N,C,H,W], alignCorners)
+Napi::Value affineGrid(const Args& a) { return a.ret(at::affine_grid_generator(a.t(0), a.ints(1), a.b(2))); }
+// (x, grid, mode, paddingMode, alignCorners), modes named as torch.nn.functional.grid_sample's.
+Napi::Value gridSample(const Args& a) {
+  auto mode = a.str(2), pad = a.str(3);
+  int64_t m = mode == "bilinear" ? 0 : mode == "nearest" ? 1 : mode == "bicubic" ? 2 : -1;
+  int64_t p = pad == "zeros" ? 0 : pad == "border" ? 1 : pad == "reflection" ? 2 : -1;
+  TORCH_CHECK(m >= 0, "gridSample: unknown mode '", mode, "' (expected bilinear, nearest or bicubic)");
+  TORCH_CHECK(p >= 0, "gridSample: unknown padding mode '", pad, "' (expected zeros, border or reflection)");
+  return a.ret(at::grid_sampler(a.t(0), a.t(1), m, p, a.b(4)));
+}
 // (x, p, training)
 Napi::Value dropout(const Args& a) { return a.ret(at::dropout(a.t(0), a.f64(1), a.b(2))); }
 // Zeroes whole channels, as torch.nn.functional.dropout2d does.
@@ -66,6 +77,8 @@ void RegisterNN(Napi::Env env, Napi::Object e) {
   DEF(adaptiveAvgPool2d);
   DEF(adaptiveMaxPool2d);
   DEF(interpolate);
+  DEF(affineGrid);
+  DEF(gridSample);
   DEF(dropout);
   DEF(dropout2d);
   DEF(bceWithLogits);

@@ -98,6 +98,8 @@ test('network ops', () => {
   gradcheck('interpolate nearest', ([x]) => F.interpolate(x!, { size: [5, 7], mode: 'nearest' }), [s(1, 1, 3, 3)]);
   gradcheck('interpolate bilinear', ([x]) => F.interpolate(x!, { scaleFactor: 2, mode: 'bilinear' }), [s(1, 2, 3, 3)]);
   gradcheck('interpolate bilinear aligned', ([x]) => F.interpolate(x!, { size: 5, mode: 'bilinear', alignCorners: true }), [s(1, 1, 3, 4)]);
+  gradcheck('affineGrid + gridSample', ([x, th]) => F.gridSample(x!, F.affineGrid(th!, [1, 1, 4, 4]), { paddingMode: 'border' }),
+    [s(1, 1, 4, 4), { shape: [1, 2, 3], data: [0.73, 0.11, 0.093, -0.12, 0.81, -0.067] }]);
   gradcheck('bceWithLogits', ([x, y]) => F.bceWithLogits(x!, y!), [s(2, 5), { shape: [2, 5], low: 0, high: 1 }]);
   gradcheck('bceWithLogits posWeight', ([x]) => F.bceWithLogits(x!, T.full([4], 1, { dtype: 'float64' }), {
     posWeight: T.tensor([3], { dtype: 'float64' }), reduction: 'sum' }), [s(4)]);

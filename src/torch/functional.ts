@@ -64,6 +64,20 @@ export function interpolate(x: Tensor, o: InterpolateOptions): Tensor {
   return wrap(native.interpolate(x.handle, size, mode, o.alignCorners ?? false));
 }
 
+/** Sampling grids for a batch of 2x3 affine matrices, as torch.nn.functional.affine_grid. */
+export function affineGrid(theta: Tensor, size: number[], alignCorners = false): Tensor {
+  return wrap(native.affineGrid(theta.handle, size, alignCorners));
+}
+export interface GridSampleOptions {
+  mode?: 'bilinear' | 'nearest' | 'bicubic';
+  paddingMode?: 'zeros' | 'border' | 'reflection';
+  alignCorners?: boolean;
+}
+/** Samples x at grid locations in [-1, 1], as torch.nn.functional.grid_sample. */
+export function gridSample(x: Tensor, grid: Tensor, o: GridSampleOptions = {}): Tensor {
+  return wrap(native.gridSample(x.handle, grid.handle, o.mode ?? 'bilinear', o.paddingMode ?? 'zeros', o.alignCorners ?? false));
+}
+
 export type PadMode = 'constant' | 'reflect' | 'replicate';
 /** Pads trailing dims; `pads` lists (left, right) for the last dim first, as torch.nn.functional.pad. */
 export function pad(x: Tensor, pads: number[], mode: PadMode = 'constant', value = 0): Tensor {

@@ -1,21 +1,14 @@
 // Decodes many tiles at once on worker threads: PNG inflate is pure JS (fast-png), so one thread
 // per core is what brings loading the training set under a few seconds.
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { DataError, readImage, readMask } from './png.js';
 import { PIXELS } from './rle.js';
+import { startWorker } from './workers.js';
 
-const isTs = import.meta.url.endsWith('.ts');
-const workerFile = new URL(`./decode-worker.${isTs ? 'ts' : 'js'}`, import.meta.url);
-// Run from TypeScript sources, a worker first registers tsx's loader, then imports the worker.
-const workerUrl = isTs
-  ? new URL(`data:text/javascript,${encodeURIComponent(
-    `import { register } from ${JSON.stringify(import.meta.resolve('tsx/esm/api'))}; register(); await import(${JSON.stringify(workerFile.href)});`)}`)
-  : workerFile;
 
 function run(kind: 'image' | 'mask', paths: string[], start: number, buffer: SharedArrayBuffer): Promise<void> {
   return new Promise((resolve, reject) => {
-    const w = new Worker(workerUrl, { workerData: { kind, paths, start, buffer } });
+    const w = startWorker('decode-worker', { kind, paths, start, buffer });
     w.once('message', (m: { ok: boolean; message?: string }) => (m.ok ? resolve() : reject(new DataError(m.message!))));
     w.once('error', reject);
   });

@@ -1,0 +1,100 @@
+// Batches of NCHW float32 tiles and masks: shuffled per epoch under a seed, gathered on a worker
+// thread a few batches ahead so the training step never waits for data.
+import { rng, shuffled } from './random.js';
+import { startWorker } from './workers.js';
+
+export interface TileSource {
+  /** N x H x W, row-major. */
+  images: Float32Array;
+  /** N x H x W of 0/1, if labelled. */
+  masks?: Uint8Array;
+  height: number;
+  width: number;
+}
+
+export interface Batch {
+  /** Positions in the source of the items in this batch. */
+  indices: number[];
+  /** [size, 1, H, W] */
+  shape: [number, number, number, number];
+  images: Float32Array;
+  masks: Float32Array | null;
+}
+
+export interface LoaderOptions {
+  batchSize: number;
+  shuffle?: boolean;
+  seed?: number;
+  dropLast?: boolean;
+  /** Batches gathered ahead of the consumer. */
+  prefetch?: number;
+}
+
+function shared<T extends Float32Array | Uint8Array>(a: T): SharedArrayBuffer {
+  if (a.buffer instanceof SharedArrayBuffer && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength) return a.buffer;
+  const sab = new SharedArrayBuffer(a.byteLength);
+  new Uint8Array(sab).set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  return sab;
+}
+
+export class BatchLoader {
+  private readonly images: SharedArrayBuffer;
+  private readonly masks: SharedArrayBuffer | null;
+  private readonly pixels: number;
+  /** Milliseconds the consumer waited for each batch of the last epoch (the first includes the worker's start). */
+  waits: number[] = [];
+
+  constructor(private readonly source: TileSource, readonly indices: readonly number[], readonly o: LoaderOptions) {
+    if (!(Number.isInteger(o.batchSize) && o.batchSize >= 1)) throw new RangeError(`batch size must be a positive integer, got ${o.batchSize}`);
+    this.pixels = source.height * source.width;
+    const n = source.images.length / this.pixels;
+    for (const i of indices) if (!(Number.isInteger(i) && i >= 0 && i < n)) throw new RangeError(`index ${i} is outside the ${n} tiles of the source`);
+    this.images = shared(source.images);
+    this.masks = source.masks ? shared(source.masks) : null;
+  }
+
+  get batchesPerEpoch(): number {
+    const n = this.indices.length, b = this.o.batchSize;
+    return this.o.dropLast ? Math.floor(n / b) : Math.ceil(n / b);
+  }
+
+  /** The item order of an epoch: a function of (seed, epoch) alone, so a resumed run repeats it. */
+  order(epoch: number): number[] {
+    return this.o.shuffle === false ? this.indices.slice() : shuffled(this.indices, rng(((this.o.seed ?? 0) * 1000003 + epoch) >>> 0));
+  }
+
+  async *epoch(epoch: number): AsyncGenerator<Batch> {
+    const order = this.order(epoch);
+    const b = this.o.batchSize;
+    const batches: number[][] = [];
+    for (let s = 0; s < order.length; s += b) {
+      const idx = order.slice(s, s + b);
+      if (idx.length < b && this.o.dropLast) break;
+      batches.push(idx);
+    }
+    this.waits = [];
+    if (batches.length === 0) return;
+    const worker = startWorker('loader-worker', { images: this.images, masks: this.masks, pixels: this.pixels, batches });
+    const ready: { k: number; images: Float32Array; masks: Float32Array | null }[] = [];
+    let wake: (() => void) | null = null;
+    let failed: Error | null = null;
+    worker.on('message', (m: (typeof ready)[number]) => { ready.push(m); wake?.(); });
+    worker.on('error', (e) => { failed = e; wake?.(); });
+    worker.postMessage(this.o.prefetch ?? 2);
+    try {
+      for (let k = 0; k < batches.length; k++) {
+        const t0 = performance.now();
+        while (ready.length === 0 && !failed) await new Promise<void>((r) => { wake = r; });
+        wake = null;
+        if (failed) throw failed;
+        this.waits.push(performance.now() - t0);
+        const m = ready.shift()!;
+        worker.postMessage(1);
+        const idx = batches[m.k]!;
+        yield { indices: idx, shape: [idx.length, 1, this.source.height, this.source.width], images: m.images, masks: m.masks };
+      }
+    } finally {
+      await worker.terminate();
+    }
+  }
+}

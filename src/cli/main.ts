@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { register as bench } from './bench.js';
 import { register as doctor } from './doctor.js';
 import { register as evaluate } from './evaluate.js';
+import { register as synth } from './synth.js';
 import { setNumThreads } from '../torch/runtime.js';
 
 const program = new Command();
@@ -17,6 +18,7 @@ program
 doctor(program);
 bench(program);
 evaluate(program);
+synth(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-pkgs=(build-essential python3 python3-torch python3-numpy python3-pil)
+pkgs=(build-essential python3 python3-torch python3-numpy python3-pil fonts-dejavu-core)
 [ -n "${LIBTORCH:-}" ] || pkgs+=(libtorch-dev)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { register as bench } from './bench.js';
 import { register as doctor } from './doctor.js';
 import { register as evaluate } from './evaluate.js';
+import { register as explore } from './explore.js';
 import { register as synth } from './synth.js';
 import { setNumThreads } from '../torch/runtime.js';
 
@@ -18,6 +19,7 @@ program
 doctor(program);
 bench(program);
 evaluate(program);
+explore(program);
 synth(program);
 
 try {

@@ -33,7 +33,7 @@ export function synthTiles(n: number, seed: number, emptyFraction = 0.4): Tile[]
   for (let i = 0; i < n; i++) {
     if (i % TILES_PER_SECTION === 0) {
       section = buildSection(SECTION_DEPTH, SECTION_WIDTH, random, 1 + Math.floor(random() * 3));
-      image = seismicImage(section, { peakFrequency: 0.025 + random() * 0.05, noise: random() ** 2, gain: 0.8 + random() * 1.2 }, random);
+      image = seismicImage(section, { peakFrequency: 0.025 + random() * 0.05, noise: random() ** 2, gain: 0.75 + random() * 0.5 }, random);
     }
     const wantEmpty = random() < emptyFraction;
     let best: { top: number; left: number; salt: number } | undefined;
@@ -56,7 +56,7 @@ export function synthTiles(n: number, seed: number, emptyFraction = 0.4): Tile[]
     let id = hex();
     while (ids.has(id)) id = hex();
     ids.add(id);
-    tiles.push({ id, image: img, mask, z: Math.round(51 + best!.top * 2.1 + random() * 10) });
+    tiles.push({ id, image: img, mask, z: Math.round(51 + best!.top * 2.8 + random() * 8) });
   }
   return tiles;
 }

@@ -31,18 +31,22 @@ export function seismicImage(s: Section, o: SeismicOptions, random: () => number
   // Band-limited noise goes through the same wavelet as the signal; white noise is added after.
   for (let i = 0; i < r.length; i++) r[i]! += o.noise * 0.006 * normal(random);
   const half = Math.ceil(1.5 / o.peakFrequency);
+  // Automatic gain control, as processed sections have: divide by the RMS amplitude in a moving
+  // window, so faint and strong parts of the section share one range (the floor keeps the water
+  // column quiet instead of amplifying its noise).
   const amp = tidy(() => {
     const x = fromArray(r, [1, 1, s.depth, s.width]);
     const w = fromArray(ricker(o.peakFrequency, half), [1, 1, 2 * half + 1, 1]);
-    return F.conv2d(x, w, null, { padding: [half, 0] }).toArray() as Float32Array;
+    const a = F.conv2d(x, w, null, { padding: [half, 0] });
+    const power = F.avgPool2d(a.mul(a), 41, { stride: 1, padding: 20, countIncludePad: false });
+    const floor = a.mul(a).mean().mul(0.05);
+    return a.div(power.maximum(floor.expand(power.shape)).sqrt()).toArray() as Float32Array;
   });
-  let ss = 0;
-  for (const v of amp) ss += v * v;
-  const rms = Math.sqrt(ss / amp.length) || 1;
   const out = new Uint8Array(amp.length);
+  const offset = 0.47 + 0.03 * normal(random);
   for (let i = 0; i < amp.length; i++) {
-    const v = amp[i]! / rms + o.noise * 0.08 * normal(random);
-    out[i] = Math.max(0, Math.min(255, Math.round(127.5 + 127.5 * Math.tanh((o.gain * v) / 2.5))));
+    const v = amp[i]! + o.noise * 0.15 * normal(random);
+    out[i] = Math.max(0, Math.min(255, Math.round(255 * (offset + 0.15 * o.gain * v))));
   }
   return out;
 }

@@ -1,0 +1,34 @@
+// halite explore on synthetic data: the summary's numbers and every figure, as files.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decode } from 'fast-png';
+import { writeSynth } from '../src/data/synth/generate.js';
+import { readTgs } from '../src/data/tgs.js';
+import { explore, formatSummary } from '../src/data/explore.js';
+
+test('explore writes the seed figures and a summary that matches the data', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'halite-explore-'));
+  const data = join(root, 'data');
+  const made = writeSynth({ out: data, train: 120, test: 20, seed: 4 });
+  const d = await readTgs(data, { test: false });
+  const { summary, files } = await explore(d, join(root, 'fig'));
+  assert.equal(summary.train, 120);
+  assert.equal(summary.test, 20);
+  assert.equal(summary.emptyFraction, made.empty / 120);
+  assert.equal(Object.values(summary.coverageClasses).reduce((a, b) => a + b, 0), 120);
+  assert.equal(summary.coverageClasses[0], made.empty);
+  assert.deepEqual(summary.depth.train, [Math.min(...d.train.depths), Math.max(...d.train.depths)]);
+  for (const name of ['coverage', 'coverage_classes', 'coverage_vs_class', 'depths', 'intensity', 'samples']) {
+    const svg = readFileSync(join(root, 'fig', `${name}.svg`), 'utf8');
+    assert.match(svg, /^<svg/, name);
+    const png = decode(readFileSync(join(root, 'fig', `${name}.png`)));
+    assert.ok(png.width > 200 && png.height > 150, `${name}.png is ${png.width}x${png.height}`);
+  }
+  assert.match(readFileSync(join(root, 'fig', 'coverage_classes.svg'), 'utf8'), /coverage class/);
+  assert.match(readFileSync(join(root, 'fig', 'samples.svg'), 'utf8'), /cc 0 · cov 0\.000 · z \d+/);
+  assert.ok(files.every((f) => existsSync(f)));
+  assert.match(formatSummary(summary, data), new RegExp(`train tiles   120 \\(${(100 * made.empty / 120).toFixed(1)}% without salt\\)`));
+});

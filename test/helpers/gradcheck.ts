@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import * as T from '../../src/torch/index.js';
 
-export interface Input { shape: number[]; data?: number[]; low?: number; high?: number }
+/** `constant` inputs (labels, targets) take part in f but are not differentiated. */
+export interface Input { shape: number[]; data?: number[]; low?: number; high?: number; constant?: boolean }
 
 /** Deterministic pseudo-random values in [low, high) from a small LCG, independent of libtorch. */
 export function values(n: number, seed: number, low = -1, high = 1): number[] {
@@ -22,7 +23,7 @@ export function gradcheck(name: string, f: (xs: T.Tensor[]) => T.Tensor, inputs:
   const data = inputs.map((inp, k) => inp.data ?? values(inp.shape.reduce((a, b) => a * b, 1), (o.seed ?? 7) + 31 * k, inp.low, inp.high));
   let weights: number[] | undefined;
   const evaluate = (ds: number[][], withGrad: boolean): { value: number; grads: number[][] } => T.tidy(() => {
-    const xs = ds.map((d, k) => T.fromArray(Float64Array.from(d), inputs[k]!.shape, { requiresGrad: withGrad }));
+    const xs = ds.map((d, k) => T.fromArray(Float64Array.from(d), inputs[k]!.shape, { requiresGrad: withGrad && !inputs[k]!.constant }));
     const y = f(xs);
     weights ??= values(y.numel, 99, 0.5, 1.5);
     const w = T.fromArray(Float64Array.from(weights), y.shape);
@@ -33,6 +34,7 @@ export function gradcheck(name: string, f: (xs: T.Tensor[]) => T.Tensor, inputs:
   });
   const analytic = evaluate(data, true).grads;
   for (let k = 0; k < data.length; k++) {
+    if (inputs[k]!.constant) continue;
     for (let i = 0; i < data[k]!.length; i++) {
       const plus = data.map((d) => d.slice());
       const minus = data.map((d) => d.slice());

@@ -4,3 +4,6 @@ export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export * as io from './io/index.js';
 export { ResUNet, RESUNET_DEFAULTS, type ResUNetOptions } from './models/resunet.js';
+export { UNet, UNET_DEFAULTS, type UNetOptions } from './models/unet.js';
+export { createModel, listModels, registerModel } from './models/registry.js';
+export * as losses from './losses/index.js';

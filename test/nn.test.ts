@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import * as T from '../src/torch/index.js';
 import * as nn from '../src/nn/index.js';
 import { ResUNet } from '../src/models/resunet.js';
+import { createModel, listModels } from '../src/models/registry.js';
 
 test('Sequential names, parameter counts and state-dict order follow torch.nn', () => {
   const m = new nn.Sequential(new nn.Conv2d(1, 4, 3, { padding: 'same' }), new nn.BatchNorm2d(4), new nn.ReLU(), new nn.Conv2d(4, 2, 1, { bias: false }));
@@ -85,5 +86,19 @@ test("the seed's residual U-Net: 5,112,497 trainable parameters, 101x101 logits"
   assert.throws(() => T.tidy(() => m.forward(T.rand([1, 1, 128, 128]))), /native 101x101/);
   m.to({ memoryFormat: 'channelsLast' });
   assert.ok(m.stateDict().get('enc1.conv.weight')!.isContiguous('channelsLast'));
+  m.dispose();
+});
+
+test("the seed's plain U-Net: 2,158,417 parameters, 101 -> 128 -> 101", () => {
+  // By hand, 16 start filters: encoder 2,480 + 13,888 + 55,424 + 221,440 + middle 885,248;
+  // decoder (transposed conv + two convs) 737,664 + 184,512 + 46,176 + 11,568; 1x1 head 17.
+  const m = createModel('unet');
+  assert.equal(m.numParameters(), 2158417);
+  m.eval();
+  assert.deepEqual(T.tidy(() => T.noGrad(() => m.forward(T.rand([2, 1, 101, 101])).shape)), [2, 1, 101, 101]);
+  assert.equal(createModel('resunet', { startFilters: 8 }).numParameters() < 5112497 / 3, true);
+  assert.throws(() => createModel('vnet'), /unknown model 'vnet' \(known: unet, resunet\)/);
+  assert.throws(() => createModel('unet', { startFilter: 8 }), /model 'unet' has no option 'startFilter'/);
+  assert.deepEqual(listModels().map((e) => e.name), ['unet', 'resunet']);
   m.dispose();
 });

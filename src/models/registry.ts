@@ -1,0 +1,40 @@
+// Models by name, so configs, weights files and the command line can refer to them.
+import type { Module } from '../nn/module.js';
+import { ResUNet, RESUNET_DEFAULTS } from './resunet.js';
+import { UNet, UNET_DEFAULTS } from './unet.js';
+
+export interface ModelEntry {
+  description: string;
+  defaults: object;
+  build(options: Record<string, unknown>): Module;
+}
+
+const models = new Map<string, ModelEntry>();
+
+export function registerModel(name: string, entry: ModelEntry): void {
+  if (models.has(name)) throw new Error(`model '${name}' is registered twice`);
+  models.set(name, entry);
+}
+
+export function createModel(name: string, options: Record<string, unknown> = {}): Module {
+  const e = models.get(name);
+  if (!e) throw new Error(`unknown model '${name}' (known: ${[...models.keys()].join(', ')})`);
+  const known = new Set(Object.keys(e.defaults));
+  for (const k of Object.keys(options)) if (!known.has(k)) throw new Error(`model '${name}' has no option '${k}' (options: ${[...known].join(', ')})`);
+  return e.build(options);
+}
+
+export function listModels(): { name: string; description: string; defaults: object }[] {
+  return [...models].map(([name, e]) => ({ name, description: e.description, defaults: e.defaults }));
+}
+
+registerModel('unet', {
+  description: "the Keras write-up's plain U-Net (Model 1): 101 -> 128 resize, dropout 0.25/0.5",
+  defaults: UNET_DEFAULTS,
+  build: (o) => new UNet(o),
+});
+registerModel('resunet', {
+  description: "the Keras write-up's residual U-Net (Model 2) at native 101x101",
+  defaults: RESUNET_DEFAULTS,
+  build: (o) => new ResUNet(o),
+});

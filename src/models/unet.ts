@@ -1,0 +1,92 @@
+// The plain U-Net of the Keras TGS write-up ("Model 1"): two 3x3 ReLU convolutions per level,
+// 2x2 max-pool, dropout 0.25 after the first pool and 0.5 elsewhere, 3x3 stride-2 transposed
+// convolutions, skip concatenation and a 1x1 head. Tiles are resized 101 -> 128 on the way in and
+// the logits back to 101 on the way out. The head returns logits: the sigmoid lives in the loss
+// (BCE with logits) and in prediction, which is the same model, computed stably.
+import { cat, F } from '../torch/index.js';
+import type { Tensor } from '../torch/tensor.js';
+import { Module } from '../nn/module.js';
+import { Conv2d, ConvTranspose2d, Dropout, MaxPool2d } from '../nn/layers.js';
+import type { InitScheme } from '../nn/init.js';
+import { chain } from '../nn/chain.js';
+
+export interface UNetOptions {
+  startNeurons: number;
+  /** Side the tile is resized to before the network (the write-up's 128). */
+  inputSize: number;
+  init: InitScheme;
+  inChannels: number;
+}
+
+export const UNET_DEFAULTS: UNetOptions = { startNeurons: 16, inputSize: 128, init: 'keras', inChannels: 1 };
+
+class DoubleConv extends Module {
+  private readonly a: Conv2d;
+  private readonly b: Conv2d;
+  constructor(cin: number, c: number, init: InitScheme) {
+    super();
+    this.a = this.module('conv1', new Conv2d(cin, c, 3, { padding: 'same', init }));
+    this.b = this.module('conv2', new Conv2d(c, c, 3, { padding: 'same', init }));
+  }
+  forward(x: Tensor): Tensor {
+    return chain(x, (t) => this.a.forward(t), (t) => t.relu(), (t) => this.b.forward(t), (t) => t.relu());
+  }
+}
+
+export class UNet extends Module {
+  readonly options: UNetOptions;
+  private readonly enc: DoubleConv[];
+  private readonly middle: DoubleConv;
+  private readonly up: ConvTranspose2d[];
+  private readonly dec: DoubleConv[];
+  private readonly head: Conv2d;
+  private readonly pool = new MaxPool2d(2);
+  private readonly dropFirst: Dropout;
+  private readonly drop: Dropout;
+
+  constructor(options: Partial<UNetOptions> = {}) {
+    super();
+    const o = (this.options = { ...UNET_DEFAULTS, ...options });
+    if (o.inputSize % 16 !== 0) throw new Error(`unet needs an input size divisible by 16 (four 2x2 pools), got ${o.inputSize}`);
+    const s = o.startNeurons;
+    const f = [s, s * 2, s * 4, s * 8];
+    this.enc = f.map((c, i) => this.module(`enc${i + 1}`, new DoubleConv(i === 0 ? o.inChannels : f[i - 1]!, c, o.init)));
+    this.middle = this.module('middle', new DoubleConv(s * 8, s * 16, o.init));
+    // 3x3 stride-2 "same" transposed convolutions double the size exactly.
+    this.up = [3, 2, 1, 0].map((l) => this.module(`up${l + 1}`, new ConvTranspose2d(f[l]! * 2, f[l]!, 3, { stride: 2, padding: 1, outputPadding: 1, init: o.init })));
+    this.dec = [3, 2, 1, 0].map((l) => this.module(`dec${l + 1}`, new DoubleConv(f[l]! * 2, f[l]!, o.init)));
+    this.head = this.module('head', new Conv2d(s, 1, 1, { init: o.init }));
+    this.dropFirst = this.module('drop_first', new Dropout(0.25));
+    this.drop = this.module('drop', new Dropout(0.5));
+  }
+
+  forward(x: Tensor): Tensor {
+    const [H, W] = [x.size(-2), x.size(-1)];
+    const size = this.options.inputSize;
+    const input = H === size && W === size ? x : F.interpolate(x, { size, mode: 'bilinear' });
+    const skips: Tensor[] = [];
+    let h = input;
+    this.enc.forEach((level, i) => {
+      const c = level.forward(h);
+      skips.push(c);
+      const next = chain(c, (t) => this.pool.forward(t), (t) => (i === 0 ? this.dropFirst : this.drop).forward(t));
+      if (h !== x) h.dispose();
+      h = next;
+    });
+    let d = this.middle.forward(h);
+    h.dispose();
+    this.dec.forEach((level, k) => {
+      const up = this.up[k]!.forward(d);
+      const joined = cat([up, skips[3 - k]!], 1);
+      [up, skips[3 - k]!, d].forEach((t) => t.dispose());
+      d = chain(joined, (t) => this.drop.forward(t), (t) => level.forward(t));
+      joined.dispose();
+    });
+    const logits = chain(d, (t) => this.head.forward(t));
+    d.dispose();
+    if (H === size && W === size) return logits;
+    const out = F.interpolate(logits, { size: [H, W], mode: 'bilinear' });
+    logits.dispose();
+    return out;
+  }
+}

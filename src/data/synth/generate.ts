@@ -15,6 +15,8 @@ export interface SynthOptions {
   seed: number;
   /** Fraction of tiles without salt (competition data: 0.39). */
   emptyFraction?: number;
+  /** Replace an existing folder (only once the new one is complete). */
+  force?: boolean;
   log?: (line: string) => void;
 }
 
@@ -71,7 +73,7 @@ function png(data: Uint8Array, rgb: boolean): Uint8Array {
 /** Writes the layout into a temporary folder beside `out`, then renames it into place. */
 export function writeSynth(o: SynthOptions): { train: number; test: number; empty: number } {
   const out = resolve(o.out);
-  if (existsSync(out)) throw new Error(`${out} already exists; choose a new folder (nothing was written)`);
+  if (existsSync(out) && !o.force) throw new Error(`${out} already exists; choose a new folder or pass --force (nothing was written)`);
   for (const [k, v] of [['--train', o.train], ['--test', o.test]] as const) {
     if (!Number.isInteger(v) || v < 0) throw new RangeError(`${k} must be a whole number, got ${v}`);
   }
@@ -101,7 +103,14 @@ export function writeSynth(o: SynthOptions): { train: number; test: number; empt
     writeFileSync(join(tmp, 'train.csv'), rows.join('\n') + '\n');
     writeFileSync(join(tmp, 'depths.csv'), depths.join('\n') + '\n');
     writeFileSync(join(tmp, 'sample_submission.csv'), sub.join('\n') + '\n');
-    renameSync(tmp, out);
+    if (existsSync(out)) {
+      const old = `${out}.old-${process.pid}`;
+      renameSync(out, old);
+      renameSync(tmp, out);
+      rmSync(old, { recursive: true, force: true });
+    } else {
+      renameSync(tmp, out);
+    }
     return { train: train.length, test: test.length, empty };
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });

@@ -5,6 +5,7 @@ import { register as doctor } from './doctor.js';
 import { register as evaluate } from './evaluate.js';
 import { register as explore } from './explore.js';
 import { register as synth } from './synth.js';
+import { register as trainCmd } from './train.js';
 import { setNumThreads } from '../torch/runtime.js';
 
 const program = new Command();
@@ -21,6 +22,7 @@ bench(program);
 evaluate(program);
 explore(program);
 synth(program);
+trainCmd(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,4 +1,4 @@
-export { Optimizer, type OptimizerState, type ParamGroup, type GroupOptions } from './optimizer.js';
+export { Optimizer, type OptimizerLike, type OptimizerState, type ParamGroup, type GroupOptions } from './optimizer.js';
 export { SGD, type SGDOptions } from './sgd.js';
 export { Adam, AdamW, type AdamOptions } from './adam.js';
 export { RMSprop, type RMSpropOptions } from './rmsprop.js';

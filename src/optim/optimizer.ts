@@ -29,7 +29,16 @@ export interface OptimizerState {
   meta: { steps: Record<string, number>; groups: Record<string, number | boolean>[] };
 }
 
-export abstract class Optimizer<O extends GroupOptions> {
+/** What a training loop needs of any optimizer, whatever its options type. */
+export interface OptimizerLike {
+  lr: number;
+  zeroGrad(): void;
+  step(): void;
+  stateDict(): OptimizerState;
+  loadStateDict(s: OptimizerState): void;
+}
+
+export abstract class Optimizer<O extends GroupOptions> implements OptimizerLike {
   readonly groups: ParamGroup<O>[];
   protected readonly state = new Map<Tensor, ParamState>();
 

@@ -1,0 +1,275 @@
+// The training loop: loss phases, validation with the competition metric, callbacks (best-only
+// checkpoint, ReduceLROnPlateau, early stopping), a run directory, exact resume, Ctrl-C and NaN stops.
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Augmenter } from '../data/augment.js';
+import { coverage, coverageClass } from '../data/coverage.js';
+import { BatchLoader } from '../data/loader.js';
+import { PIXELS } from '../data/rle.js';
+import { stratifiedFolds, stratifiedSplit } from '../data/split.js';
+import { readTgs, type TgsData } from '../data/tgs.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { saveWeights } from '../io/weights.js';
+import { makeLoss, type Loss } from '../losses/losses.js';
+import { meanScore, binarize, thresholdSweep, linspace } from '../metrics/competition.js';
+import { createModel } from '../models/registry.js';
+import type { Module } from '../nn/module.js';
+import { Adam, AdamW } from '../optim/adam.js';
+import type { OptimizerLike } from '../optim/optimizer.js';
+import { RMSprop } from '../optim/rmsprop.js';
+import { ReduceLROnPlateau } from '../optim/schedule.js';
+import { SGD } from '../optim/sgd.js';
+import { fromArray, manualSeed, noGrad, setNumThreads, tidy } from '../torch/index.js';
+import { predictProbabilities } from '../infer/predict.js';
+import { loadCheckpoint, saveCheckpoint, type LoopState } from './checkpoint.js';
+import type { OptimizerConfig, TrainConfig } from './config.js';
+import { resolveConfig } from './config.js';
+import { Progress } from './progress.js';
+
+export interface EpochRecord {
+  epoch: number;
+  phase: number;
+  loss: string;
+  train_loss: number;
+  val_loss: number;
+  val_map: number;
+  lr: number;
+  seconds: number;
+  best: boolean;
+}
+
+export class TrainingError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TrainingError';
+  }
+}
+
+export interface TrainResult {
+  run: string;
+  best: number;
+  bestEpoch: number;
+  threshold: number;
+  thresholdScore: number;
+  epochs: number;
+  stopped: 'finished' | 'early' | 'interrupted' | 'limit';
+}
+
+export interface TrainHooks {
+  log?: (line: string) => void;
+  /** Stop (with a checkpoint) once this many epochs of the run are complete, as if interrupted. */
+  stopAfterEpochs?: number;
+  /** Called after each epoch's record is written. */
+  onEpoch?: (r: EpochRecord) => void;
+  /** Called after each training batch (epoch and batch counted from 1). */
+  onBatch?: (epoch: number, batch: number, loss: number) => void;
+}
+
+function makeOptimizer(model: Module, o: OptimizerConfig, lr: number): OptimizerLike {
+  const params = model.parameters();
+  const wd = o.weightDecay ?? 0;
+  switch (o.name) {
+    case 'adam': return new Adam(params, { lr, weightDecay: wd });
+    case 'adamw': return new AdamW(params, { lr, weightDecay: o.weightDecay ?? 0.01 });
+    case 'sgd': return new SGD(params, { lr, momentum: o.momentum ?? 0.9, weightDecay: wd });
+    case 'rmsprop': return new RMSprop(params, { lr, momentum: o.momentum ?? 0, weightDecay: wd });
+  }
+}
+
+/** Train and validation indices from the config's split. */
+export function splitIndices(data: TgsData, c: TrainConfig): { train: number[]; val: number[] } {
+  const classes = data.train.ids.map((_, i) => coverageClass(coverage(data.train.masks.subarray(i * PIXELS, (i + 1) * PIXELS))));
+  if (c.folds !== undefined) {
+    const fold = stratifiedFolds(classes, c.folds, c.seed);
+    return { train: fold.flatMap((f, i) => (f !== c.fold ? [i] : [])), val: fold.flatMap((f, i) => (f === c.fold ? [i] : [])) };
+  }
+  return stratifiedSplit(classes, c.valFraction, c.seed);
+}
+
+function gather<T extends Float32Array | Uint8Array>(src: T, idx: number[], make: (n: number) => T): T {
+  const out = make(idx.length * PIXELS);
+  idx.forEach((i, k) => out.set(src.subarray(i * PIXELS, (i + 1) * PIXELS), k * PIXELS));
+  return out;
+}
+
+/** Loss and competition metric (threshold 0.5 on probabilities, i.e. 0 on logits) on validation tiles. */
+function validate(model: Module, lossFn: Loss, images: Float32Array, masks: Uint8Array, batchSize: number): { loss: number; map: number } {
+  const n = images.length / PIXELS;
+  let lossSum = 0;
+  const truths: Uint8Array[] = [], preds: Uint8Array[] = [];
+  model.eval();
+  for (let s = 0; s < n; s += batchSize) {
+    const m = Math.min(batchSize, n - s);
+    const [l, logits] = tidy(() => noGrad(() => {
+      const x = fromArray(images.subarray(s * PIXELS, (s + m) * PIXELS), [m, 1, 101, 101]);
+      const y = fromArray(Float32Array.from(masks.subarray(s * PIXELS, (s + m) * PIXELS)), [m, 1, 101, 101]);
+      const out = model.forward(x);
+      return [lossFn(out, y).item(), out.toArray() as Float32Array] as const;
+    }));
+    lossSum += l * m;
+    for (let k = 0; k < m; k++) {
+      truths.push(masks.subarray((s + k) * PIXELS, (s + k + 1) * PIXELS));
+      preds.push(binarize(logits.subarray(k * PIXELS, (k + 1) * PIXELS), 0));
+    }
+  }
+  model.train();
+  return { loss: lossSum / n, map: meanScore(truths, preds) };
+}
+
+const lossName = (l: TrainConfig['phases'][number]['loss']) => (typeof l === 'string' ? l : l.name);
+
+/** Creates a run directory for a new run, or continues one (`resume`). */
+export async function train(configOrRun: TrainConfig | { resume: string }, hooks: TrainHooks = {}): Promise<TrainResult> {
+  const log = hooks.log ?? ((l: string) => console.log(l));
+  let c: TrainConfig;
+  let run: string;
+  const resuming = 'resume' in configOrRun;
+  if (resuming) {
+    run = resolve(configOrRun.resume);
+    const cfgPath = join(run, 'config.json');
+    if (!existsSync(cfgPath)) throw new TrainingError(`${run}: no config.json; is this a halite run directory?`);
+    c = resolveConfig([JSON.parse(readFileSync(cfgPath, 'utf8')) as Partial<TrainConfig>], cfgPath);
+  } else {
+    c = configOrRun;
+    const name = c.name ?? `${c.model}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`;
+    run = resolve(c.runsDir, name);
+    if (existsSync(join(run, 'config.json'))) throw new TrainingError(`${run} already holds a run; resume it with --resume ${run} or pick another --name`);
+    mkdirSync(run, { recursive: true });
+    writeFileAtomic(join(run, 'config.json'), JSON.stringify({ ...c, name }, null, 2) + '\n');
+  }
+  if (c.threads) setNumThreads(c.threads);
+  manualSeed(c.seed);
+
+  const data = await readTgs(c.data, { test: false });
+  const { train: trIdx, val: vaIdx } = splitIndices(data, c);
+  const valImages = gather(data.train.images, vaIdx, (n) => new Float32Array(n));
+  const valMasks = gather(data.train.masks, vaIdx, (n) => new Uint8Array(n));
+  const loader = new BatchLoader({ images: data.train.images, masks: data.train.masks, height: 101, width: 101 }, trIdx,
+    { batchSize: c.batchSize, seed: c.seed, shuffle: true });
+
+  const model = createModel(c.model, c.modelOptions);
+  if (c.device !== 'cpu') model.to({ device: c.device as 'cuda' });
+  let opt = makeOptimizer(model, c.optimizer, c.phases[0]!.lr ?? c.optimizer.lr);
+  const ckpt = join(run, 'last.ckpt.safetensors');
+  let st: LoopState = {
+    phase: 0, epochInPhase: 0, epoch: 0, batch: 0, lossSum: 0, lossCount: 0, best: -Infinity, bestEpoch: -1, badEpochs: 0,
+    plateau: null, lr: opt.lr, seconds: 0,
+  };
+  if (resuming) {
+    if (!existsSync(ckpt)) throw new TrainingError(`${run}: no last.ckpt.safetensors to resume from`);
+    // The checkpoint restores the optimizer's moments and hyperparameters (its phase's learning rate).
+    st = loadCheckpoint(ckpt, model, opt);
+    log(`resuming ${run} at epoch ${st.epoch + 1}${st.batch ? `, batch ${st.batch + 1}` : ''} (phase ${st.phase + 1}: ${lossName(c.phases[st.phase]!.loss)})`);
+  }
+  model.train();
+
+  let interrupted = false;
+  const onSigint = () => { interrupted = true; };
+  process.on('SIGINT', onSigint);
+  const totalEpochs = c.phases.reduce((a, p) => a + p.epochs, 0);
+  const progress = new Progress(loader.batchesPerEpoch, c.batchSize);
+  let stopped: TrainResult['stopped'] = 'finished';
+  try {
+    phases: while (st.phase < c.phases.length) {
+      const phase = c.phases[st.phase]!;
+      const lossFn = makeLoss(phase.loss);
+      const plateau = c.reduceLROnPlateau ? new ReduceLROnPlateau(opt, { mode: 'max', ...c.reduceLROnPlateau }) : null;
+      if (plateau && st.plateau) plateau.loadStateDict(st.plateau);
+      while (st.epochInPhase < phase.epochs) {
+        const t0 = performance.now();
+        progress.start(st.epoch + 1, totalEpochs);
+        let k = 0;
+        for await (const b of loader.epoch(st.epoch)) {
+          if (k++ < st.batch) continue; // done before the interruption this run resumes from
+          // Augmentations are seeded per (run, epoch, batch), so a resumed epoch draws the same ones.
+          const aug = new Augmenter(c.augmentations, (c.seed * 7919 + st.epoch * 104729 + k) >>> 0);
+          const loss = tidy(() => {
+            const a = aug.apply(fromArray(b.images, b.shape), fromArray(b.masks!, b.shape));
+            opt.zeroGrad();
+            const l = lossFn(model.forward(a.images), a.masks);
+            const v = l.item();
+            if (Number.isFinite(v)) {
+              l.backward();
+              opt.step();
+            }
+            return v;
+          });
+          if (!Number.isFinite(loss)) {
+            throw new TrainingError(`the ${lossName(phase.loss)} loss became ${loss} at epoch ${st.epoch + 1}, batch ${k}; training stopped. ` +
+              `${existsSync(ckpt) ? `The last good checkpoint is ${ckpt}` : 'No checkpoint was written yet'}; lower the learning rate (now ${opt.lr}).`);
+          }
+          st.lossSum += loss * b.indices.length;
+          st.lossCount += b.indices.length;
+          st.batch = k;
+          progress.update(k, st.lossSum / st.lossCount);
+          hooks.onBatch?.(st.epoch + 1, k, loss);
+          if (interrupted) break;
+        }
+        progress.stop();
+        st.seconds += (performance.now() - t0) / 1000;
+        if (interrupted) {
+          saveCheckpoint(ckpt, model, opt, { ...st, plateau: plateau?.stateDict() ?? null, lr: opt.lr });
+          log(`interrupted: checkpoint written to ${ckpt}; continue with: halite train --resume ${run}`);
+          stopped = 'interrupted';
+          break phases;
+        }
+        const v = validate(model, lossFn, valImages, valMasks, 64);
+        const rec: EpochRecord = {
+          epoch: st.epoch + 1, phase: st.phase + 1, loss: lossName(phase.loss), train_loss: st.lossSum / st.lossCount,
+          val_loss: v.loss, val_map: v.map, lr: opt.lr, seconds: (performance.now() - t0) / 1000, best: v.map > st.best,
+        };
+        if (rec.best) {
+          st.best = v.map;
+          st.bestEpoch = rec.epoch;
+          st.badEpochs = 0;
+          saveWeights(join(run, 'best.safetensors'), model, { model: c.model, options: c.modelOptions, extra: { epoch: String(rec.epoch), val_map: String(v.map) } });
+        } else {
+          st.badEpochs += 1;
+        }
+        appendFileSync(join(run, 'history.jsonl'), JSON.stringify(rec) + '\n');
+        log(`epoch ${rec.epoch}/${totalEpochs} [${rec.loss}] train loss ${rec.train_loss.toFixed(4)}  val loss ${rec.val_loss.toFixed(4)}  val mAP ${rec.val_map.toFixed(4)}${rec.best ? ' *' : ''}  lr ${rec.lr.toExponential(2)}  ${rec.seconds.toFixed(1)} s`);
+        hooks.onEpoch?.(rec);
+        plateau?.step(v.map);
+        st = { ...st, epoch: st.epoch + 1, epochInPhase: st.epochInPhase + 1, batch: 0, lossSum: 0, lossCount: 0, plateau: plateau?.stateDict() ?? null, lr: opt.lr };
+        if (c.earlyStopping !== null && st.badEpochs > c.earlyStopping.patience) {
+          log(`early stopping phase ${st.phase + 1}: no improvement for ${c.earlyStopping.patience} epochs`);
+          st.epochInPhase = phase.epochs;
+        }
+        if (st.epochInPhase >= phase.epochs) {
+          // The next phase recompiles, as the write-up does: a fresh optimizer at its own learning rate.
+          st = { ...st, phase: st.phase + 1, epochInPhase: 0, badEpochs: 0, plateau: null };
+          const next = c.phases[st.phase];
+          if (next) {
+            opt = makeOptimizer(model, c.optimizer, next.lr ?? opt.lr);
+            st.lr = opt.lr;
+          }
+        }
+        saveCheckpoint(ckpt, model, opt, st);
+        if (hooks.stopAfterEpochs !== undefined && st.epoch >= hooks.stopAfterEpochs) { stopped = 'limit'; break phases; }
+        if (st.epochInPhase === 0) continue phases;
+      }
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+    progress.stop();
+  }
+
+  let threshold = 0.5, thresholdScore = st.best;
+  if (stopped === 'finished' && existsSync(join(run, 'best.safetensors'))) {
+    const { loadWeights } = await import('../io/weights.js');
+    loadWeights(join(run, 'best.safetensors'), model);
+    const probs = predictProbabilities(model, valImages, { tta: true, device: c.device });
+    const n = vaIdx.length;
+    const sweep = thresholdSweep(
+      Array.from({ length: n }, (_, i) => probs.subarray(i * PIXELS, (i + 1) * PIXELS)),
+      Array.from({ length: n }, (_, i) => valMasks.subarray(i * PIXELS, (i + 1) * PIXELS)),
+      linspace(c.sweep.from, c.sweep.to, c.sweep.steps));
+    threshold = sweep.best.threshold;
+    thresholdScore = sweep.best.score;
+    writeFileAtomic(join(run, 'threshold.json'), JSON.stringify({ threshold, score: thresholdScore, tta: true, points: sweep.points }, null, 2) + '\n');
+    log(`threshold ${threshold.toFixed(3)}: validation mAP ${thresholdScore.toFixed(4)} with flip TTA (best epoch ${st.bestEpoch}, ${st.best.toFixed(4)} at 0.5 without TTA)`);
+  }
+  writeFileSync(join(run, 'status'), `${stopped}\n`);
+  model.dispose();
+  return { run, best: st.best, bestEpoch: st.bestEpoch, threshold, thresholdScore, epochs: st.epoch, stopped };
+}

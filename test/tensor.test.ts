@@ -22,6 +22,8 @@ test('typed array round trips in every dtype', () => {
     assert.deepEqual(arr(f32.to('int64')), [1, -2, 3, 4, 5, 6]);
     assert.throws(() => T.fromArray(new Float32Array(5), [2, 3]), /needs 24 bytes but the array holds 20/);
     assert.deepEqual(T.tensor([[1, 2], [3, 4]]).shape, [2, 2]);
+    const shared = new Float32Array(new SharedArrayBuffer(16)).fill(2.5);
+    assert.deepEqual(T.fromArray(shared.subarray(1, 3), [2]).toNumbers(), [2.5, 2.5], 'views over shared memory are copied in');
     assert.equal(T.tensor(2.5).item(), 2.5);
   });
 });

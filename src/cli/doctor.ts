@@ -29,7 +29,7 @@ export function register(program: Command): void {
       const b = buildInfo();
       console.log(`libtorch        ${r.libtorch}`);
       console.log(`library         ${r.library}`);
-      console.log(`threads         ${r.threads} (intra-op; set with --threads or HALITE_THREADS)`);
+      console.log(`threads         ${r.threads} (intra-op; halite uses one per core unless --threads or HALITE_THREADS says otherwise)`);
       console.log(`cpu features    ${r.cpuCapability}${r.mkldnn ? ', oneDNN (MKL-DNN)' : ''}`);
       console.log(`cuda            ${r.cudaAvailable ? `available: ${(r.cudaDevices as string[]).join(', ')}` : `not available${r.cudaBuild ? ' (CUDA build, no device found)' : ' (CPU-only libtorch; build with LIBTORCH=/path/to/cuda/libtorch)'}`}`);
       if (b.cudaConfig) console.log(b.cudaConfig.trim());

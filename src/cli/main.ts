@@ -1,9 +1,12 @@
 // The `halite` command line: one file per command, each a thin shell over the library.
+import { availableParallelism } from 'node:os';
 import { Command } from 'commander';
 import { register as bench } from './bench.js';
+import { register as demo } from './demo.js';
 import { register as doctor } from './doctor.js';
 import { register as evaluate } from './evaluate.js';
 import { register as explore } from './explore.js';
+import { register as predict } from './predict.js';
 import { register as synth } from './synth.js';
 import { register as trainCmd } from './train.js';
 import { setNumThreads } from '../torch/runtime.js';
@@ -12,17 +15,20 @@ const program = new Command();
 program
   .name('halite')
   .description('Find salt bodies in seismic images (TGS Salt Identification) with libtorch from TypeScript')
-  .option('--threads <n>', 'libtorch intra-op threads (default: HALITE_THREADS or libtorch\'s own)')
+  .option('--threads <n>', 'libtorch intra-op threads (default: HALITE_THREADS, else one per core)')
   .hook('preAction', (cmd) => {
-    const t = (cmd.opts() as { threads?: string }).threads ?? process.env.HALITE_THREADS;
-    if (t !== undefined) setNumThreads(Number(t));
+    // libtorch's own default can be 1 on small VMs (it counts physical cores); use every core.
+    const t = (cmd.opts() as { threads?: string }).threads ?? process.env.HALITE_THREADS ?? String(availableParallelism());
+    setNumThreads(Number(t));
   });
+demo(program);
 doctor(program);
 bench(program);
 evaluate(program);
 explore(program);
 synth(program);
 trainCmd(program);
+predict(program);
 
 try {
   await program.parseAsync(process.argv);

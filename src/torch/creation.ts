@@ -22,7 +22,9 @@ function finish(t: Tensor, o: Options): Tensor {
 /** A tensor holding a copy of `data` with the given shape (default: 1-D). */
 export function fromArray(data: TypedArray | number[], shape?: number[], options: Options = {}): Tensor {
   const dtype = options.dtype ?? (Array.isArray(data) ? 'float32' : dtypeOf(data));
-  const arr = Array.isArray(data) ? toTyped(data, dtype) : data;
+  let arr = Array.isArray(data) ? toTyped(data, dtype) : data;
+  // Node-API cannot read typed arrays over a SharedArrayBuffer (worker-decoded tiles); copy those.
+  if (arr.buffer instanceof SharedArrayBuffer) arr = arr.slice();
   const t = wrap(native.fromBuffer(arr, shape ?? [arr.length], dtype));
   return finish(t, options);
 }

@@ -1,0 +1,68 @@
+// `halite demo`: the whole write-up on halite's synthetic seismic — synthesize, explore, train a
+// small resunet (BCE then Lovász), tune the threshold, predict the test tiles, evaluate.
+import { existsSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { writeSynth } from '../data/synth/generate.js';
+import { readTgs } from '../data/tgs.js';
+import { explore } from '../data/explore.js';
+import { PIXELS } from '../data/rle.js';
+import { predictProbabilities } from '../infer/predict.js';
+import { loadRun } from '../infer/run.js';
+import { toMask, writeSubmission } from '../infer/submission.js';
+import { evaluate, formatEvaluation } from '../metrics/submission.js';
+import { resolveConfig } from '../train/config.js';
+import { splitIndices, train } from '../train/trainer.js';
+
+export function register(program: Command): void {
+  program
+    .command('demo')
+    .description('synthesize seismic data, train a small resunet on it, tune, predict and evaluate; prints where everything is')
+    .option('--out <dir>', 'demo folder (replaced if it holds an earlier demo)', 'runs/demo')
+    .option('--train <n>', 'synthetic training tiles', '1000')
+    .option('--test <n>', 'synthetic test tiles', '200')
+    .option('--epochs <list>', 'epochs of the BCE and Lovász phases', '8,4')
+    .option('--seed <n>', 'seed', '0')
+    .action(async (o: { out: string; train: string; test: string; epochs: string; seed: string }) => {
+      const t0 = performance.now();
+      const out = resolve(o.out);
+      const dataDir = join(out, 'data'), runDir = join(out, 'run');
+      const seed = Number(o.seed);
+      console.log(`1/5 synthesizing ${o.train} + ${o.test} tiles into ${dataDir}`);
+      writeSynth({ out: dataDir, train: Number(o.train), test: Number(o.test), seed, force: true });
+      const data = await readTgs(dataDir);
+      console.log(`2/5 exploring: figures in ${join(out, 'figures')}`);
+      await explore(data, join(out, 'figures'), seed);
+      if (existsSync(join(runDir, 'config.json'))) rmSync(runDir, { recursive: true });
+      const [bceEpochs, lovaszEpochs] = o.epochs.split(',').map(Number);
+      const config = resolveConfig([{
+        // Small and quick: 8 start filters, light dropout, batch 16 for more updates per minute,
+        // and PyTorch's BN momentum so validation statistics settle within a few epochs.
+        data: dataDir, runsDir: out, name: 'run', model: 'resunet', modelOptions: { startFilters: 8, bnMomentum: 0.1, dropout: 0.1 }, seed, batchSize: 16,
+        optimizer: { name: 'adam', lr: 2e-3 },
+        valFraction: 0.1,
+        phases: [{ loss: 'bce', epochs: bceEpochs! }, { loss: { name: 'lovasz', activation: 'elu' }, epochs: lovaszEpochs!, lr: 1e-3 }],
+        earlyStopping: null,
+      }], 'demo');
+      console.log(`3/5 training resunet (8 start filters): ${bceEpochs} BCE + ${lovaszEpochs} Lovász epochs, run directory ${runDir}`);
+      const r = await train(config);
+      const run = loadRun(r.run);
+      console.log(`4/5 predicting ${data.test!.ids.length} test tiles -> ${join(out, 'submission.csv')}`);
+      const testProbs = predictProbabilities(run.model, data.test!.images, { tta: true });
+      writeSubmission(join(out, 'submission.csv'), data.submissionIds ?? data.test!.ids, testProbs, { threshold: run.threshold, masksDir: join(out, 'test-masks') });
+      console.log('5/5 evaluating the validation tiles with the tuned threshold and flip TTA');
+      const { val } = splitIndices(data, config);
+      const valImages = new Float32Array(val.length * PIXELS);
+      val.forEach((i, k) => valImages.set(data.train.images.subarray(i * PIXELS, (i + 1) * PIXELS), k * PIXELS));
+      const probs = predictProbabilities(run.model, valImages, { tta: true });
+      const ids = val.map((i) => data.train.ids[i]!);
+      const truth = new Uint8Array(val.length * PIXELS);
+      val.forEach((i, k) => truth.set(data.train.masks.subarray(i * PIXELS, (i + 1) * PIXELS), k * PIXELS));
+      const pred = new Map(ids.map((id, k) => [id, toMask(probs.subarray(k * PIXELS, (k + 1) * PIXELS), { threshold: run.threshold })]));
+      const e = evaluate(ids, truth, pred);
+      console.log(formatEvaluation(e));
+      console.log(`\nvalidation mAP ${e.map.toFixed(4)} (threshold ${run.threshold.toFixed(3)}, flip TTA) in ${((performance.now() - t0) / 60000).toFixed(1)} min`);
+      console.log(`data        ${dataDir}\nfigures     ${join(out, 'figures')}\nrun         ${runDir} (config.json, history.jsonl, best.safetensors, last.ckpt.safetensors, threshold.json)\nsubmission  ${join(out, 'submission.csv')}\ntest masks  ${join(out, 'test-masks')}`);
+      console.log(JSON.stringify({ val_map: e.map, threshold: run.threshold, minutes: (performance.now() - t0) / 60000 }));
+    });
+}

@@ -1,0 +1,37 @@
+// Kaggle submissions from probabilities: threshold, minimum salt area, RLE, every id in order.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { encode } from 'fast-png';
+import { writeFileAtomic } from '../io/atomic.js';
+import { binarize } from '../metrics/competition.js';
+import { PIXELS, rleEncode, TILE } from '../data/rle.js';
+
+export interface MaskOptions { threshold: number; minArea?: number }
+
+/** The binary mask of one tile; masks with fewer than minArea salt pixels become empty. */
+export function toMask(prob: Float32Array, o: MaskOptions): Uint8Array {
+  const m = binarize(prob, o.threshold);
+  if (o.minArea) {
+    let area = 0;
+    for (const v of m) area += v;
+    if (area < o.minArea) m.fill(0);
+  }
+  return m;
+}
+
+/** Writes id,rle_mask rows for `ids` (probabilities N x 10201 in the same order), atomically. */
+export function writeSubmission(path: string, ids: readonly string[], probs: Float32Array, o: MaskOptions & { masksDir?: string }): { empty: number } {
+  if (probs.length !== ids.length * PIXELS) throw new RangeError(`${ids.length} ids but ${probs.length / PIXELS} predicted tiles`);
+  if (o.masksDir) mkdirSync(o.masksDir, { recursive: true });
+  const rows = ['id,rle_mask'];
+  let empty = 0;
+  ids.forEach((id, i) => {
+    const m = toMask(probs.subarray(i * PIXELS, (i + 1) * PIXELS), o);
+    const rle = rleEncode(m);
+    if (rle === '') empty++;
+    rows.push(`${id},${rle}`);
+    if (o.masksDir) writeFileAtomic(join(o.masksDir, `${id}.png`), encode({ width: TILE, height: TILE, data: m.map((v) => v * 255), channels: 1, depth: 8 }));
+  });
+  writeFileAtomic(path, rows.join('\n') + '\n');
+  return { empty };
+}

@@ -1,0 +1,78 @@
+// Prediction: a Kaggle-valid submission with every id in order, flip TTA, minimum area, mask PNGs.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import * as T from '../src/torch/index.js';
+import * as nn from '../src/nn/index.js';
+import { writeSynth } from '../src/data/synth/generate.js';
+import { rleDecode, PIXELS } from '../src/data/rle.js';
+import { predictProbabilities } from '../src/infer/predict.js';
+import { toMask, writeSubmission } from '../src/infer/submission.js';
+import { resolveConfig } from '../src/train/config.js';
+import { train } from '../src/train/trainer.js';
+
+const root = mkdtempSync(join(tmpdir(), 'halite-predict-'));
+
+test('flip TTA averages the prediction with the mirrored prediction of the mirrored tile', () => {
+  // A 1x1 conv is mirror-equivariant, so TTA changes nothing; a left-biased model is made symmetric.
+  class Left extends nn.Module {
+    forward(x: T.Tensor): T.Tensor {
+      const ramp = T.arange(101, undefined, 1, { dtype: 'float32' }).div(-10).reshape(1, 1, 1, 101);
+      return x.mul(0).add(ramp);
+    }
+  }
+  const images = new Float32Array(2 * PIXELS).fill(0.5);
+  const plain = predictProbabilities(new Left(), images, { tta: false });
+  const tta = predictProbabilities(new Left(), images, { tta: true });
+  assert.ok(plain[0]! > plain[100]!, 'without TTA the left edge is likelier');
+  for (let x = 0; x < 101; x++) assert.ok(Math.abs(tta[x]! - tta[100 - x]!) < 1e-6, 'with TTA the map is mirror-symmetric');
+  assert.ok(Math.abs(tta[0]! - (plain[0]! + plain[100]!) / 2) < 1e-6);
+});
+
+test('minimum area empties small masks; submissions carry every id in order with valid RLE', () => {
+  const prob = new Float32Array(PIXELS);
+  prob.fill(0.9, 0, 30);
+  assert.equal(toMask(prob, { threshold: 0.5 }).reduce((a, b) => a + b, 0), 30);
+  assert.equal(toMask(prob, { threshold: 0.5, minArea: 31 }).reduce((a, b) => a + b, 0), 0);
+  const ids = ['b', 'a', 'c'];
+  const probs = new Float32Array(3 * PIXELS);
+  probs.fill(0.8, PIXELS, PIXELS + 500);
+  const f = join(root, 'sub.csv');
+  const { empty } = writeSubmission(f, ids, probs, { threshold: 0.5, masksDir: join(root, 'masks') });
+  assert.equal(empty, 2);
+  const lines = readFileSync(f, 'utf8').trim().split('\n');
+  assert.deepEqual(lines.map((l) => l.split(',')[0]), ['id', 'b', 'a', 'c']);
+  assert.equal(rleDecode(lines[2]!.split(',')[1]!).reduce((a, b) => a + b, 0), 500);
+  assert.deepEqual(readdirSync(join(root, 'masks')).sort(), ['a.png', 'b.png', 'c.png']);
+});
+
+test('halite predict writes a submission for the sample ids and halite evaluate scores it', async () => {
+  const data = join(root, 'data');
+  writeSynth({ out: data, train: 48, test: 6, seed: 8 });
+  const cfg = resolveConfig([{ data, runsDir: join(root, 'runs'), name: 'r', model: 'resunet', modelOptions: { startFilters: 4 }, batchSize: 16,
+    valFraction: 0.25, seed: 2, threads: 2, phases: [{ loss: 'bce', epochs: 1 }], sweep: { from: 0.4, to: 0.6, steps: 3 } }]);
+  const r = await train(cfg, { log: () => {} });
+  const sub = join(root, 'test.csv');
+  const run = (...a: string[]) => spawnSync(process.execPath, ['bin/halite.js', ...a], { encoding: 'utf8' });
+  let p = run('predict', '--run', r.run, '--images', join(data, 'test/images'), '--sample', join(data, 'sample_submission.csv'), '--out', sub, '--min-area', '10');
+  assert.equal(p.status, 0, p.stderr);
+  assert.match(p.stdout, /wrote .*test\.csv: 6 tiles, \d+ without salt, threshold 0\.\d+, flip TTA/);
+  const want = readFileSync(join(data, 'sample_submission.csv'), 'utf8').trim().split('\n').map((l) => l.split(',')[0]);
+  assert.deepEqual(readFileSync(sub, 'utf8').trim().split('\n').map((l) => l.split(',')[0]), want);
+  const trainSub = join(root, 'train.csv');
+  p = run('predict', '--run', r.run, '--images', join(data, 'train/images'), '--out', trainSub, '--no-tta', '--threshold', '0.5');
+  assert.equal(p.status, 0, p.stderr);
+  const e = run('evaluate', '--data', data, '--submission', trainSub, '--json');
+  assert.equal(e.status, 0, e.stderr);
+  const m = JSON.parse(e.stdout.trim().split('\n').pop()!).map;
+  assert.ok(m >= 0 && m <= 1);
+  writeFileSync(join(root, 'bad.csv'), 'id,rle_mask\nnope,\n');
+  p = run('predict', '--run', r.run, '--images', join(data, 'test/images'), '--sample', join(root, 'bad.csv'), '--out', join(root, 'x.csv'));
+  assert.notEqual(p.status, 0);
+  assert.match(p.stderr, /bad\.csv:2: id nope has no image/);
+  p = run('predict', '--run', join(root, 'nowhere'), '--images', data, '--out', join(root, 'x.csv'));
+  assert.match(p.stderr, /nowhere: no config\.json; is this a finished halite run directory\?/);
+});

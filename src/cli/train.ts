@@ -22,6 +22,7 @@ export function register(program: Command): void {
     .option('--device <name>', 'cpu or cuda')
     .option('--runs <dir>', 'folder for run directories')
     .option('--name <name>', 'run directory name')
+    .option('--max-minutes <m>', 'stop after the epoch that would otherwise overrun this budget, then tune the threshold')
     .option('--resume <run>', 'continue a run exactly where it stopped')
     .action(async (o: Record<string, string | undefined>) => {
       if (o.resume) {
@@ -41,6 +42,7 @@ export function register(program: Command): void {
       if (o.device) flags.device = o.device;
       if (o.runs) flags.runsDir = o.runs;
       if (o.name) flags.name = o.name;
+      if (o.maxMinutes) flags.maxMinutes = Number(o.maxMinutes);
       const base = resolveConfig([file]);
       if (o.lr) flags.optimizer = { ...base.optimizer, lr: Number(o.lr) };
       if (o.epochs || o.losses) {

@@ -1,12 +1,12 @@
 // The residual U-Net of the Keras TGS write-up ("Model 2"): native 101x101 input, a 3x3 conv and
 // two residual blocks per level, dropout ratio/2 after the first pool and ratio elsewhere, and
 // transposed convolutions "same" for 6->12 and 25->50, "valid" for 12->25 and 50->101.
-import { cat } from '../torch/creation.js';
 import type { Tensor } from '../torch/tensor.js';
 import { Module } from '../nn/module.js';
 import { BatchNorm2d, Conv2d, ConvTranspose2d, Dropout, MaxPool2d } from '../nn/layers.js';
 import type { InitScheme } from '../nn/init.js';
 import { chain } from '../nn/chain.js';
+import { unetForward } from './unet-skeleton.js';
 
 export interface ResUNetOptions {
   startFilters: number;
@@ -110,29 +110,6 @@ export class ResUNet extends Module {
     if (H !== 101 || W !== 101) {
       throw new Error(`resunet works at native 101x101 (its valid/same upsampling is fixed to 6->12->25->50->101); got ${H}x${W}`);
     }
-    const skips: Tensor[] = [];
-    let h = x;
-    this.enc.forEach((level, i) => {
-      const c = level.forward(h);
-      skips.push(c);
-      const next = chain(c, (t) => this.pool.forward(t), (t) => (i === 0 ? this.dropHalf : this.drop).forward(t));
-      if (h !== x) h.dispose();
-      h = next;
-    });
-    let d = this.middle.forward(h);
-    h.dispose();
-    this.dec.forEach((level, k) => {
-      const skip = skips[3 - k]!;
-      const up = this.up[k]!.forward(d);
-      const joined = cat([up, skip], 1);
-      up.dispose();
-      skip.dispose();
-      d.dispose();
-      d = chain(joined, (t) => this.drop.forward(t), (t) => level.forward(t));
-      joined.dispose();
-    });
-    const out = this.head.forward(d);
-    d.dispose();
-    return out;
+    return unetForward(x, { enc: this.enc, middle: this.middle, up: this.up, dec: this.dec, head: this.head, pool: this.pool, firstDrop: this.dropHalf, drop: this.drop });
   }
 }

@@ -3,12 +3,13 @@
 // convolutions, skip concatenation and a 1x1 head. Tiles are resized 101 -> 128 on the way in and
 // the logits back to 101 on the way out. The head returns logits: the sigmoid lives in the loss
 // (BCE with logits) and in prediction, which is the same model, computed stably.
-import { cat, F } from '../torch/index.js';
+import { F } from '../torch/index.js';
 import type { Tensor } from '../torch/tensor.js';
 import { Module } from '../nn/module.js';
 import { Conv2d, ConvTranspose2d, Dropout, MaxPool2d } from '../nn/layers.js';
 import type { InitScheme } from '../nn/init.js';
 import { chain } from '../nn/chain.js';
+import { unetForward } from './unet-skeleton.js';
 
 export interface UNetOptions {
   startNeurons: number;
@@ -64,26 +65,8 @@ export class UNet extends Module {
     const [H, W] = [x.size(-2), x.size(-1)];
     const size = this.options.inputSize;
     const input = H === size && W === size ? x : F.interpolate(x, { size, mode: 'bilinear' });
-    const skips: Tensor[] = [];
-    let h = input;
-    this.enc.forEach((level, i) => {
-      const c = level.forward(h);
-      skips.push(c);
-      const next = chain(c, (t) => this.pool.forward(t), (t) => (i === 0 ? this.dropFirst : this.drop).forward(t));
-      if (h !== x) h.dispose();
-      h = next;
-    });
-    let d = this.middle.forward(h);
-    h.dispose();
-    this.dec.forEach((level, k) => {
-      const up = this.up[k]!.forward(d);
-      const joined = cat([up, skips[3 - k]!], 1);
-      [up, skips[3 - k]!, d].forEach((t) => t.dispose());
-      d = chain(joined, (t) => this.drop.forward(t), (t) => level.forward(t));
-      joined.dispose();
-    });
-    const logits = chain(d, (t) => this.head.forward(t));
-    d.dispose();
+    const logits = unetForward(input, { enc: this.enc, middle: this.middle, up: this.up, dec: this.dec, head: this.head, pool: this.pool, firstDrop: this.dropFirst, drop: this.drop });
+    if (input !== x) input.dispose();
     if (H === size && W === size) return logits;
     const out = F.interpolate(logits, { size: [H, W], mode: 'bilinear' });
     logits.dispose();

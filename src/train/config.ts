@@ -39,6 +39,8 @@ export interface TrainConfig {
   augmentations: AugmentSpec[];
   earlyStopping: { patience: number } | null;
   reduceLROnPlateau: { factor: number; patience: number; minLr: number } | null;
+  /** Wall-clock budget: training ends after the epoch that would otherwise overrun it. */
+  maxMinutes?: number;
   /** Thresholds swept on validation probabilities after training. */
   sweep: { from: number; to: number; steps: number };
 }
@@ -106,6 +108,7 @@ export function resolveConfig(layers: Partial<TrainConfig>[], where = 'config'):
     if (p.lr !== undefined && !(p.lr > 0)) fail(`phases[${i}].lr`, 'must be > 0');
   });
   c.augmentations = parseAugmentations(c.augmentations, `${where}.augmentations`);
+  if (c.maxMinutes !== undefined && !(c.maxMinutes > 0)) fail('maxMinutes', 'must be > 0');
   if (!(c.sweep.steps >= 1 && c.sweep.to >= c.sweep.from)) fail('sweep', 'needs from <= to and steps >= 1');
   return c;
 }

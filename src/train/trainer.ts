@@ -52,7 +52,7 @@ export interface TrainResult {
   threshold: number;
   thresholdScore: number;
   epochs: number;
-  stopped: 'finished' | 'early' | 'interrupted' | 'limit';
+  stopped: 'finished' | 'time' | 'interrupted' | 'limit';
 }
 
 export interface TrainHooks {
@@ -206,8 +206,8 @@ export async function train(configOrRun: TrainConfig | { resume: string }, hooks
           if (interrupted) break;
         }
         progress.stop();
-        st.seconds += (performance.now() - t0) / 1000;
         if (interrupted) {
+          st.seconds += (performance.now() - t0) / 1000;
           saveCheckpoint(ckpt, model, opt, { ...st, plateau: plateau?.stateDict() ?? null, lr: opt.lr });
           log(`interrupted: checkpoint written to ${ckpt}; continue with: halite train --resume ${run}`);
           stopped = 'interrupted';
@@ -230,7 +230,8 @@ export async function train(configOrRun: TrainConfig | { resume: string }, hooks
         log(`epoch ${rec.epoch}/${totalEpochs} [${rec.loss}] train loss ${rec.train_loss.toFixed(4)}  val loss ${rec.val_loss.toFixed(4)}  val mAP ${rec.val_map.toFixed(4)}${rec.best ? ' *' : ''}  lr ${rec.lr.toExponential(2)}  ${rec.seconds.toFixed(1)} s`);
         hooks.onEpoch?.(rec);
         plateau?.step(v.map);
-        st = { ...st, epoch: st.epoch + 1, epochInPhase: st.epochInPhase + 1, batch: 0, lossSum: 0, lossCount: 0, plateau: plateau?.stateDict() ?? null, lr: opt.lr };
+        st = { ...st, epoch: st.epoch + 1, epochInPhase: st.epochInPhase + 1, batch: 0, lossSum: 0, lossCount: 0, plateau: plateau?.stateDict() ?? null, lr: opt.lr,
+          seconds: st.seconds + rec.seconds };
         if (c.earlyStopping !== null && st.badEpochs > c.earlyStopping.patience) {
           log(`early stopping phase ${st.phase + 1}: no improvement for ${c.earlyStopping.patience} epochs`);
           st.epochInPhase = phase.epochs;
@@ -246,6 +247,12 @@ export async function train(configOrRun: TrainConfig | { resume: string }, hooks
         }
         saveCheckpoint(ckpt, model, opt, st);
         if (hooks.stopAfterEpochs !== undefined && st.epoch >= hooks.stopAfterEpochs) { stopped = 'limit'; break phases; }
+        if (c.maxMinutes !== undefined && st.phase < c.phases.length && (st.seconds + rec.seconds) / 60 > c.maxMinutes) {
+          // The next epoch is assumed to take as long as this one.
+          log(`time budget: ${(st.seconds / 60).toFixed(1)} of ${c.maxMinutes} minutes used; another epoch would overrun it`);
+          stopped = 'time';
+          break phases;
+        }
         if (st.epochInPhase === 0) continue phases;
       }
     }
@@ -255,7 +262,7 @@ export async function train(configOrRun: TrainConfig | { resume: string }, hooks
   }
 
   let threshold = 0.5, thresholdScore = st.best;
-  if (stopped === 'finished' && existsSync(join(run, 'best.safetensors'))) {
+  if ((stopped === 'finished' || stopped === 'time') && existsSync(join(run, 'best.safetensors'))) {
     const { loadWeights } = await import('../io/weights.js');
     loadWeights(join(run, 'best.safetensors'), model);
     const probs = predictProbabilities(model, valImages, { tta: true, device: c.device });

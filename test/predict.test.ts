@@ -13,6 +13,7 @@ import { predictProbabilities } from '../src/infer/predict.js';
 import { toMask, writeSubmission } from '../src/infer/submission.js';
 import { resolveConfig } from '../src/train/config.js';
 import { train } from '../src/train/trainer.js';
+import { writeReport } from '../src/report/report.js';
 
 const root = mkdtempSync(join(tmpdir(), 'halite-predict-'));
 
@@ -69,6 +70,23 @@ test('halite predict writes a submission for the sample ids and halite evaluate 
   assert.equal(e.status, 0, e.stderr);
   const m = JSON.parse(e.stdout.trim().split('\n').pop()!).map;
   assert.ok(m >= 0 && m <= 1);
+  // The run's own validation tiles: evaluate --run scores exactly what the threshold sweep scored.
+  const valSub = join(root, 'val.csv');
+  p = run('predict', '--run', r.run, '--val', '--out', valSub);
+  assert.equal(p.status, 0, p.stderr);
+  const ev = run('evaluate', '--data', data, '--submission', valSub, '--run', r.run, '--json');
+  assert.equal(ev.status, 0, ev.stderr);
+  const tuned = JSON.parse(readFileSync(join(r.run, 'threshold.json'), 'utf8')).score;
+  assert.ok(Math.abs(JSON.parse(ev.stdout.trim().split('\n').pop()!).map - tuned) < 1e-12, 'evaluate --run reproduces the tuned validation score');
+  // The report: every section, with the run's own numbers.
+  const rep = await writeReport(r.run);
+  const html = readFileSync(rep.path, 'utf8');
+  for (const h of ['Summary', 'Configuration', 'Training curves', 'Threshold', 'Scores by coverage class', 'Validation gallery', 'Data']) assert.ok(html.includes(`<h2>${h}</h2>`), h);
+  assert.ok(Math.abs(rep.map - tuned) < 1e-12);
+  assert.ok(html.includes(`<strong>${tuned.toFixed(4)}</strong>`), 'the summary shows the validation mAP');
+  assert.ok(html.includes('<h3>best</h3>') && html.includes('<h3>worst</h3>') && html.includes('<h3>random</h3>'));
+  assert.ok((html.match(/<svg/g) ?? []).length >= 8, 'curves, sweep and exploration figures are inlined');
+  assert.ok(!/(src|href)="(https?:|\/)/.test(html), 'nothing is loaded from outside the file');
   writeFileSync(join(root, 'bad.csv'), 'id,rle_mask\nnope,\n');
   p = run('predict', '--run', r.run, '--images', join(data, 'test/images'), '--sample', join(root, 'bad.csv'), '--out', join(root, 'x.csv'));
   assert.notEqual(p.status, 0);

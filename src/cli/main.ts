@@ -7,6 +7,7 @@ import { register as doctor } from './doctor.js';
 import { register as evaluate } from './evaluate.js';
 import { register as explore } from './explore.js';
 import { register as predict } from './predict.js';
+import { register as report } from './report.js';
 import { register as synth } from './synth.js';
 import { register as trainCmd } from './train.js';
 import { setNumThreads } from '../torch/runtime.js';
@@ -29,6 +30,7 @@ explore(program);
 synth(program);
 trainCmd(program);
 predict(program);
+report(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -7,6 +7,8 @@ import { decodeImages } from '../data/decode-pool.js';
 import { predictProbabilities } from '../infer/predict.js';
 import { loadRun } from '../infer/run.js';
 import { writeSubmission } from '../infer/submission.js';
+import { readTgs } from '../data/tgs.js';
+import { splitIndices } from '../train/trainer.js';
 
 /** The ids to predict: a sample submission's, in its order (each must have an image), or every PNG. */
 export function submissionIds(images: string, sample?: string): string[] {
@@ -24,19 +26,29 @@ export function register(program: Command): void {
     .command('predict')
     .description("predict salt masks for a folder of tiles with a run's best weights and tuned threshold; writes a Kaggle submission")
     .requiredOption('--run <dir>', 'run directory from halite train')
-    .requiredOption('--images <dir>', 'folder of 101x101 PNG tiles')
+    .option('--images <dir>', 'folder of 101x101 PNG tiles')
     .requiredOption('--out <file>', 'submission CSV to write')
     .option('--sample <csv>', 'sample_submission.csv whose ids (and order) the submission must carry')
+    .option('--val', "predict the run's own validation tiles (from its data folder) instead of --images")
     .option('--masks <dir>', 'also write the predicted masks as PNGs')
     .option('--threshold <p>', "probability threshold (default: the run's tuned one)")
     .option('--min-area <pixels>', 'masks with fewer salt pixels become empty', '0')
     .option('--no-tta', 'no horizontal-flip test-time augmentation')
     .option('--batch-size <n>', 'tiles per forward pass', '64')
-    .action(async (o: { run: string; images: string; out: string; sample?: string; masks?: string; threshold?: string; minArea: string; tta: boolean; batchSize: string }) => {
+    .action(async (o: { run: string; images?: string; val?: boolean; out: string; sample?: string; masks?: string; threshold?: string; minArea: string; tta: boolean; batchSize: string }) => {
       const t0 = performance.now();
       const run = loadRun(o.run);
-      const ids = submissionIds(o.images, o.sample);
-      const images = await decodeImages(ids.map((id) => join(o.images, `${id}.png`)));
+      let ids: string[], dir: string;
+      if (o.val) {
+        const data = await readTgs(run.config.data, { test: false });
+        ids = splitIndices(data, run.config).val.map((i) => data.train.ids[i]!);
+        dir = join(run.config.data, 'train', 'images');
+      } else {
+        if (!o.images) throw new Error('give --images DIR (or --val for the run\'s validation tiles)');
+        dir = o.images;
+        ids = submissionIds(dir, o.sample);
+      }
+      const images = await decodeImages(ids.map((id) => join(dir, `${id}.png`)));
       const probs = predictProbabilities(run.model, images, { tta: o.tta, batchSize: Number(o.batchSize), device: run.config.device });
       const threshold = o.threshold !== undefined ? Number(o.threshold) : run.threshold;
       const { empty } = writeSubmission(o.out, ids, probs, { threshold, minArea: Number(o.minArea), masksDir: o.masks });

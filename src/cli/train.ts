@@ -28,6 +28,7 @@ export function register(program: Command): void {
       if (o.resume) {
         const r = await train({ resume: o.resume });
         console.log(`run ${r.run}: ${r.stopped}, best val mAP ${r.best.toFixed(4)} (epoch ${r.bestEpoch})`);
+        if (r.stopped === 'interrupted') process.exitCode = 130;
         return;
       }
       const file = o.config ? readConfigFile(o.config) : {};
@@ -54,5 +55,7 @@ export function register(program: Command): void {
       const config = resolveConfig([file, flags], o.config ?? 'flags');
       const r = await train(config);
       console.log(`run ${r.run}: ${r.stopped}, best val mAP ${r.best.toFixed(4)} (epoch ${r.bestEpoch}), threshold ${r.threshold.toFixed(3)} -> ${r.thresholdScore.toFixed(4)}`);
+      // Like other tools stopped by Ctrl-C, exit 130 so scripts do not mistake it for success.
+      if (r.stopped === 'interrupted') process.exitCode = 130;
     });
 }

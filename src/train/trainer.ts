@@ -130,7 +130,8 @@ export async function train(configOrRun: TrainConfig | { resume: string }, hooks
     if (!existsSync(cfgPath)) throw new TrainingError(`${run}: no config.json; is this a halite run directory?`);
     c = resolveConfig([JSON.parse(readFileSync(cfgPath, 'utf8')) as Partial<TrainConfig>], cfgPath);
   } else {
-    c = configOrRun;
+    // The data folder is kept absolute so the run can be predicted from anywhere.
+    c = { ...configOrRun, data: resolve(configOrRun.data) };
     const name = c.name ?? `${c.model}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`;
     run = resolve(c.runsDir, name);
     if (existsSync(join(run, 'config.json'))) throw new TrainingError(`${run} already holds a run; resume it with --resume ${run} or pick another --name`);

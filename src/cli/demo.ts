@@ -6,13 +6,13 @@ import type { Command } from 'commander';
 import { writeSynth } from '../data/synth/generate.js';
 import { readTgs } from '../data/tgs.js';
 import { explore } from '../data/explore.js';
-import { PIXELS } from '../data/rle.js';
 import { predictProbabilities } from '../infer/predict.js';
 import { loadRun } from '../infer/run.js';
-import { toMask, writeSubmission } from '../infer/submission.js';
-import { evaluate, formatEvaluation } from '../metrics/submission.js';
+import { writeSubmission } from '../infer/submission.js';
+import { scoreValidation } from '../infer/validate.js';
+import { formatEvaluation } from '../metrics/submission.js';
 import { resolveConfig } from '../train/config.js';
-import { splitIndices, train } from '../train/trainer.js';
+import { train, validationTiles } from '../train/trainer.js';
 
 export function register(program: Command): void {
   program
@@ -51,15 +51,7 @@ export function register(program: Command): void {
       const testProbs = predictProbabilities(run.model, data.test!.images, { tta: true });
       writeSubmission(join(out, 'submission.csv'), data.submissionIds ?? data.test!.ids, testProbs, { threshold: run.threshold, masksDir: join(out, 'test-masks') });
       console.log('5/5 evaluating the validation tiles with the tuned threshold and flip TTA');
-      const { val } = splitIndices(data, config);
-      const valImages = new Float32Array(val.length * PIXELS);
-      val.forEach((i, k) => valImages.set(data.train.images.subarray(i * PIXELS, (i + 1) * PIXELS), k * PIXELS));
-      const probs = predictProbabilities(run.model, valImages, { tta: true });
-      const ids = val.map((i) => data.train.ids[i]!);
-      const truth = new Uint8Array(val.length * PIXELS);
-      val.forEach((i, k) => truth.set(data.train.masks.subarray(i * PIXELS, (i + 1) * PIXELS), k * PIXELS));
-      const pred = new Map(ids.map((id, k) => [id, toMask(probs.subarray(k * PIXELS, (k + 1) * PIXELS), { threshold: run.threshold })]));
-      const e = evaluate(ids, truth, pred);
+      const e = scoreValidation(run, validationTiles(data, config)).evaluation;
       console.log(formatEvaluation(e));
       console.log(`\nvalidation mAP ${e.map.toFixed(4)} (threshold ${run.threshold.toFixed(3)}, flip TTA) in ${((performance.now() - t0) / 60000).toFixed(1)} min`);
       console.log(`data        ${dataDir}\nfigures     ${join(out, 'figures')}\nrun         ${runDir} (config.json, history.jsonl, best.safetensors, last.ckpt.safetensors, threshold.json)\nsubmission  ${join(out, 'submission.csv')}\ntest masks  ${join(out, 'test-masks')}`);

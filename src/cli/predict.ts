@@ -8,7 +8,7 @@ import { predictProbabilities } from '../infer/predict.js';
 import { loadRun } from '../infer/run.js';
 import { writeSubmission } from '../infer/submission.js';
 import { readTgs } from '../data/tgs.js';
-import { splitIndices } from '../train/trainer.js';
+import { validationTiles } from '../train/trainer.js';
 
 /** The ids to predict: a sample submission's, in its order (each must have an image), or every PNG. */
 export function submissionIds(images: string, sample?: string): string[] {
@@ -38,17 +38,16 @@ export function register(program: Command): void {
     .action(async (o: { run: string; images?: string; val?: boolean; out: string; sample?: string; masks?: string; threshold?: string; minArea: string; tta: boolean; batchSize: string }) => {
       const t0 = performance.now();
       const run = loadRun(o.run);
-      let ids: string[], dir: string;
+      let ids: string[], images: Float32Array;
       if (o.val) {
-        const data = await readTgs(run.config.data, { test: false });
-        ids = splitIndices(data, run.config).val.map((i) => data.train.ids[i]!);
-        dir = join(run.config.data, 'train', 'images');
+        // The reader has decoded the validation tiles already; no second pass over the PNGs.
+        ({ ids, images } = validationTiles(await readTgs(run.config.data, { test: false }), run.config));
       } else {
         if (!o.images) throw new Error('give --images DIR (or --val for the run\'s validation tiles)');
-        dir = o.images;
+        const dir = o.images;
         ids = submissionIds(dir, o.sample);
+        images = await decodeImages(ids.map((id) => join(dir, `${id}.png`)));
       }
-      const images = await decodeImages(ids.map((id) => join(dir, `${id}.png`)));
       const probs = predictProbabilities(run.model, images, { tta: o.tta, batchSize: Number(o.batchSize), device: run.config.device });
       const threshold = o.threshold !== undefined ? Number(o.threshold) : run.threshold;
       const { empty } = writeSubmission(o.out, ids, probs, { threshold, minArea: Number(o.minArea), masksDir: o.masks });

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { loadWeights } from '../io/weights.js';
 import { createModel } from '../models/registry.js';
 import type { Module } from '../nn/module.js';
-import type { TrainConfig } from '../train/config.js';
+import { readRunConfig, type TrainConfig } from '../train/config.js';
 
 export interface LoadedRun { dir: string; config: TrainConfig; model: Module; threshold: number }
 
@@ -15,7 +15,8 @@ export function loadRun(dir: string): LoadedRun {
     if (!existsSync(p)) throw new Error(`${run}: no ${f}; is this a finished halite run directory?`);
     return p;
   };
-  const config = JSON.parse(readFileSync(need('config.json'), 'utf8')) as TrainConfig;
+  need('config.json');
+  const config = readRunConfig(run);
   const model = createModel(config.model, config.modelOptions);
   loadWeights(need('best.safetensors'), model);
   const thPath = join(run, 'threshold.json');

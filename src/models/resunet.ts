@@ -6,7 +6,7 @@ import { Module } from '../nn/module.js';
 import { BatchNorm2d, Conv2d, ConvTranspose2d, Dropout, MaxPool2d } from '../nn/layers.js';
 import type { InitScheme } from '../nn/init.js';
 import { chain } from '../nn/chain.js';
-import { unetForward } from './unet-skeleton.js';
+import { unetForward, type UNetParts } from './unet-skeleton.js';
 
 export interface ResUNetOptions {
   startFilters: number;
@@ -76,32 +76,28 @@ class Level extends Module {
 
 export class ResUNet extends Module {
   readonly options: ResUNetOptions;
-  private readonly enc: Level[];
-  private readonly middle: Level;
-  private readonly up: ConvTranspose2d[];
-  private readonly dec: Level[];
-  private readonly head: Conv2d;
-  private readonly pool = new MaxPool2d(2);
-  private readonly dropHalf: Dropout;
-  private readonly drop: Dropout;
+  private readonly parts: UNetParts;
 
   constructor(options: Partial<ResUNetOptions> = {}) {
     super();
     const o = (this.options = { ...RESUNET_DEFAULTS, ...options });
     const s = o.startFilters;
     const f = [s, s * 2, s * 4, s * 8];
-    this.enc = f.map((c, i) => this.module(`enc${i + 1}`, new Level(i === 0 ? o.inChannels : f[i - 1]!, c, o)));
-    this.middle = this.module('middle', new Level(s * 8, s * 16, o));
     // Decoder from deep to shallow: 6->12 "same", 12->25 "valid", 25->50 "same", 50->101 "valid".
     const same = [true, false, true, false];
-    this.up = [3, 2, 1, 0].map((lvl, k) =>
-      this.module(`up${lvl + 1}`, new ConvTranspose2d(f[lvl]! * 2, f[lvl]!, 3, {
-        stride: 2, padding: same[k] ? 1 : 0, outputPadding: same[k] ? 1 : 0, init: o.init,
-      })));
-    this.dec = [3, 2, 1, 0].map((lvl) => this.module(`dec${lvl + 1}`, new Level(f[lvl]! * 2, f[lvl]!, o)));
-    this.head = this.module('head', new Conv2d(s, 1, 1, { init: o.init }));
-    this.dropHalf = this.module('drop_half', new Dropout(o.dropout / 2));
-    this.drop = this.module('drop', new Dropout(o.dropout));
+    this.parts = {
+      enc: f.map((c, i) => this.module(`enc${i + 1}`, new Level(i === 0 ? o.inChannels : f[i - 1]!, c, o))),
+      middle: this.module('middle', new Level(s * 8, s * 16, o)),
+      up: [3, 2, 1, 0].map((lvl, k) =>
+        this.module(`up${lvl + 1}`, new ConvTranspose2d(f[lvl]! * 2, f[lvl]!, 3, {
+          stride: 2, padding: same[k] ? 1 : 0, outputPadding: same[k] ? 1 : 0, init: o.init,
+        }))),
+      dec: [3, 2, 1, 0].map((lvl) => this.module(`dec${lvl + 1}`, new Level(f[lvl]! * 2, f[lvl]!, o))),
+      head: this.module('head', new Conv2d(s, 1, 1, { init: o.init })),
+      pool: new MaxPool2d(2),
+      firstDrop: this.module('drop_half', new Dropout(o.dropout / 2)),
+      drop: this.module('drop', new Dropout(o.dropout)),
+    };
   }
 
   /** NCHW input of 101x101 tiles to logits of the same size. */
@@ -110,6 +106,6 @@ export class ResUNet extends Module {
     if (H !== 101 || W !== 101) {
       throw new Error(`resunet works at native 101x101 (its valid/same upsampling is fixed to 6->12->25->50->101); got ${H}x${W}`);
     }
-    return unetForward(x, { enc: this.enc, middle: this.middle, up: this.up, dec: this.dec, head: this.head, pool: this.pool, firstDrop: this.dropHalf, drop: this.drop });
+    return unetForward(x, this.parts);
   }
 }

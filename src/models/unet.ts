@@ -9,7 +9,7 @@ import { Module } from '../nn/module.js';
 import { Conv2d, ConvTranspose2d, Dropout, MaxPool2d } from '../nn/layers.js';
 import type { InitScheme } from '../nn/init.js';
 import { chain } from '../nn/chain.js';
-import { unetForward } from './unet-skeleton.js';
+import { unetForward, type UNetParts } from './unet-skeleton.js';
 
 export interface UNetOptions {
   startNeurons: number;
@@ -36,14 +36,7 @@ class DoubleConv extends Module {
 
 export class UNet extends Module {
   readonly options: UNetOptions;
-  private readonly enc: DoubleConv[];
-  private readonly middle: DoubleConv;
-  private readonly up: ConvTranspose2d[];
-  private readonly dec: DoubleConv[];
-  private readonly head: Conv2d;
-  private readonly pool = new MaxPool2d(2);
-  private readonly dropFirst: Dropout;
-  private readonly drop: Dropout;
+  private readonly parts: UNetParts;
 
   constructor(options: Partial<UNetOptions> = {}) {
     super();
@@ -51,21 +44,24 @@ export class UNet extends Module {
     if (o.inputSize % 16 !== 0) throw new Error(`unet needs an input size divisible by 16 (four 2x2 pools), got ${o.inputSize}`);
     const s = o.startNeurons;
     const f = [s, s * 2, s * 4, s * 8];
-    this.enc = f.map((c, i) => this.module(`enc${i + 1}`, new DoubleConv(i === 0 ? o.inChannels : f[i - 1]!, c, o.init)));
-    this.middle = this.module('middle', new DoubleConv(s * 8, s * 16, o.init));
-    // 3x3 stride-2 "same" transposed convolutions double the size exactly.
-    this.up = [3, 2, 1, 0].map((l) => this.module(`up${l + 1}`, new ConvTranspose2d(f[l]! * 2, f[l]!, 3, { stride: 2, padding: 1, outputPadding: 1, init: o.init })));
-    this.dec = [3, 2, 1, 0].map((l) => this.module(`dec${l + 1}`, new DoubleConv(f[l]! * 2, f[l]!, o.init)));
-    this.head = this.module('head', new Conv2d(s, 1, 1, { init: o.init }));
-    this.dropFirst = this.module('drop_first', new Dropout(0.25));
-    this.drop = this.module('drop', new Dropout(0.5));
+    this.parts = {
+      enc: f.map((c, i) => this.module(`enc${i + 1}`, new DoubleConv(i === 0 ? o.inChannels : f[i - 1]!, c, o.init))),
+      middle: this.module('middle', new DoubleConv(s * 8, s * 16, o.init)),
+      // 3x3 stride-2 "same" transposed convolutions double the size exactly.
+      up: [3, 2, 1, 0].map((l) => this.module(`up${l + 1}`, new ConvTranspose2d(f[l]! * 2, f[l]!, 3, { stride: 2, padding: 1, outputPadding: 1, init: o.init }))),
+      dec: [3, 2, 1, 0].map((l) => this.module(`dec${l + 1}`, new DoubleConv(f[l]! * 2, f[l]!, o.init))),
+      head: this.module('head', new Conv2d(s, 1, 1, { init: o.init })),
+      pool: new MaxPool2d(2),
+      firstDrop: this.module('drop_first', new Dropout(0.25)),
+      drop: this.module('drop', new Dropout(0.5)),
+    };
   }
 
   forward(x: Tensor): Tensor {
     const [H, W] = [x.size(-2), x.size(-1)];
     const size = this.options.inputSize;
     const input = H === size && W === size ? x : F.interpolate(x, { size, mode: 'bilinear' });
-    const logits = unetForward(input, { enc: this.enc, middle: this.middle, up: this.up, dec: this.dec, head: this.head, pool: this.pool, firstDrop: this.dropFirst, drop: this.drop });
+    const logits = unetForward(input, this.parts);
     if (input !== x) input.dispose();
     if (H === size && W === size) return logits;
     const out = F.interpolate(logits, { size: [H, W], mode: 'bilinear' });

@@ -8,14 +8,12 @@ import { encode } from 'fast-png';
 import { explore } from '../data/explore.js';
 import { PIXELS, TILE } from '../data/rle.js';
 import { readTgs } from '../data/tgs.js';
-import { predictProbabilities } from '../infer/predict.js';
 import { loadRun } from '../infer/run.js';
-import { toMask } from '../infer/submission.js';
+import { scoreValidation } from '../infer/validate.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { imageScore } from '../metrics/competition.js';
-import { evaluate, type Evaluation } from '../metrics/submission.js';
+import type { Evaluation } from '../metrics/submission.js';
 import { rng, shuffled } from '../data/random.js';
-import { splitIndices, type EpochRecord } from '../train/trainer.js';
+import { validationTiles, type EpochRecord } from '../train/trainer.js';
 import { toSvg, type TopLevelSpec } from './plot.js';
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
@@ -80,18 +78,8 @@ export async function writeReport(runDir: string, dataDir?: string, seed = 0): P
   const thPath = join(run.dir, 'threshold.json');
   const sweep = existsSync(thPath) ? JSON.parse(readFileSync(thPath, 'utf8')) as { threshold: number; score: number; points: { threshold: number; score: number }[] } : null;
   const data = await readTgs(dataDir ?? run.config.data);
-  const { val } = splitIndices(data, run.config);
-  const images = new Float32Array(val.length * PIXELS);
-  const truth = new Uint8Array(val.length * PIXELS);
-  val.forEach((i, k) => {
-    images.set(data.train.images.subarray(i * PIXELS, (i + 1) * PIXELS), k * PIXELS);
-    truth.set(data.train.masks.subarray(i * PIXELS, (i + 1) * PIXELS), k * PIXELS);
-  });
-  const probs = predictProbabilities(run.model, images, { tta: true, device: run.config.device });
-  const ids = val.map((i) => data.train.ids[i]!);
-  const preds = ids.map((_, k) => toMask(probs.subarray(k * PIXELS, (k + 1) * PIXELS), { threshold: run.threshold }));
-  const e = evaluate(ids, truth, new Map(ids.map((id, k) => [id, preds[k]!])));
-  const scores = ids.map((_, k) => imageScore(truth.subarray(k * PIXELS, (k + 1) * PIXELS), preds[k]!));
+  const { ids, images, masks: truth } = validationTiles(data, run.config);
+  const { preds, scores, evaluation: e } = scoreValidation(run, { ids, images, masks: truth });
 
   const order = ids.map((_, k) => k).sort((a, b) => scores[b]! - scores[a]! || a - b);
   const pick = { best: order.slice(0, 8), worst: order.slice(-8).reverse(), random: shuffled(order, rng(seed)).slice(0, 8) };

@@ -1,6 +1,7 @@
 // A training run's configuration: everything needed to rebuild the model and repeat the run. It is
 // read from JSON and/or flags, validated with messages that name the field, and saved in the run.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { AugmentSpec } from '../data/augment.js';
 import { parseAugmentations, SEED_AUGMENTATIONS } from '../data/augment.js';
 import type { LossSpec } from '../losses/losses.js';
@@ -71,6 +72,13 @@ export class ConfigError extends Error {
     super(`${where}: ${what}`);
     this.name = 'ConfigError';
   }
+}
+
+/** A run directory's config.json, checked as when it was written. */
+export function readRunConfig(runDir: string): TrainConfig {
+  const path = join(resolve(runDir), 'config.json');
+  if (!existsSync(path)) throw new ConfigError(resolve(runDir), 'no config.json; is this a halite run directory?');
+  return resolveConfig([readConfigFile(path)], path);
 }
 
 export function readConfigFile(path: string): Partial<TrainConfig> {

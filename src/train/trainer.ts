@@ -1,6 +1,6 @@
 // The training loop: loss phases, validation with the competition metric, callbacks (best-only
 // checkpoint, ReduceLROnPlateau, early stopping), a run directory, exact resume, Ctrl-C and NaN stops.
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Augmenter } from '../data/augment.js';
 import { coverage, coverageClass } from '../data/coverage.js';
@@ -9,7 +9,7 @@ import { PIXELS } from '../data/rle.js';
 import { stratifiedFolds, stratifiedSplit } from '../data/split.js';
 import { readTgs, type TgsData } from '../data/tgs.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { saveWeights } from '../io/weights.js';
+import { loadWeights, saveWeights } from '../io/weights.js';
 import { makeLoss, type Loss } from '../losses/losses.js';
 import { meanScore, binarize, thresholdSweep, linspace } from '../metrics/competition.js';
 import { createModel } from '../models/registry.js';
@@ -23,7 +23,7 @@ import { fromArray, manualSeed, noGrad, setNumThreads, tidy } from '../torch/ind
 import { predictProbabilities } from '../infer/predict.js';
 import { loadCheckpoint, saveCheckpoint, type LoopState } from './checkpoint.js';
 import type { OptimizerConfig, TrainConfig } from './config.js';
-import { resolveConfig } from './config.js';
+import { readRunConfig } from './config.js';
 import { Progress } from './progress.js';
 
 export interface EpochRecord {
@@ -86,10 +86,15 @@ export function splitIndices(data: TgsData, c: TrainConfig): { train: number[]; 
   return stratifiedSplit(classes, c.valFraction, c.seed);
 }
 
-function gather<T extends Float32Array | Uint8Array>(src: T, idx: number[], make: (n: number) => T): T {
-  const out = make(idx.length * PIXELS);
-  idx.forEach((i, k) => out.set(src.subarray(i * PIXELS, (i + 1) * PIXELS), k * PIXELS));
-  return out;
+/** The validation tiles of a run's split, gathered into their own arrays. */
+export function validationTiles(data: TgsData, c: TrainConfig): { ids: string[]; images: Float32Array; masks: Uint8Array } {
+  const { val } = splitIndices(data, c);
+  const images = new Float32Array(val.length * PIXELS), masks = new Uint8Array(val.length * PIXELS);
+  val.forEach((i, k) => {
+    images.set(data.train.images.subarray(i * PIXELS, (i + 1) * PIXELS), k * PIXELS);
+    masks.set(data.train.masks.subarray(i * PIXELS, (i + 1) * PIXELS), k * PIXELS);
+  });
+  return { ids: val.map((i) => data.train.ids[i]!), images, masks };
 }
 
 /** Loss and competition metric (threshold 0.5 on probabilities, i.e. 0 on logits) on validation tiles. */
@@ -126,9 +131,7 @@ export async function train(configOrRun: TrainConfig | { resume: string }, hooks
   const resuming = 'resume' in configOrRun;
   if (resuming) {
     run = resolve(configOrRun.resume);
-    const cfgPath = join(run, 'config.json');
-    if (!existsSync(cfgPath)) throw new TrainingError(`${run}: no config.json; is this a halite run directory?`);
-    c = resolveConfig([JSON.parse(readFileSync(cfgPath, 'utf8')) as Partial<TrainConfig>], cfgPath);
+    c = readRunConfig(run);
   } else {
     // The data folder is kept absolute so the run can be predicted from anywhere.
     c = { ...configOrRun, data: resolve(configOrRun.data) };
@@ -142,9 +145,8 @@ export async function train(configOrRun: TrainConfig | { resume: string }, hooks
   manualSeed(c.seed);
 
   const data = await readTgs(c.data, { test: false });
-  const { train: trIdx, val: vaIdx } = splitIndices(data, c);
-  const valImages = gather(data.train.images, vaIdx, (n) => new Float32Array(n));
-  const valMasks = gather(data.train.masks, vaIdx, (n) => new Uint8Array(n));
+  const trIdx = splitIndices(data, c).train;
+  const { images: valImages, masks: valMasks } = validationTiles(data, c);
   const loader = new BatchLoader({ images: data.train.images, masks: data.train.masks, height: 101, width: 101 }, trIdx,
     { batchSize: c.batchSize, seed: c.seed, shuffle: true });
 
@@ -264,10 +266,9 @@ export async function train(configOrRun: TrainConfig | { resume: string }, hooks
 
   let threshold = 0.5, thresholdScore = st.best;
   if ((stopped === 'finished' || stopped === 'time') && existsSync(join(run, 'best.safetensors'))) {
-    const { loadWeights } = await import('../io/weights.js');
     loadWeights(join(run, 'best.safetensors'), model);
     const probs = predictProbabilities(model, valImages, { tta: true, device: c.device });
-    const n = vaIdx.length;
+    const n = valMasks.length / PIXELS;
     const sweep = thresholdSweep(
       Array.from({ length: n }, (_, i) => probs.subarray(i * PIXELS, (i + 1) * PIXELS)),
       Array.from({ length: n }, (_, i) => valMasks.subarray(i * PIXELS, (i + 1) * PIXELS)),

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what halite needs on Debian 12 (as root, or with sudo) and builds it:
 # libtorch (Debian's libtorch-dev, or LIBTORCH=/path/to/libtorch), the Python peers used by the
-# benchmarks (PyTorch, PIL, numpy), then `npm ci`, which builds the addon and the library.
+# benchmarks (PyTorch, PIL, numpy), Chromium for the web app's browser tests, then `npm ci`, which
+# builds the addon and the library.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-pkgs=(build-essential python3 python3-torch python3-numpy python3-pil fonts-dejavu-core)
+pkgs=(build-essential python3 python3-torch python3-numpy python3-pil fonts-dejavu-core chromium)
 [ -n "${LIBTORCH:-}" ] || pkgs+=(libtorch-dev)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

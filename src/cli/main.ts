@@ -8,6 +8,7 @@ import { register as evaluate } from './evaluate.js';
 import { register as explore } from './explore.js';
 import { register as predict } from './predict.js';
 import { register as report } from './report.js';
+import { register as serveCmd } from './serve.js';
 import { register as synth } from './synth.js';
 import { register as trainCmd } from './train.js';
 import { setNumThreads } from '../torch/runtime.js';
@@ -31,6 +32,7 @@ synth(program);
 trainCmd(program);
 predict(program);
 report(program);
+serveCmd(program);
 
 try {
   await program.parseAsync(process.argv);

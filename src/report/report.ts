@@ -14,6 +14,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import type { Evaluation } from '../metrics/submission.js';
 import { rng, shuffled } from '../data/random.js';
 import { validationTiles, type EpochRecord } from '../train/trainer.js';
+import { bestEpoch, readHistory, readThreshold } from '../train/history.js';
 import { toSvg, type TopLevelSpec } from './plot.js';
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
@@ -74,9 +75,8 @@ export interface ReportResult { path: string; map: number; threshold: number; se
 
 export async function writeReport(runDir: string, dataDir?: string, seed = 0): Promise<ReportResult> {
   const run = loadRun(runDir);
-  const history = readFileSync(join(run.dir, 'history.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as EpochRecord);
-  const thPath = join(run.dir, 'threshold.json');
-  const sweep = existsSync(thPath) ? JSON.parse(readFileSync(thPath, 'utf8')) as { threshold: number; score: number; points: { threshold: number; score: number }[] } : null;
+  const history = readHistory(run.dir);
+  const sweep = readThreshold(run.dir);
   const data = await readTgs(dataDir ?? run.config.data);
   const { ids, images, masks: truth } = validationTiles(data, run.config);
   const { preds, scores, evaluation: e } = scoreValidation(run, { ids, images, masks: truth });
@@ -101,7 +101,7 @@ export async function writeReport(runDir: string, dataDir?: string, seed = 0): P
   const { files } = await explore(data, join(run.dir, 'explore'), seed);
   const exploreSvgs = files.filter((f) => f.endsWith('.svg')).map((f) => `<div class="fig">${readFileSync(f, 'utf8')}</div>`).join('');
 
-  const best = history.reduce<EpochRecord | null>((a, h) => (a === null || h.val_map > a.val_map ? h : a), null);
+  const best = bestEpoch(history);
   const minutes = history.reduce((a, h) => a + h.seconds, 0) / 60;
   const status = existsSync(join(run.dir, 'status')) ? readFileSync(join(run.dir, 'status'), 'utf8').trim() : 'unknown';
   const sections = ['Summary', 'Configuration', 'Training curves', 'Threshold', 'Scores by coverage class', 'Validation gallery', 'Data'];

@@ -12,6 +12,12 @@ export interface PhaseConfig {
   epochs: number;
   /** The phase starts a fresh optimizer at this learning rate (the write-up's recompile). */
   lr?: number;
+  /**
+   * Per-batch cosine annealing from the phase's learning rate down to `minLr`, over the phase or over
+   * each of `cycles` equal cycles (SGDR warm restarts, whose ends are the snapshot points).
+   * ReduceLROnPlateau is off in such a phase.
+   */
+  schedule?: { name: 'cosine'; minLr?: number; cycles?: number };
 }
 
 export interface OptimizerConfig {
@@ -114,6 +120,13 @@ export function resolveConfig(layers: Partial<TrainConfig>[], where = 'config'):
   c.phases.forEach((p, i) => {
     if (!posInt(p.epochs)) fail(`phases[${i}].epochs`, 'must be a positive integer');
     if (p.lr !== undefined && !(p.lr > 0)) fail(`phases[${i}].lr`, 'must be > 0');
+    if (p.schedule !== undefined) {
+      const s = p.schedule;
+      if (s?.name !== 'cosine') fail(`phases[${i}].schedule.name`, `must be "cosine", got ${JSON.stringify(s?.name)}`);
+      if (s.minLr !== undefined && !(s.minLr >= 0)) fail(`phases[${i}].schedule.minLr`, 'must be >= 0');
+      const cycles = s.cycles ?? 1;
+      if (!(posInt(cycles) && p.epochs % cycles === 0)) fail(`phases[${i}].schedule.cycles`, `must be a positive integer dividing the phase's ${p.epochs} epochs`);
+    }
   });
   c.augmentations = parseAugmentations(c.augmentations, `${where}.augmentations`);
   if (c.maxMinutes !== undefined && !(c.maxMinutes > 0)) fail('maxMinutes', 'must be > 0');

@@ -17,7 +17,7 @@ import type { Module } from '../nn/module.js';
 import { Adam, AdamW } from '../optim/adam.js';
 import type { OptimizerLike } from '../optim/optimizer.js';
 import { RMSprop } from '../optim/rmsprop.js';
-import { ReduceLROnPlateau } from '../optim/schedule.js';
+import { CosineAnnealingWarmRestarts, ReduceLROnPlateau } from '../optim/schedule.js';
 import { SGD } from '../optim/sgd.js';
 import { fromArray, manualSeed, noGrad, setNumThreads, tidy } from '../torch/index.js';
 import { predictProbabilities } from '../infer/predict.js';
@@ -121,6 +121,14 @@ function validate(model: Module, lossFn: Loss, images: Float32Array, masks: Uint
   return { loss: lossSum / n, map: meanScore(truths, preds) };
 }
 
+/** The phase's cosine schedule, starting from its own learning rate (or the optimizer's). */
+function cosineFor(phase: TrainConfig['phases'][number], opt: OptimizerLike, baseLr: number): CosineAnnealingWarmRestarts | null {
+  if (!phase.schedule) return null;
+  const cycles = phase.schedule.cycles ?? 1;
+  opt.lr = phase.lr ?? baseLr;
+  return new CosineAnnealingWarmRestarts(opt, phase.epochs / cycles, 1, phase.schedule.minLr ?? 0);
+}
+
 const lossName = (l: TrainConfig['phases'][number]['loss']) => (typeof l === 'string' ? l : l.name);
 
 /** Creates a run directory for a new run, or continues one (`resume`). */
@@ -141,6 +149,9 @@ export async function train(configOrRun: TrainConfig | { resume: string }, hooks
     mkdirSync(run, { recursive: true });
     writeFileAtomic(join(run, 'config.json'), JSON.stringify({ ...c, name }, null, 2) + '\n');
   }
+  // Watchers (halite serve) tell a live run from a dead one by this pid.
+  const statusPath = join(run, 'status');
+  writeFileSync(statusPath, `running ${process.pid}\n`);
   if (c.threads) setNumThreads(c.threads);
   manualSeed(c.seed);
 
@@ -170,13 +181,14 @@ export async function train(configOrRun: TrainConfig | { resume: string }, hooks
   const onSigint = () => { interrupted = true; };
   process.on('SIGINT', onSigint);
   const totalEpochs = c.phases.reduce((a, p) => a + p.epochs, 0);
-  const progress = new Progress(loader.batchesPerEpoch, c.batchSize);
+  const progress = new Progress(loader.batchesPerEpoch, c.batchSize, { file: join(run, 'progress.json') });
   let stopped: TrainResult['stopped'] = 'finished';
   try {
     phases: while (st.phase < c.phases.length) {
       const phase = c.phases[st.phase]!;
       const lossFn = makeLoss(phase.loss);
-      const plateau = c.reduceLROnPlateau ? new ReduceLROnPlateau(opt, { mode: 'max', ...c.reduceLROnPlateau }) : null;
+      const cosine = cosineFor(phase, opt, c.optimizer.lr);
+      const plateau = c.reduceLROnPlateau && !cosine ? new ReduceLROnPlateau(opt, { mode: 'max', ...c.reduceLROnPlateau }) : null;
       if (plateau && st.plateau) plateau.loadStateDict(st.plateau);
       while (st.epochInPhase < phase.epochs) {
         const t0 = performance.now();
@@ -186,6 +198,8 @@ export async function train(configOrRun: TrainConfig | { resume: string }, hooks
           if (k++ < st.batch) continue; // done before the interruption this run resumes from
           // Augmentations are seeded per (run, epoch, batch), so a resumed epoch draws the same ones.
           const aug = new Augmenter(c.augmentations, (c.seed * 7919 + st.epoch * 104729 + k) >>> 0);
+          // The schedule is a function of the position in the phase, so resuming recomputes it exactly.
+          cosine?.step(st.epochInPhase + (k - 1) / loader.batchesPerEpoch);
           const loss = tidy(() => {
             const a = aug.apply(fromArray(b.images, b.shape), fromArray(b.masks!, b.shape));
             opt.zeroGrad();
@@ -204,7 +218,7 @@ export async function train(configOrRun: TrainConfig | { resume: string }, hooks
           st.lossSum += loss * b.indices.length;
           st.lossCount += b.indices.length;
           st.batch = k;
-          progress.update(k, st.lossSum / st.lossCount);
+          progress.update(k, st.lossSum / st.lossCount, opt.lr);
           hooks.onBatch?.(st.epoch + 1, k, loss);
           if (interrupted) break;
         }
@@ -259,6 +273,9 @@ export async function train(configOrRun: TrainConfig | { resume: string }, hooks
         if (st.epochInPhase === 0) continue phases;
       }
     }
+  } catch (e) {
+    writeFileSync(statusPath, `failed: ${(e as Error).message.replace(/\s+/g, ' ')}\n`);
+    throw e;
   } finally {
     process.off('SIGINT', onSigint);
     progress.stop();
@@ -278,7 +295,7 @@ export async function train(configOrRun: TrainConfig | { resume: string }, hooks
     writeFileAtomic(join(run, 'threshold.json'), JSON.stringify({ threshold, score: thresholdScore, tta: true, points: sweep.points }, null, 2) + '\n');
     log(`threshold ${threshold.toFixed(3)}: validation mAP ${thresholdScore.toFixed(4)} with flip TTA (best epoch ${st.bestEpoch}, ${st.best.toFixed(4)} at 0.5 without TTA)`);
   }
-  writeFileSync(join(run, 'status'), `${stopped}\n`);
+  writeFileSync(statusPath, `${stopped}\n`);
   model.dispose();
   return { run, best: st.best, bestEpoch: st.bestEpoch, threshold, thresholdScore, epochs: st.epoch, stopped };
 }

@@ -1,0 +1,52 @@
+// Images larger (or smaller) than a tile: cut into overlapping 101×101 tiles, predict them as one
+// batch, and stitch the probabilities back by averaging where tiles overlap.
+import { TILE } from '../data/rle.js';
+
+/** Tile origins along an axis of `length`: every `stride`, with the last tile flush to the end. */
+export function tileOrigins(length: number, tile = TILE, stride = Math.floor(tile / 2)): number[] {
+  if (length <= tile) return [0];
+  const out: number[] = [];
+  for (let o = 0; o + tile < length; o += stride) out.push(o);
+  out.push(length - tile);
+  return out;
+}
+
+export interface Tiling { width: number; height: number; xs: number[]; ys: number[] }
+
+/** The tiles of a `width`×`height` image (row-major), edge-replicated where the image is smaller. */
+export function cutTiles(image: Float32Array, width: number, height: number, stride?: number): { tiles: Float32Array; tiling: Tiling } {
+  if (image.length !== width * height) throw new RangeError(`${image.length} values are not a ${width}x${height} image`);
+  const xs = tileOrigins(width, TILE, stride), ys = tileOrigins(height, TILE, stride);
+  const tiles = new Float32Array(xs.length * ys.length * TILE * TILE);
+  let t = 0;
+  for (const y0 of ys) {
+    for (const x0 of xs) {
+      for (let r = 0; r < TILE; r++) {
+        const y = Math.min(y0 + r, height - 1);
+        for (let c = 0; c < TILE; c++) tiles[t * TILE * TILE + r * TILE + c] = image[y * width + Math.min(x0 + c, width - 1)]!;
+      }
+      t++;
+    }
+  }
+  return { tiles, tiling: { width, height, xs, ys } };
+}
+
+/** Per-pixel mean of the tiles' values over every tile that covers the pixel. */
+export function stitchTiles(tiles: Float32Array, t: Tiling): Float32Array {
+  const sum = new Float32Array(t.width * t.height), count = new Uint16Array(t.width * t.height);
+  let k = 0;
+  for (const y0 of t.ys) {
+    for (const x0 of t.xs) {
+      for (let r = 0; r < TILE && y0 + r < t.height; r++) {
+        for (let c = 0; c < TILE && x0 + c < t.width; c++) {
+          const i = (y0 + r) * t.width + x0 + c;
+          sum[i]! += tiles[k * TILE * TILE + r * TILE + c]!;
+          count[i]! += 1;
+        }
+      }
+      k++;
+    }
+  }
+  for (let i = 0; i < sum.length; i++) sum[i]! /= count[i]!;
+  return sum;
+}

@@ -1,0 +1,64 @@
+// The web app's model work, off the server's thread so it keeps answering while a model predicts:
+// validation predictions for a run, predictions on uploaded images, and reports. Models and data
+// sets stay loaded between requests.
+import { parentPort, workerData } from 'node:worker_threads';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { readTgs, type TgsData } from '../data/tgs.js';
+import { predictProbabilities } from '../infer/predict.js';
+import { loadRun, type LoadedRun } from '../infer/run.js';
+import { cutTiles, stitchTiles } from '../infer/tiling.js';
+import { writeReport } from '../report/report.js';
+import { setNumThreads } from '../torch/runtime.js';
+import { validationTiles } from '../train/trainer.js';
+import type { WorkerReply, WorkerRequest } from './predictor.js';
+
+const { threads } = workerData as { threads?: number };
+if (threads) setNumThreads(threads);
+
+const runs = new Map<string, { mtime: number; run: LoadedRun }>();
+const datasets = new Map<string, Promise<TgsData>>();
+
+/** The run's model, reloaded when its best weights change (a run still training). */
+function model(dir: string): LoadedRun {
+  const mtime = statSync(join(dir, 'best.safetensors')).mtimeMs;
+  const cached = runs.get(dir);
+  if (cached && cached.mtime === mtime) return cached.run;
+  cached?.run.model.dispose();
+  const run = loadRun(dir);
+  runs.set(dir, { mtime, run });
+  return run;
+}
+
+function data(dir: string): Promise<TgsData> {
+  if (!datasets.has(dir)) datasets.set(dir, readTgs(dir, { test: false }));
+  return datasets.get(dir)!;
+}
+
+async function handle(req: WorkerRequest): Promise<WorkerReply> {
+  switch (req.kind) {
+    case 'validation': {
+      const run = model(req.run);
+      const val = validationTiles(await data(req.data ?? run.config.data), run.config);
+      const probs = predictProbabilities(run.model, val.images, { tta: true, device: run.config.device });
+      return { id: req.id, ok: true, kind: 'validation', ids: val.ids, images: val.images, masks: val.masks, probs, threshold: run.threshold };
+    }
+    case 'image': {
+      const run = model(req.run);
+      const { tiles, tiling } = cutTiles(req.pixels, req.width, req.height);
+      const probs = stitchTiles(predictProbabilities(run.model, tiles, { tta: true, device: run.config.device }), tiling);
+      return { id: req.id, ok: true, kind: 'image', probs, threshold: run.threshold, tiles: tiling.xs.length * tiling.ys.length };
+    }
+    case 'report': {
+      const r = await writeReport(req.run, req.data);
+      return { id: req.id, ok: true, kind: 'report', path: r.path };
+    }
+  }
+}
+
+parentPort!.on('message', (req: WorkerRequest) => {
+  handle(req).then(
+    (reply) => parentPort!.postMessage(reply),
+    (e: Error) => parentPort!.postMessage({ id: req.id, ok: false, error: e.message } satisfies WorkerReply),
+  );
+});

@@ -1,0 +1,103 @@
+// Run directories as the web app sees them: a listing with status, best score and duration, and
+// name-to-path resolution that never leaves the runs folder.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
+import { bestEpoch, readHistory, readThreshold } from '../train/history.js';
+
+export type RunStatus = 'running' | 'finished' | 'failed' | 'stopped';
+
+export interface RunSummary {
+  name: string;
+  status: RunStatus;
+  /** The status file's words: 'time', 'interrupted', the failure message... */
+  detail: string;
+  model: string;
+  epochs: number;
+  plannedEpochs: number;
+  bestValMap: number | null;
+  bestEpoch: number | null;
+  threshold: number | null;
+  thresholdScore: number | null;
+  seconds: number;
+  started: string;
+  hasReport: boolean;
+}
+
+export class PathError extends Error {
+  constructor(message: string, readonly statusCode = 404) {
+    super(message);
+    this.name = 'PathError';
+  }
+}
+
+/** `root/rel`, refusing anything (../, absolute paths, symlink-free tricks like a/../../) outside root. */
+export function inside(root: string, rel: string): string {
+  const base = resolve(root);
+  const p = resolve(base, rel);
+  if (p !== base && !p.startsWith(base + sep)) throw new PathError(`${rel}: outside the served folder`, 403);
+  return p;
+}
+
+/** A run's directory by name: one path segment naming a folder with a config.json. */
+export function runDir(runsDir: string, name: string): string {
+  if (name === '' || name.includes('/') || name.includes('\\') || name === '.' || name === '..') {
+    throw new PathError(`${JSON.stringify(name)} is not a run name`, 403);
+  }
+  const dir = inside(runsDir, name);
+  if (!existsSync(join(dir, 'config.json'))) throw new PathError(`no run named ${name} in ${resolve(runsDir)}`);
+  return dir;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Status from the trainer's status file; a 'running' run whose process is gone has failed. */
+export function runStatus(dir: string): { status: RunStatus; detail: string } {
+  const p = join(dir, 'status');
+  if (!existsSync(p)) return { status: 'failed', detail: 'no status file' };
+  const text = readFileSync(p, 'utf8').trim();
+  const running = /^running (\d+)$/.exec(text);
+  if (running) {
+    return pidAlive(Number(running[1])) ? { status: 'running', detail: `pid ${running[1]}` } : { status: 'failed', detail: 'the training process ended without a word' };
+  }
+  if (text === 'finished' || text === 'time') return { status: 'finished', detail: text };
+  if (text === 'interrupted' || text === 'limit') return { status: 'stopped', detail: `${text}; resume with halite train --resume` };
+  return { status: 'failed', detail: text.replace(/^failed:\s*/, '') };
+}
+
+export function summarizeRun(runsDir: string, name: string): RunSummary {
+  const dir = runDir(runsDir, name);
+  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { model: string; phases: { epochs: number }[] };
+  const history = readHistory(dir);
+  const best = bestEpoch(history);
+  const th = readThreshold(dir);
+  return {
+    name,
+    ...runStatus(dir),
+    model: config.model,
+    epochs: history.length,
+    plannedEpochs: config.phases.reduce((a, p) => a + p.epochs, 0),
+    bestValMap: best?.val_map ?? null,
+    bestEpoch: best?.epoch ?? null,
+    threshold: th?.threshold ?? null,
+    thresholdScore: th?.score ?? null,
+    seconds: history.reduce((a, r) => a + r.seconds, 0),
+    started: statSync(join(dir, 'config.json')).mtime.toISOString(),
+    hasReport: existsSync(join(dir, 'report.html')),
+  };
+}
+
+/** Every run under `runsDir`, newest first. */
+export function listRuns(runsDir: string): RunSummary[] {
+  if (!existsSync(runsDir)) return [];
+  return readdirSync(runsDir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && existsSync(join(runsDir, e.name, 'config.json')))
+    .map((e) => summarizeRun(runsDir, e.name))
+    .sort((a, b) => b.started.localeCompare(a.started));
+}

@@ -1,0 +1,198 @@
+// `halite serve`: a local web app over Fastify. Pages are one shell each, filled in by the browser
+// bundle (web/, built in memory by esbuild); data comes from a JSON API, live training from
+// server-sent events, and model work from a worker thread so the server keeps answering.
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import multipart from '@fastify/multipart';
+import { build } from 'esbuild';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { coverage, coverageClass } from '../data/coverage.js';
+import { explore, overlayPng, summarize } from '../data/explore.js';
+import { PIXELS } from '../data/rle.js';
+import { readTgs, type TgsData } from '../data/tgs.js';
+import { readRunConfig } from '../train/config.js';
+import { readHistory, readThreshold } from '../train/history.js';
+import { watchRun } from './events.js';
+import { Predictor } from './predictor.js';
+import { decodeUpload, UploadError } from './upload.js';
+import { inside, listRuns, PathError, runDir, summarizeRun } from './runs.js';
+
+export interface ServeOptions {
+  runsDir: string;
+  /** The TGS layout folder for Explore; by default the newest run's data. */
+  dataDir?: string;
+  host?: string;
+  port?: number;
+  /** Upload cap in bytes. */
+  maxUploadBytes?: number;
+  threads?: number;
+  logger?: boolean;
+}
+
+export const DEFAULT_MAX_UPLOAD = 8 * 1024 * 1024;
+const PAGES = { runs: 'Runs', run: 'Run', explore: 'Explore', predictions: 'Predictions', try: 'Try it' } as const;
+const webDir = fileURLToPath(new URL('../../web/', import.meta.url));
+
+function shell(page: keyof typeof PAGES, params: Record<string, string> = {}): string {
+  const attrs = Object.entries(params).map(([k, v]) => ` data-${k}="${v.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`)}"`).join('');
+  const nav = (['runs', 'explore', 'predictions', 'try'] as const)
+    .map((p) => `<a href="${p === 'runs' ? '/' : `/${p}`}"${p === page ? ' aria-current="page"' : ''}>${PAGES[p]}</a>`).join('');
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>halite · ${PAGES[page]}</title><link rel="stylesheet" href="/assets/app.css"></head>
+<body><header><span class="brand">halite</span><nav>${nav}</nav></header>
+<main id="app" data-page="${page}"${attrs}><p class="muted">Loading…</p></main><script type="module" src="/assets/app.js"></script></body></html>`;
+}
+
+const size = (n: number) => (n >= 1048576 ? `${+(n / 1048576).toFixed(1)} MiB` : `${+(n / 1024).toFixed(1)} KiB`);
+const b64 = (a: ArrayLike<number>) => Buffer.from(Uint8Array.from(a)).toString('base64');
+/** Probabilities as bytes (0..255): a quarter of the size, finer than any threshold slider. */
+const quantize = (p: Float32Array) => Buffer.from(Uint8Array.from(p, (v) => Math.round(v * 255))).toString('base64');
+
+export async function createServer(o: ServeOptions): Promise<{ app: FastifyInstance; close: () => Promise<void> }> {
+  const runsDir = resolve(o.runsDir);
+  const predictor = new Predictor(o.threads);
+  const app = Fastify({ logger: o.logger ?? false, bodyLimit: 1024 * 1024, forceCloseConnections: true });
+  await app.register(multipart, { limits: { fileSize: o.maxUploadBytes ?? DEFAULT_MAX_UPLOAD, files: 1, fields: 4 } });
+  const cacheDir = mkdtempSync(join(tmpdir(), 'halite-serve-'));
+
+  let bundle: Promise<string> | null = null;
+  const appJs = () => (bundle ??= build({
+    entryPoints: [join(webDir, 'main.ts')], bundle: true, write: false, format: 'esm', target: 'es2022', minify: true, logLevel: 'silent',
+  }).then((r) => r.outputFiles[0]!.text));
+
+  // Explore's data set: --data, else the newest run's.
+  const dataDir = (): string => {
+    if (o.dataDir) return resolve(o.dataDir);
+    const newest = listRuns(runsDir)[0];
+    if (!newest) throw new PathError('no data set: start halite serve with --data DIR');
+    return readRunConfig(runDir(runsDir, newest.name)).data;
+  };
+  let dataset: Promise<{ dir: string; data: TgsData; figures: string[]; tiles: { id: string; coverage: number; class: number; depth: number }[] }> | null = null;
+  const data = () => (dataset ??= (async () => {
+    const dir = dataDir();
+    const d = await readTgs(dir);
+    const { files } = await explore(d, join(cacheDir, 'explore'));
+    const tiles = d.train.ids.map((id, i) => {
+      const c = coverage(d.train.masks.subarray(i * PIXELS, (i + 1) * PIXELS));
+      return { id, coverage: c, class: coverageClass(c), depth: d.train.depths[i]! };
+    });
+    return { dir, data: d, figures: files.filter((f) => f.endsWith('.svg')).map((f) => f.slice(join(cacheDir, 'explore').length + 1, -4)), tiles };
+  })().catch((e) => { dataset = null; throw e; }));
+
+  // Validation predictions per run, recomputed when the run's best weights change.
+  const validations = new Map<string, { key: string; result: Promise<string> }>();
+  const validation = (dir: string): Promise<string> => {
+    const key = `${statSync(join(dir, 'best.safetensors')).mtimeMs}:${readThreshold(dir)?.threshold}`;
+    const hit = validations.get(dir);
+    if (hit && hit.key === key) return hit.result;
+    const result = predictor.request({ kind: 'validation', run: dir, data: o.dataDir ? resolve(o.dataDir) : undefined }).then((r) => JSON.stringify({
+      ids: r.ids, threshold: r.threshold, size: 101, images: quantize(r.images), truths: b64(r.masks), probs: quantize(r.probs),
+    }));
+    result.catch(() => validations.delete(dir));
+    validations.set(dir, { key, result });
+    return result;
+  };
+
+  app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
+    const status = err instanceof PathError || err instanceof UploadError ? err.statusCode : err.statusCode ?? 500;
+    reply.code(status).send({ error: err.message });
+  });
+
+  const html = (reply: FastifyReply, page: keyof typeof PAGES, params?: Record<string, string>) => reply.type('text/html; charset=utf-8').send(shell(page, params));
+  app.get('/', (_q, r) => html(r, 'runs'));
+  app.get<{ Params: { name: string } }>('/runs/:name', (q, r) => { runDir(runsDir, q.params.name); return html(r, 'run', { run: q.params.name }); });
+  app.get('/explore', (_q, r) => html(r, 'explore'));
+  app.get('/predictions', (_q, r) => html(r, 'predictions'));
+  app.get('/try', (_q, r) => html(r, 'try'));
+  app.get('/assets/app.js', async (_q, r) => r.type('text/javascript; charset=utf-8').send(await appJs()));
+  app.get('/assets/app.css', (_q, r) => r.type('text/css; charset=utf-8').send(readFileSync(join(webDir, 'style.css'))));
+
+  app.get('/api/runs', () => listRuns(runsDir));
+  app.get<{ Params: { name: string } }>('/api/runs/:name', (q) => {
+    const dir = runDir(runsDir, q.params.name);
+    return { summary: summarizeRun(runsDir, q.params.name), config: JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')), history: readHistory(dir), threshold: readThreshold(dir) };
+  });
+  app.get<{ Params: { name: string } }>('/api/runs/:name/events', (q, reply) => {
+    const dir = runDir(runsDir, q.params.name);
+    reply.hijack();
+    reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    const stop = watchRun(dir, (e) => reply.raw.write(`event: ${e.event}\ndata: ${JSON.stringify(e.data)}\n\n`));
+    q.raw.on('close', stop);
+  });
+  app.get<{ Params: { name: string } }>('/api/runs/:name/report.html', (q, reply) => {
+    const p = join(runDir(runsDir, q.params.name), 'report.html');
+    if (!existsSync(p)) throw new PathError(`run ${q.params.name} has no report yet`);
+    return reply.type('text/html; charset=utf-8').send(readFileSync(p));
+  });
+  app.post<{ Params: { name: string } }>('/api/runs/:name/report', async (q) => {
+    const r = await predictor.request({ kind: 'report', run: runDir(runsDir, q.params.name), data: o.dataDir ? resolve(o.dataDir) : undefined });
+    return { path: r.path };
+  });
+  app.get<{ Params: { name: string } }>('/api/runs/:name/validation', async (q, reply) => {
+    const dir = runDir(runsDir, q.params.name);
+    if (!existsSync(join(dir, 'best.safetensors'))) throw new PathError(`run ${q.params.name} has no weights yet`);
+    return reply.type('application/json').send(await validation(dir));
+  });
+  app.post<{ Params: { name: string } }>('/api/runs/:name/try', async (q) => {
+    const dir = runDir(runsDir, q.params.name);
+    const file = await q.file();
+    if (!file) throw new UploadError('no file: send a PNG as the multipart field "image"', 400);
+    let bytes: Buffer;
+    try {
+      bytes = await file.toBuffer();
+    } catch (e) {
+      const err = e as Error & { statusCode?: number };
+      if (err.statusCode === 413) throw new UploadError(`${file.filename}: larger than the ${size(o.maxUploadBytes ?? DEFAULT_MAX_UPLOAD)} upload limit`, 413);
+      throw e;
+    }
+    const img = decodeUpload(bytes, file.filename);
+    const t0 = performance.now();
+    const r = await predictor.request({ kind: 'image', run: dir, width: img.width, height: img.height, pixels: img.pixels });
+    return { width: img.width, height: img.height, threshold: r.threshold, tiles: r.tiles, seconds: (performance.now() - t0) / 1000, image: quantize(img.pixels), probs: quantize(r.probs) };
+  });
+
+  app.get('/api/data', async () => {
+    const d = await data();
+    return { dir: d.dir, summary: summarize(d.data).summary, figures: d.figures };
+  });
+  app.get<{ Querystring: { class?: string; offset?: string; limit?: string } }>('/api/data/tiles', async (q) => {
+    const d = await data();
+    const cls = q.query.class === undefined || q.query.class === '' ? null : Number(q.query.class);
+    const all = cls === null ? d.tiles : d.tiles.filter((t) => t.class === cls);
+    const offset = Math.max(0, Number(q.query.offset ?? 0) | 0), limit = Math.min(200, Math.max(1, Number(q.query.limit ?? 48) | 0));
+    return { total: all.length, tiles: all.slice(offset, offset + limit) };
+  });
+  app.get<{ Params: { id: string }; Querystring: { overlay?: string } }>('/api/data/tiles/:id', async (q, reply) => {
+    const d = await data();
+    const id = q.params.id.replace(/\.png$/, '');
+    const i = d.data.train.ids.indexOf(id);
+    if (i < 0) throw new PathError(`no training tile ${id} in ${d.dir}`);
+    const mask = q.query.overlay === '0' ? null : d.data.train.masks.subarray(i * PIXELS, (i + 1) * PIXELS);
+    return reply.type('image/png').send(Buffer.from(overlayPng(d.data.train.images.subarray(i * PIXELS, (i + 1) * PIXELS), mask)));
+  });
+  app.get<{ Params: { name: string } }>('/api/data/figures/:name', async (q, reply) => {
+    const d = await data();
+    const name = q.params.name.replace(/\.svg$/, '');
+    if (!d.figures.includes(name)) inside(join(cacheDir, 'explore'), name); // a ../ name is refused as such
+    if (!d.figures.includes(name)) throw new PathError(`no figure named ${name}`);
+    return reply.type('image/svg+xml').send(readFileSync(inside(join(cacheDir, 'explore'), `${name}.svg`)));
+  });
+
+  return {
+    app,
+    close: async () => {
+      await app.close();
+      await predictor.close();
+      rmSync(cacheDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Starts the server; resolves with its address once it listens. */
+export async function serve(o: ServeOptions): Promise<{ url: string; close: () => Promise<void> }> {
+  const s = await createServer(o);
+  const address = await s.app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 8080 });
+  return { url: address, close: s.close };
+}

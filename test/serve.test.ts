@@ -1,0 +1,233 @@
+// halite serve: the API refuses what it must (../ paths, oversized and non-PNG uploads), streams a
+// run's epochs live, tiles large uploads, keeps answering while it predicts, and, in headless
+// Chromium, renders every page with real numbers.
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encode } from 'fast-png';
+import { writeSynth } from '../src/data/synth/generate.js';
+import { cutTiles, stitchTiles, tileOrigins } from '../src/infer/tiling.js';
+import { createServer, serve } from '../src/serve/server.js';
+import { runStatus } from '../src/serve/runs.js';
+import { resolveConfig } from '../src/train/config.js';
+import { train } from '../src/train/trainer.js';
+
+const root = mkdtempSync(join(tmpdir(), 'halite-serve-'));
+const data = join(root, 'data'), runs = join(root, 'runs');
+const artifacts = join(process.cwd(), 'artifacts', 'serve');
+const CHROMIUM = '/usr/bin/chromium';
+
+const png = (w: number, h: number, seed = 1) => {
+  const px = new Uint8Array(w * h);
+  let s = seed;
+  for (let i = 0; i < px.length; i++) { s = (s * 1103515245 + 12345) & 0x7fffffff; px[i] = (s >> 8) & 255; }
+  return Buffer.from(encode({ width: w, height: h, data: px, channels: 1, depth: 8 }));
+};
+/** A multipart body with one file field, as a browser sends it. */
+const multipart = (name: string, bytes: Buffer, type = 'image/png') => {
+  const boundary = '----halite' + Math.random().toString(16).slice(2);
+  const body = Buffer.concat([
+    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="${name}"\r\nContent-Type: ${type}\r\n\r\n`),
+    bytes, Buffer.from(`\r\n--${boundary}--\r\n`)]);
+  return { payload: body, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
+};
+
+before(async () => {
+  writeSynth({ out: data, train: 48, test: 4, seed: 5 });
+  const cfg = resolveConfig([{ data, runsDir: runs, name: 'r', model: 'resunet', modelOptions: { startFilters: 4 }, batchSize: 16, valFraction: 0.25,
+    seed: 1, threads: 2, phases: [{ loss: 'bce', epochs: 1 }, { loss: { name: 'lovasz', activation: 'elu' }, epochs: 1, lr: 5e-4 }], sweep: { from: 0.3, to: 0.7, steps: 5 } }]);
+  await train(cfg, { log: () => {} });
+});
+
+test('tiles cover an image and stitch back to it exactly, for larger and smaller images', () => {
+  assert.deepEqual(tileOrigins(101), [0]);
+  assert.deepEqual(tileOrigins(60), [0]);
+  assert.deepEqual(tileOrigins(250), [0, 50, 100, 149]);
+  assert.deepEqual(tileOrigins(202), [0, 50, 100, 101]);
+  for (const [w, h] of [[250, 180], [60, 70], [101, 101]] as const) {
+    const img = Float32Array.from({ length: w * h }, (_, i) => Math.sin(i * 0.37));
+    const { tiles, tiling } = cutTiles(img, w, h);
+    assert.equal(tiles.length, tileOrigins(w).length * tileOrigins(h).length * 101 * 101);
+    const back = stitchTiles(tiles, tiling);
+    for (let i = 0; i < img.length; i++) assert.ok(Math.abs(back[i]! - img[i]!) < 1e-6, `${w}x${h} pixel ${i}`);
+  }
+});
+
+test('the trainer leaves progress.json and a status; a "running" run whose process is gone has failed', () => {
+  const p = JSON.parse(readFileSync(join(runs, 'r', 'progress.json'), 'utf8'));
+  assert.equal(p.batch, p.batches);
+  assert.equal(p.epochs, 2);
+  assert.deepEqual(runStatus(join(runs, 'r')), { status: 'finished', detail: 'finished' });
+  const dead = join(runs, 'dead');
+  mkdirSync(dead);
+  writeFileSync(join(dead, 'status'), 'running 999999999\n');
+  assert.equal(runStatus(dead).status, 'failed');
+  writeFileSync(join(dead, 'status'), `running ${process.pid}\n`);
+  assert.equal(runStatus(dead).status, 'running');
+});
+
+test('the API lists runs and refuses ../ paths, oversized uploads and non-PNG uploads with clear messages', async () => {
+  const s = await createServer({ runsDir: runs, dataDir: data, maxUploadBytes: 20_000 });
+  try {
+    const list = (await s.app.inject('/api/runs')).json() as { name: string; status: string; bestValMap: number }[];
+    assert.deepEqual(list.map((r) => [r.name, r.status]), [['r', 'finished']]);
+    assert.ok(list[0]!.bestValMap >= 0 && list[0]!.bestValMap <= 1);
+    assert.equal((await s.app.inject('/api/runs/../../etc/passwd')).statusCode, 404); // normalised to /etc/passwd: no such route
+    for (const url of ['/api/runs/..%2F..%2Fetc', '/api/runs/..%2F', '/runs/..%2Fdata', '/api/data/figures/..%2F..%2F..%2Fetc%2Fpasswd']) {
+      const r = await s.app.inject(url);
+      assert.equal(r.statusCode, 403, `${url}: ${r.body}`);
+      assert.match(r.json().error, /not a run name|outside the served folder/);
+    }
+    assert.equal((await s.app.inject('/api/runs/nope')).statusCode, 404);
+    assert.equal((await s.app.inject('/api/runs/%2Fetc')).statusCode, 403);
+
+    const big = await s.app.inject({ method: 'POST', url: '/api/runs/r/try', ...multipart('big.png', Buffer.concat([png(101, 101), Buffer.alloc(30_000)])) });
+    assert.equal(big.statusCode, 413);
+    assert.match(big.json().error, /big\.png: larger than the 19\.5 KiB upload limit/);
+    const text = await s.app.inject({ method: 'POST', url: '/api/runs/r/try', ...multipart('notes.png', Buffer.from('just text, not an image'), 'image/png') });
+    assert.equal(text.statusCode, 415);
+    assert.match(text.json().error, /notes\.png: not a PNG image/);
+    const jpeg = await s.app.inject({ method: 'POST', url: '/api/runs/r/try', ...multipart('x.jpg', Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0, 0, 0, 0]), 'image/jpeg') });
+    assert.equal(jpeg.statusCode, 415);
+
+    const tile = await s.app.inject({ method: 'POST', url: '/api/runs/r/try', ...multipart('tile.png', png(101, 101)) });
+    assert.equal(tile.statusCode, 200, tile.body);
+    const t = tile.json() as { width: number; height: number; tiles: number; probs: string; image: string };
+    assert.deepEqual([t.width, t.height, t.tiles], [101, 101, 1]);
+    assert.equal(Buffer.from(t.probs, 'base64').length, 101 * 101);
+    const wide = (await s.app.inject({ method: 'POST', url: '/api/runs/r/try', ...multipart('wide.png', png(130, 90)) })).json() as { width: number; tiles: number; probs: string };
+    assert.deepEqual([wide.width, wide.tiles], [130, 2]);
+    assert.equal(Buffer.from(wide.probs, 'base64').length, 130 * 90);
+  } finally {
+    await s.close();
+  }
+});
+
+test('the server keeps answering while a prediction runs', async () => {
+  const s = await createServer({ runsDir: runs, dataDir: data });
+  try {
+    let predicted = false;
+    const slow = s.app.inject({ method: 'POST', url: '/api/runs/r/try', ...multipart('large.png', png(900, 900)) }).then((r) => { predicted = true; return r; });
+    await new Promise((r) => setTimeout(r, 100));
+    const t0 = performance.now();
+    const list = await s.app.inject('/api/runs');
+    const ms = performance.now() - t0;
+    assert.equal(list.statusCode, 200);
+    assert.equal(predicted, false, 'the listing answered before the prediction finished');
+    assert.ok(ms < 1000, `listing took ${ms.toFixed(0)} ms during a prediction`);
+    const r = await slow;
+    assert.equal(r.statusCode, 200, r.body);
+    assert.equal(r.json().tiles, 17 * 17);
+  } finally {
+    await s.close();
+  }
+});
+
+test('the event stream replays the epochs so far, then sends new ones as they are written', async () => {
+  const s = await serve({ runsDir: runs, dataDir: data, port: 0 });
+  try {
+    const got: string[] = [];
+    let onData: () => void = () => {};
+    const req = get(`${s.url}/api/runs/r/events`, (res) => {
+      assert.equal(res.headers['content-type'], 'text/event-stream');
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => { got.push(c); onData(); });
+    });
+    const until = (pred: (text: string) => boolean) => new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no such event in: ${got.join('')}`)), 10_000);
+      onData = () => { if (pred(got.join(''))) { clearTimeout(timer); resolve(); } };
+      onData();
+    });
+    await until((t) => /event: epoch\ndata: \{"epoch":2/.test(t) && /event: status\ndata: \{"status":"finished"/.test(t));
+    const history = join(runs, 'r', 'history.jsonl');
+    const rec = JSON.parse(readFileSync(history, 'utf8').trim().split('\n')[1]!);
+    appendFileSync(history, JSON.stringify({ ...rec, epoch: 3, val_map: 0.123 }) + '\n');
+    await until((t) => /event: epoch\ndata: \{"epoch":3,.*"val_map":0\.123/.test(t));
+    req.destroy();
+    // Put the run back as it was for the browser test.
+    writeFileSync(history, readFileSync(history, 'utf8').trim().split('\n').slice(0, 2).join('\n') + '\n');
+  } finally {
+    await s.close();
+  }
+});
+
+test('in headless Chromium every page renders real numbers, the threshold slider changes the score, and an upload shows a mask',
+  { skip: !existsSync(CHROMIUM) && `${CHROMIUM} is not installed (apt-get install chromium)`, timeout: 240_000 }, async () => {
+    const { chromium } = await import('playwright-core');
+    mkdirSync(artifacts, { recursive: true });
+    const s = await serve({ runsDir: runs, dataDir: data, port: 0 });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      const shot = (name: string) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+      const run = JSON.parse(readFileSync(join(runs, 'r', 'threshold.json'), 'utf8')) as { threshold: number };
+
+      await page.goto(`${s.url}/`);
+      const row = page.locator('#runs-table tr[data-run="r"]');
+      await row.waitFor();
+      assert.match(await row.locator('.best-map').innerText(), /^0\.\d{4} \(epoch [12]\)$/);
+      assert.match(await row.innerText(), /finished/);
+      await shot('runs');
+
+      await page.goto(`${s.url}/runs/r`);
+      await page.waitForFunction(() => document.querySelector('#run-stats')?.textContent?.includes('2 / 2'));
+      assert.match(await page.locator('#run-stats').innerText(), /best val mAP\s+0\.\d{4} \(epoch [12]\)/);
+      assert.match(await page.locator('#progress-text').innerText(), /epoch 2\/2 · batch (\d+)\/\1 · loss \d\.\d{4}/);
+      for (const id of ['chart-loss', 'chart-map', 'chart-lr', 'chart-sweep']) {
+        const box = await page.locator(`#${id}`).boundingBox();
+        assert.ok(box && box.width > 100 && box.height > 100, `${id} is drawn`);
+      }
+      await page.getByRole('button', { name: 'Write the report' }).click();
+      const frame = page.frameLocator('iframe.report');
+      await frame.locator('h2', { hasText: 'Validation gallery' }).waitFor({ timeout: 120_000 });
+      await shot('run');
+
+      await page.goto(`${s.url}/explore`);
+      await page.locator('#tile-grid img').first().waitFor();
+      assert.match(await page.locator('#data-summary').innerText(), /48 \(\d+\.\d% without salt\)/);
+      assert.equal(await page.locator('#tile-grid figure').count(), 48);
+      await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('img.figure')].every((i) => i.complete && i.naturalWidth > 0));
+      assert.ok(await page.locator('img.figure').count() >= 5);
+      await page.selectOption('#class-filter', '0');
+      await page.waitForFunction(() => document.querySelectorAll('#tile-grid figcaption')[0]?.textContent?.includes('class 0'));
+      await shot('explore');
+
+      await page.goto(`${s.url}/predictions?run=r`);
+      await page.locator('#prediction-grid canvas').first().waitFor({ timeout: 60_000 });
+      assert.equal(Number(await page.locator('#threshold').inputValue()), Number(run.threshold.toFixed(2)));
+      const score = async () => Number(await page.locator('#map-value').innerText());
+      const atTuned = await score();
+      assert.ok(atTuned >= 0 && atTuned <= 1);
+      await page.locator('#threshold').fill('0');
+      const atZero = await score();
+      await page.locator('#threshold').fill('1');
+      const atOne = await score();
+      assert.equal(await page.locator('#threshold-value').innerText(), '1.00');
+      assert.notEqual(atZero, atOne, 'moving the slider re-scores the tiles');
+      await shot('predictions');
+
+      await page.goto(`${s.url}/try`);
+      await page.setInputFiles('#upload', { name: 'tile.png', mimeType: 'image/png', buffer: png(101, 101, 7) });
+      await page.click('#predict');
+      await page.waitForFunction(() => document.querySelector('#try-info')?.textContent?.includes('101×101, 1 tile'));
+      assert.match(await page.locator('#try-info').innerText(), /salt \d+\.\d% of the image/);
+      const canvas = await page.locator('#try-canvas').boundingBox();
+      assert.ok(canvas && canvas.width >= 101);
+      await shot('try');
+      await page.setInputFiles('#upload', { name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('not a png') });
+      await page.click('#predict');
+      await page.getByRole('alert').filter({ hasText: 'notes.png: not a PNG image' }).waitFor();
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      await s.close();
+    }
+  });

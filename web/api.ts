@@ -1,0 +1,28 @@
+// The browser's view of the server's JSON API.
+export interface RunSummary {
+  name: string; status: 'running' | 'finished' | 'failed' | 'stopped'; detail: string; model: string;
+  epochs: number; plannedEpochs: number; bestValMap: number | null; bestEpoch: number | null;
+  threshold: number | null; thresholdScore: number | null; seconds: number; started: string; hasReport: boolean;
+}
+export interface EpochRecord { epoch: number; phase: number; loss: string; train_loss: number; val_loss: number; val_map: number; lr: number; seconds: number; best: boolean }
+export interface Progress { epoch: number; epochs: number; batch: number; batches: number; loss: number; imagesPerSecond: number; lr: number; time: string }
+export interface RunDetail {
+  summary: RunSummary; config: Record<string, unknown>; history: EpochRecord[];
+  threshold: { threshold: number; score: number; points: { threshold: number; score: number }[] } | null;
+}
+export interface Validation { ids: string[]; threshold: number; size: number; images: string; truths: string; probs: string }
+export interface TryResult { width: number; height: number; threshold: number; tiles: number; seconds: number; image: string; probs: string }
+
+export async function getJson<T>(url: string, init?: RequestInit): Promise<T> {
+  const r = await fetch(url, init);
+  const body = await r.json().catch(() => ({ error: `${r.status} ${r.statusText}` }));
+  if (!r.ok) throw new Error((body as { error?: string }).error ?? `${r.status} ${r.statusText}`);
+  return body as T;
+}
+
+export function bytes(b64: string): Uint8Array {
+  const s = atob(b64);
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}

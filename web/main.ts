@@ -1,0 +1,15 @@
+// The web app's entry: each page's shell names its page; this fills it in.
+import { explorePage } from './pages/explore.js';
+import { predictionsPage } from './pages/predictions.js';
+import { runPage } from './pages/run.js';
+import { runsPage } from './pages/runs.js';
+import { tryPage } from './pages/try.js';
+import { fail } from './dom.js';
+
+const root = document.getElementById('app')!;
+const pages: Record<string, (root: HTMLElement) => Promise<void>> = {
+  runs: runsPage, run: runPage, explore: explorePage, predictions: predictionsPage, try: tryPage,
+};
+const page = pages[root.dataset.page ?? ''];
+root.replaceChildren();
+(page ? page(root) : Promise.reject(new Error(`unknown page ${root.dataset.page}`))).catch((e) => fail(root, e));

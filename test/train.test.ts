@@ -59,6 +59,19 @@ test('resume at an epoch boundary, across a phase change, equals the uninterrupt
   assert.equal(history(part.run)[1].lr, 5e-4, 'the Lovász phase restarts at its own learning rate');
 });
 
+test('a cosine phase anneals per batch from its own learning rate to minLr, and resume recomputes it', async () => {
+  const phases = [{ loss: 'bce', epochs: 2, lr: 2e-3, schedule: { name: 'cosine' as const, minLr: 1e-4 } }];
+  const full = await train(config('cos', { phases }), quiet);
+  // 60 training tiles in batches of 16: 4 batches; the last batch of epoch e sits at (e - 1 + 3/4) of 2 epochs.
+  const at = (t: number) => 1e-4 + ((2e-3 - 1e-4) * (1 + Math.cos((Math.PI * t) / 2))) / 2;
+  const lrs = history(full.run).map((e) => e.lr);
+  assert.ok(Math.abs(lrs[0] - at(0.75)) < 1e-12 && Math.abs(lrs[1] - at(1.75)) < 1e-12, `lr ${lrs} vs ${at(0.75)}, ${at(1.75)}`);
+  const part = await train(config('cos-part', { phases }), { ...quiet, stopAfterEpochs: 1 });
+  await train({ resume: part.run }, quiet);
+  sameWeights(full.run, part.run);
+  assert.throws(() => resolveConfig([{ phases: [{ loss: 'bce', epochs: 3, schedule: { name: 'cosine', cycles: 2 } }] }]), /phases\[0\]\.schedule\.cycles: must be a positive integer dividing the phase's 3 epochs/);
+});
+
 test('Ctrl-C mid-epoch writes a checkpoint, and resuming it equals the uninterrupted run', async () => {
   const full = await train(config('full2'), quiet);
   const cut = await train(config('cut'), { ...quiet, onBatch: (epoch, batch) => { if (epoch === 1 && batch === 2) process.emit('SIGINT'); } });

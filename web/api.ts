@@ -1,6 +1,6 @@
 // The browser's view of the server's JSON API.
 export interface RunSummary {
-  name: string; status: 'running' | 'finished' | 'failed' | 'stopped'; detail: string; model: string;
+  name: string; status: 'running' | 'finished' | 'failed' | 'stopped' | 'unknown'; detail: string; model: string;
   epochs: number; plannedEpochs: number; bestValMap: number | null; bestEpoch: number | null;
   threshold: number | null; thresholdScore: number | null; seconds: number; started: string; hasReport: boolean;
 }

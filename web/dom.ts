@@ -1,4 +1,5 @@
 // Small DOM helpers: elements from tags and children, formatting, and tile canvases.
+import { getJson, type RunSummary } from './api.js';
 type Child = Node | string | number | null | undefined | false;
 
 export function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string | number | boolean> = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
@@ -46,4 +47,12 @@ export function threshold(probs: Uint8Array, t: number, offset = 0, n = probs.le
   const out = new Uint8Array(n), cut = t * 255;
   for (let i = 0; i < n; i++) out[i] = probs[offset + i]! > cut ? 1 : 0;
   return out;
+}
+
+/** A page's heading, then the runs that have weights to predict with (saying so when there are none). */
+export async function runsWithWeights(root: HTMLElement, title: string): Promise<RunSummary[]> {
+  const runs = (await getJson<RunSummary[]>('/api/runs')).filter((r) => r.bestValMap !== null);
+  root.append(el('h1', { text: title }));
+  if (runs.length === 0) root.append(el('p', { text: 'No run has weights yet. Train one with: npx halite train (or npx halite demo).' }));
+  return runs;
 }

@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { bestEpoch, readHistory, readThreshold } from '../train/history.js';
 
-export type RunStatus = 'running' | 'finished' | 'failed' | 'stopped';
+export type RunStatus = 'running' | 'finished' | 'failed' | 'stopped' | 'unknown';
 
 export interface RunSummary {
   name: string;
@@ -60,7 +60,7 @@ function pidAlive(pid: number): boolean {
 /** Status from the trainer's status file; a 'running' run whose process is gone has failed. */
 export function runStatus(dir: string): { status: RunStatus; detail: string } {
   const p = join(dir, 'status');
-  if (!existsSync(p)) return { status: 'failed', detail: 'no status file' };
+  if (!existsSync(p)) return { status: 'unknown', detail: 'no status file (a run from an older halite?)' };
   const text = readFileSync(p, 'utf8').trim();
   const running = /^running (\d+)$/.exec(text);
   if (running) {

@@ -1,18 +1,14 @@
 // A run's validation tiles with truth and prediction overlaid. The threshold slider re-draws the
 // masks and re-computes the competition metric here in the page, with halite's own metric code.
 import { imageScore, meanScore } from '../../src/metrics/competition.js';
-import { bytes, getJson, type RunSummary, type Validation } from '../api.js';
-import { drawOverlay, el, fmt, threshold } from '../dom.js';
+import { bytes, getJson, type Validation } from '../api.js';
+import { drawOverlay, runsWithWeights, el, fmt, threshold } from '../dom.js';
 
 const SHOWN = 60;
 
 export async function predictionsPage(root: HTMLElement): Promise<void> {
-  const runs = (await getJson<RunSummary[]>('/api/runs')).filter((r) => r.bestValMap !== null);
-  root.append(el('h1', { text: 'Predictions' }));
-  if (runs.length === 0) {
-    root.append(el('p', { text: 'No run has weights yet.' }));
-    return;
-  }
+  const runs = await runsWithWeights(root, 'Predictions');
+  if (runs.length === 0) return;
   const wanted = new URLSearchParams(location.search).get('run');
   const pick = el('select', { id: 'run-select' }, ...runs.map((r) => el('option', { value: r.name, text: r.name, selected: r.name === wanted })));
   const body = el('div');

@@ -1,15 +1,11 @@
 // Try a model on an image: a 101×101 tile, or a larger section that the server tiles, predicts
 // and stitches. The threshold can be moved afterwards without predicting again.
-import { bytes, getJson, type RunSummary, type TryResult } from '../api.js';
-import { drawOverlay, el, threshold } from '../dom.js';
+import { bytes, getJson, type TryResult } from '../api.js';
+import { drawOverlay, runsWithWeights, el, threshold } from '../dom.js';
 
 export async function tryPage(root: HTMLElement): Promise<void> {
-  const runs = (await getJson<RunSummary[]>('/api/runs')).filter((r) => r.bestValMap !== null);
-  root.append(el('h1', { text: 'Try it' }));
-  if (runs.length === 0) {
-    root.append(el('p', { text: 'No run has weights yet.' }));
-    return;
-  }
+  const runs = await runsWithWeights(root, 'Try it');
+  if (runs.length === 0) return;
   const pick = el('select', { id: 'run-select', name: 'run' }, ...runs.map((r) => el('option', { value: r.name, text: r.name })));
   const file = el('input', { type: 'file', id: 'upload', name: 'image', accept: 'image/png' });
   const go = el('button', { type: 'submit', id: 'predict', text: 'Predict' });

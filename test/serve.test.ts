@@ -3,7 +3,7 @@
 // Chromium, renders every page with real numbers.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -215,12 +215,25 @@ test('in headless Chromium every page renders real numbers, the threshold slider
       await shot('predictions');
 
       await page.goto(`${s.url}/try`);
-      await page.setInputFiles('#upload', { name: 'tile.png', mimeType: 'image/png', buffer: png(101, 101, 7) });
+      const tileFile = readdirSync(join(data, 'train', 'images'))[0]!;
+      await page.setInputFiles('#upload', { name: tileFile, mimeType: 'image/png', buffer: readFileSync(join(data, 'train', 'images', tileFile)) });
       await page.click('#predict');
       await page.waitForFunction(() => document.querySelector('#try-info')?.textContent?.includes('101×101, 1 tile'));
       assert.match(await page.locator('#try-info').innerText(), /salt \d+\.\d% of the image/);
       const canvas = await page.locator('#try-canvas').boundingBox();
       assert.ok(canvas && canvas.width >= 101);
+      // At threshold 0 every pixel the model gives any chance is salt: the mask is drawn in orange.
+      await page.locator('#try-threshold').fill('0');
+      const salt = Number(/salt (\d+\.\d)%/.exec(await page.locator('#try-info').innerText())![1]);
+      assert.ok(salt > 0, 'a mask at threshold 0');
+      const orange = await page.evaluate(() => {
+        const c = document.querySelector<HTMLCanvasElement>('#try-canvas')!;
+        const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+        let n = 0;
+        for (let i = 0; i < d.length; i += 4) if (d[i]! > d[i + 2]! + 60) n++;
+        return n;
+      });
+      assert.ok(Math.abs(orange / (101 * 101) - salt / 100) < 0.002, `${orange} orange pixels for ${salt}% salt`);
       await shot('try');
       await page.setInputFiles('#upload', { name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('not a png') });
       await page.click('#predict');

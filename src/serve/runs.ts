@@ -2,7 +2,9 @@
 // name-to-path resolution that never leaves the runs folder.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
-import { bestEpoch, readHistory, readThreshold } from '../train/history.js';
+import type { TrainConfig } from '../train/config.js';
+import { bestEpoch, readHistory, readThreshold, type ThresholdRecord } from '../train/history.js';
+import type { EpochRecord } from '../train/trainer.js';
 
 export type RunStatus = 'running' | 'finished' | 'failed' | 'stopped' | 'unknown';
 
@@ -71,13 +73,14 @@ export function runStatus(dir: string): { status: RunStatus; detail: string } {
   return { status: 'failed', detail: text.replace(/^failed:\s*/, '') };
 }
 
-export function summarizeRun(runsDir: string, name: string): RunSummary {
+/** A run's files, read once: its config, history and threshold, and the summary made from them. */
+export function readRun(runsDir: string, name: string): { summary: RunSummary; config: TrainConfig; history: EpochRecord[]; threshold: ThresholdRecord | null } {
   const dir = runDir(runsDir, name);
-  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { model: string; phases: { epochs: number }[] };
+  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as TrainConfig;
   const history = readHistory(dir);
   const best = bestEpoch(history);
   const th = readThreshold(dir);
-  return {
+  const summary: RunSummary = {
     name,
     ...runStatus(dir),
     model: config.model,
@@ -91,6 +94,7 @@ export function summarizeRun(runsDir: string, name: string): RunSummary {
     started: statSync(join(dir, 'config.json')).mtime.toISOString(),
     hasReport: existsSync(join(dir, 'report.html')),
   };
+  return { summary, config, history, threshold: th };
 }
 
 /** Every run under `runsDir`, newest first. */
@@ -98,6 +102,6 @@ export function listRuns(runsDir: string): RunSummary[] {
   if (!existsSync(runsDir)) return [];
   return readdirSync(runsDir, { withFileTypes: true })
     .filter((e) => e.isDirectory() && existsSync(join(runsDir, e.name, 'config.json')))
-    .map((e) => summarizeRun(runsDir, e.name))
+    .map((e) => readRun(runsDir, e.name).summary)
     .sort((a, b) => b.started.localeCompare(a.started));
 }

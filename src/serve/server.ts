@@ -8,16 +8,15 @@ import { fileURLToPath } from 'node:url';
 import multipart from '@fastify/multipart';
 import { build } from 'esbuild';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
-import { coverage, coverageClass } from '../data/coverage.js';
-import { explore, overlayPng, summarize } from '../data/explore.js';
+import { explore, overlayPng, summarize, type Summary } from '../data/explore.js';
 import { PIXELS } from '../data/rle.js';
 import { readTgs, type TgsData } from '../data/tgs.js';
 import { readRunConfig } from '../train/config.js';
-import { readHistory, readThreshold } from '../train/history.js';
+import { readThreshold } from '../train/history.js';
 import { watchRun } from './events.js';
 import { Predictor } from './predictor.js';
 import { decodeUpload, UploadError } from './upload.js';
-import { inside, listRuns, PathError, runDir, summarizeRun } from './runs.js';
+import { inside, listRuns, PathError, readRun, runDir } from './runs.js';
 
 export interface ServeOptions {
   runsDir: string;
@@ -52,6 +51,8 @@ const quantize = (p: Float32Array) => Buffer.from(Uint8Array.from(p, (v) => Math
 
 export async function createServer(o: ServeOptions): Promise<{ app: FastifyInstance; close: () => Promise<void> }> {
   const runsDir = resolve(o.runsDir);
+  // Model work reads --data when given, else each run's own data set.
+  const dataOverride = o.dataDir ? resolve(o.dataDir) : undefined;
   const predictor = new Predictor(o.threads);
   const app = Fastify({ logger: o.logger ?? false, bodyLimit: 1024 * 1024, forceCloseConnections: true });
   await app.register(multipart, { limits: { fileSize: o.maxUploadBytes ?? DEFAULT_MAX_UPLOAD, files: 1, fields: 4 } });
@@ -64,21 +65,20 @@ export async function createServer(o: ServeOptions): Promise<{ app: FastifyInsta
 
   // Explore's data set: --data, else the newest run's.
   const dataDir = (): string => {
-    if (o.dataDir) return resolve(o.dataDir);
+    if (dataOverride) return dataOverride;
     const newest = listRuns(runsDir)[0];
     if (!newest) throw new PathError('no data set: start halite serve with --data DIR');
     return readRunConfig(runDir(runsDir, newest.name)).data;
   };
-  let dataset: Promise<{ dir: string; data: TgsData; figures: string[]; tiles: { id: string; coverage: number; class: number; depth: number }[] }> | null = null;
+  // Read, summarized and drawn once; every Explore request is answered from this.
+  let dataset: Promise<{ dir: string; data: TgsData; summary: Summary; figures: string[]; tiles: { id: string; coverage: number; class: number; depth: number }[] }> | null = null;
   const data = () => (dataset ??= (async () => {
     const dir = dataDir();
     const d = await readTgs(dir);
+    const { summary, coverages, classes } = summarize(d);
     const { files } = await explore(d, join(cacheDir, 'explore'));
-    const tiles = d.train.ids.map((id, i) => {
-      const c = coverage(d.train.masks.subarray(i * PIXELS, (i + 1) * PIXELS));
-      return { id, coverage: c, class: coverageClass(c), depth: d.train.depths[i]! };
-    });
-    return { dir, data: d, figures: files.filter((f) => f.endsWith('.svg')).map((f) => f.slice(join(cacheDir, 'explore').length + 1, -4)), tiles };
+    const tiles = d.train.ids.map((id, i) => ({ id, coverage: coverages[i]!, class: classes[i]!, depth: d.train.depths[i]! }));
+    return { dir, data: d, summary, figures: files.filter((f) => f.endsWith('.svg')).map((f) => f.slice(join(cacheDir, 'explore').length + 1, -4)), tiles };
   })().catch((e) => { dataset = null; throw e; }));
 
   // Validation predictions per run, recomputed when the run's best weights change.
@@ -87,7 +87,7 @@ export async function createServer(o: ServeOptions): Promise<{ app: FastifyInsta
     const key = `${statSync(join(dir, 'best.safetensors')).mtimeMs}:${readThreshold(dir)?.threshold}`;
     const hit = validations.get(dir);
     if (hit && hit.key === key) return hit.result;
-    const result = predictor.request({ kind: 'validation', run: dir, data: o.dataDir ? resolve(o.dataDir) : undefined }).then((r) => JSON.stringify({
+    const result = predictor.request({ kind: 'validation', run: dir, data: dataOverride }).then((r) => JSON.stringify({
       ids: r.ids, threshold: r.threshold, size: 101, images: quantize(r.images), truths: b64(r.masks), probs: quantize(r.probs),
     }));
     result.catch(() => validations.delete(dir));
@@ -110,10 +110,7 @@ export async function createServer(o: ServeOptions): Promise<{ app: FastifyInsta
   app.get('/assets/app.css', (_q, r) => r.type('text/css; charset=utf-8').send(readFileSync(join(webDir, 'style.css'))));
 
   app.get('/api/runs', () => listRuns(runsDir));
-  app.get<{ Params: { name: string } }>('/api/runs/:name', (q) => {
-    const dir = runDir(runsDir, q.params.name);
-    return { summary: summarizeRun(runsDir, q.params.name), config: JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')), history: readHistory(dir), threshold: readThreshold(dir) };
-  });
+  app.get<{ Params: { name: string } }>('/api/runs/:name', (q) => readRun(runsDir, q.params.name));
   app.get<{ Params: { name: string } }>('/api/runs/:name/events', (q, reply) => {
     const dir = runDir(runsDir, q.params.name);
     reply.hijack();
@@ -127,7 +124,7 @@ export async function createServer(o: ServeOptions): Promise<{ app: FastifyInsta
     return reply.type('text/html; charset=utf-8').send(readFileSync(p));
   });
   app.post<{ Params: { name: string } }>('/api/runs/:name/report', async (q) => {
-    const r = await predictor.request({ kind: 'report', run: runDir(runsDir, q.params.name), data: o.dataDir ? resolve(o.dataDir) : undefined });
+    const r = await predictor.request({ kind: 'report', run: runDir(runsDir, q.params.name), data: dataOverride });
     return { path: r.path };
   });
   app.get<{ Params: { name: string } }>('/api/runs/:name/validation', async (q, reply) => {
@@ -155,7 +152,7 @@ export async function createServer(o: ServeOptions): Promise<{ app: FastifyInsta
 
   app.get('/api/data', async () => {
     const d = await data();
-    return { dir: d.dir, summary: summarize(d.data).summary, figures: d.figures };
+    return { dir: d.dir, summary: d.summary, figures: d.figures };
   });
   app.get<{ Querystring: { class?: string; offset?: string; limit?: string } }>('/api/data/tiles', async (q) => {
     const d = await data();

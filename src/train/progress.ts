@@ -24,15 +24,14 @@ export class Progress {
   private epoch = 0;
   private epochs = 0;
   private lastWrite = 0;
-  constructor(private readonly batches: number, private readonly batchSize: number,
-    private readonly o: { terminal?: boolean; file?: string } = {}) {}
+  constructor(private readonly batches: number, private readonly batchSize: number, private readonly o: { file?: string } = {}) {}
 
   start(epoch: number, epochs: number): void {
     this.t0 = performance.now();
     this.epoch = epoch;
     this.epochs = epochs;
     this.lastWrite = 0;
-    if (!(this.o.terminal ?? process.stderr.isTTY === true)) return;
+    if (process.stderr.isTTY !== true) return;
     this.bar = new cliProgress.SingleBar({
       format: `epoch ${epoch}/${epochs} |{bar}| {value}/{total} batches | loss {loss} | {rate} img/s | ETA {eta_formatted}`,
       stream: process.stderr,

@@ -22,7 +22,7 @@ import { SGD } from '../optim/sgd.js';
 import { fromArray, manualSeed, noGrad, setNumThreads, tidy } from '../torch/index.js';
 import { predictProbabilities } from '../infer/predict.js';
 import { loadCheckpoint, saveCheckpoint, type LoopState } from './checkpoint.js';
-import type { OptimizerConfig, TrainConfig } from './config.js';
+import type { OptimizerConfig, PhaseConfig, TrainConfig } from './config.js';
 import { readRunConfig } from './config.js';
 import { Progress } from './progress.js';
 
@@ -122,7 +122,7 @@ function validate(model: Module, lossFn: Loss, images: Float32Array, masks: Uint
 }
 
 /** The phase's cosine schedule, starting from its own learning rate (or the optimizer's). */
-function cosineFor(phase: TrainConfig['phases'][number], opt: OptimizerLike, baseLr: number): CosineAnnealingWarmRestarts | null {
+function cosineFor(phase: PhaseConfig, opt: OptimizerLike, baseLr: number): CosineAnnealingWarmRestarts | null {
   if (!phase.schedule) return null;
   const cycles = phase.schedule.cycles ?? 1;
   opt.lr = phase.lr ?? baseLr;

@@ -3,6 +3,8 @@ import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { benchEngine } from '../bench/engine.js';
 import { benchData } from '../bench/data.js';
+import { benchEncoders } from '../bench/encoders.js';
+import { ENCODER_NAMES } from '../models/encoders/index.js';
 
 export function register(program: Command): void {
   const bench = program.command('bench').description('measure throughput against the PyTorch peer; the last line is JSON');
@@ -36,5 +38,20 @@ export function register(program: Command): void {
       const r = await benchData(o.data, o.python);
       console.log(`load   halite ${r.load_s.toFixed(2)} s (${r.tiles} tiles + masks, ${r.tiles_s.toFixed(0)} tiles/s)  pil+numpy ${r.peer_load_s.toFixed(2)} s  ratio ${r.ratio.toFixed(2)}`);
       console.log(JSON.stringify(r));
+    });
+  bench
+    .command('encoders')
+    .description('forward and backward ms per image of each encoder on grey tiles, halite vs PyTorch (python3-torch)')
+    .option('--encoders <list>', 'comma-separated encoder names', ENCODER_NAMES.join(','))
+    .option('--batch <n>', 'images per pass', '8')
+    .option('--size <px>', 'tile size after padding or resizing', '128')
+    .option('--steps <n>', 'timed passes after one warm-up', '3')
+    .option('--threads <n>', 'intra-op threads for both sides', String(availableParallelism()))
+    .option('--python <path>', "Python with PyTorch (Debian's python3-torch)", '/usr/bin/python3')
+    .action((o: Record<string, string>) => {
+      const rows = benchEncoders({
+        encoders: o.encoders!.split(','), batch: Number(o.batch), size: Number(o.size), steps: Number(o.steps), threads: Number(o.threads), python: o.python!,
+      }, (l) => console.log(l));
+      console.log(JSON.stringify({ batch: Number(o.batch), size: Number(o.size), threads: Number(o.threads), encoders: rows }));
     });
 }

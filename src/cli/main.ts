@@ -2,15 +2,18 @@
 import { availableParallelism } from 'node:os';
 import { Command } from 'commander';
 import { register as bench } from './bench.js';
+import { register as cv } from './cv.js';
 import { register as demo } from './demo.js';
 import { register as doctor } from './doctor.js';
 import { register as evaluate } from './evaluate.js';
 import { register as explore } from './explore.js';
 import { register as predict } from './predict.js';
+import { register as presets } from './presets.js';
 import { register as report } from './report.js';
 import { register as serveCmd } from './serve.js';
 import { register as synth } from './synth.js';
 import { register as trainCmd } from './train.js';
+import { register as tune } from './tune.js';
 import { setNumThreads } from '../torch/runtime.js';
 
 const program = new Command();
@@ -30,6 +33,9 @@ evaluate(program);
 explore(program);
 synth(program);
 trainCmd(program);
+cv(program);
+tune(program);
+presets(program);
 predict(program);
 report(program);
 serveCmd(program);

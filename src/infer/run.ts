@@ -1,14 +1,23 @@
-// A finished run as a predictor: its config, its best weights and its tuned threshold.
-import { existsSync, readFileSync } from 'node:fs';
+// A finished run as a predictor: its config, its best weights and its tuned post-processing.
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadWeights } from '../io/weights.js';
+import { isMultiHead } from '../models/heads.js';
 import { createModel } from '../models/registry.js';
 import type { Module } from '../nn/module.js';
 import { readRunConfig, type TrainConfig } from '../train/config.js';
+import { readThreshold } from '../train/history.js';
+import type { Postprocess } from './tune.js';
 
-export interface LoadedRun { dir: string; config: TrainConfig; model: Module; threshold: number }
+export interface LoadedRun {
+  dir: string;
+  config: TrainConfig;
+  model: Module;
+  threshold: number;
+  post: Postprocess;
+}
 
-export function loadRun(dir: string): LoadedRun {
+export function loadRun(dir: string, weightsFile = 'best.safetensors'): LoadedRun {
   const run = resolve(dir);
   const need = (f: string) => {
     const p = join(run, f);
@@ -18,8 +27,10 @@ export function loadRun(dir: string): LoadedRun {
   need('config.json');
   const config = readRunConfig(run);
   const model = createModel(config.model, config.modelOptions);
-  loadWeights(need('best.safetensors'), model);
-  const thPath = join(run, 'threshold.json');
-  const threshold = existsSync(thPath) ? (JSON.parse(readFileSync(thPath, 'utf8')) as { threshold: number }).threshold : 0.5;
-  return { dir: run, config, model, threshold };
+  loadWeights(need(weightsFile), model);
+  const th = readThreshold(run);
+  const post: Postprocess = { threshold: th?.threshold ?? 0.5, minArea: th?.minArea ?? 0, gate: th?.gate ?? null };
+  // Used directly (the web app), the model gates with the tuned value; predictTiles gates in the pipeline.
+  if (isMultiHead(model) && post.gate !== null) model.gateThreshold = post.gate;
+  return { dir: run, config, model, threshold: post.threshold, post };
 }

@@ -5,28 +5,32 @@ import { encode } from 'fast-png';
 import { writeFileAtomic } from '../io/atomic.js';
 import { binarize } from '../metrics/competition.js';
 import { PIXELS, rleEncode, TILE } from '../data/rle.js';
+import { keeps } from './tune.js';
 
-export interface MaskOptions { threshold: number; minArea?: number }
+export interface MaskOptions {
+  threshold: number;
+  minArea?: number;
+  /** Empty the mask when the tile's salt probability is below this. */
+  gate?: number | null;
+}
 
-/** The binary mask of one tile; masks with fewer than minArea salt pixels become empty. */
-export function toMask(prob: Float32Array, o: MaskOptions): Uint8Array {
+/** The binary mask of one tile; masks under minArea salt pixels, or with salt probability under gate, become empty. */
+export function toMask(prob: Float32Array, o: MaskOptions, salt: number | null = null): Uint8Array {
   const m = binarize(prob, o.threshold);
-  if (o.minArea) {
-    let area = 0;
-    for (const v of m) area += v;
-    if (area < o.minArea) m.fill(0);
-  }
+  let area = 0;
+  for (const v of m) area += v;
+  if (!keeps(area, salt, { minArea: o.minArea ?? 0, gate: o.gate ?? null })) m.fill(0);
   return m;
 }
 
 /** Writes id,rle_mask rows for `ids` (probabilities N x 10201 in the same order), atomically. */
-export function writeSubmission(path: string, ids: readonly string[], probs: Float32Array, o: MaskOptions & { masksDir?: string }): { empty: number } {
+export function writeSubmission(path: string, ids: readonly string[], probs: Float32Array, o: MaskOptions & { masksDir?: string; salt?: Float32Array | null }): { empty: number } {
   if (probs.length !== ids.length * PIXELS) throw new RangeError(`${ids.length} ids but ${probs.length / PIXELS} predicted tiles`);
   if (o.masksDir) mkdirSync(o.masksDir, { recursive: true });
   const rows = ['id,rle_mask'];
   let empty = 0;
   ids.forEach((id, i) => {
-    const m = toMask(probs.subarray(i * PIXELS, (i + 1) * PIXELS), o);
+    const m = toMask(probs.subarray(i * PIXELS, (i + 1) * PIXELS), o, o.salt ? o.salt[i]! : null);
     const rle = rleEncode(m);
     if (rle === '') empty++;
     rows.push(`${id},${rle}`);

@@ -3,7 +3,7 @@
 import { PIXELS } from '../data/rle.js';
 import { imageScore } from '../metrics/competition.js';
 import { evaluate, type Evaluation } from '../metrics/submission.js';
-import { predictProbabilities } from './predict.js';
+import { predictTiles } from './predict.js';
 import type { LoadedRun } from './run.js';
 import { toMask } from './submission.js';
 
@@ -15,8 +15,8 @@ export interface ValidationScore {
 }
 
 export function scoreValidation(run: LoadedRun, val: { ids: string[]; images: Float32Array; masks: Uint8Array }): ValidationScore {
-  const probs = predictProbabilities(run.model, val.images, { tta: true, device: run.config.device });
-  const preds = val.ids.map((_, k) => toMask(probs.subarray(k * PIXELS, (k + 1) * PIXELS), { threshold: run.threshold }));
+  const { probs, salt } = predictTiles(run.model, val.images, { tta: true, device: run.config.device });
+  const preds = val.ids.map((_, k) => toMask(probs.subarray(k * PIXELS, (k + 1) * PIXELS), run.post, salt ? salt[k]! : null));
   const truth = (k: number) => val.masks.subarray(k * PIXELS, (k + 1) * PIXELS);
   return {
     preds,

@@ -2,6 +2,7 @@
 import type { Module } from '../nn/module.js';
 import { ResUNet, RESUNET_DEFAULTS } from './resunet.js';
 import { UNet, UNET_DEFAULTS } from './unet.js';
+import { EncoderUNet, ENCODER_UNET_DEFAULTS } from './encoder-unet.js';
 
 export interface ModelEntry {
   description: string;
@@ -37,4 +38,9 @@ registerModel('resunet', {
   description: "the Keras write-up's residual U-Net (Model 2) at native 101x101",
   defaults: RESUNET_DEFAULTS,
   build: (o) => new ResUNet(o),
+});
+registerModel('encoder-unet', {
+  description: 'U-Net on a ResNet / SE-ResNeXt encoder with scSE, FPA, hypercolumns, deep supervision and a salt-classifier gate',
+  defaults: ENCODER_UNET_DEFAULTS,
+  build: (o) => new EncoderUNet(o),
 });

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import type { AugmentSpec } from '../data/augment.js';
 import { parseAugmentations, SEED_AUGMENTATIONS } from '../data/augment.js';
 import type { LossSpec } from '../losses/losses.js';
+import type { HeadWeights } from './objective.js';
 
 export interface PhaseConfig {
   /** A loss name ('bce', 'lovasz', ...) or a loss config. */
@@ -50,6 +51,12 @@ export interface TrainConfig {
   maxMinutes?: number;
   /** Thresholds swept on validation probabilities after training. */
   sweep: { from: number; to: number; steps: number };
+  /** ImageNet weights (safetensors from torchvision or pretrainedmodels) for an encoder-unet's encoder. */
+  encoderWeights?: string;
+  /** Loss weights of the extra heads of models that have them (encoder-unet). */
+  heads: HeadWeights;
+  /** A folder written by `halite pseudo-label` whose tiles join the training set (never validation). */
+  pseudoLabels?: string;
 }
 
 /** The write-up's recipe: resunet, BCE with Adam 1e-3, then Lovász (ELU+1) with Adam 5e-4, flips. */
@@ -71,6 +78,7 @@ export const DEFAULT_CONFIG: TrainConfig = {
   earlyStopping: { patience: 10 },
   reduceLROnPlateau: { factor: 0.5, patience: 5, minLr: 1e-5 },
   sweep: { from: 0.05, to: 0.95, steps: 31 },
+  heads: { classifier: 0.1, deepSupervision: 0.1 },
 };
 
 export class ConfigError extends Error {
@@ -130,6 +138,10 @@ export function resolveConfig(layers: Partial<TrainConfig>[], where = 'config'):
   });
   c.augmentations = parseAugmentations(c.augmentations, `${where}.augmentations`);
   if (c.maxMinutes !== undefined && !(c.maxMinutes > 0)) fail('maxMinutes', 'must be > 0');
+  if (!(c.heads?.classifier >= 0 && c.heads?.deepSupervision >= 0)) fail('heads', 'needs classifier >= 0 and deepSupervision >= 0');
+  for (const f of ['encoderWeights', 'pseudoLabels'] as const) {
+    if (c[f] !== undefined && (typeof c[f] !== 'string' || !existsSync(c[f]!))) fail(f, `${JSON.stringify(c[f])} not found`);
+  }
   if (!(c.sweep.steps >= 1 && c.sweep.to >= c.sweep.from)) fail('sweep', 'needs from <= to and steps >= 1');
   return c;
 }

@@ -4,7 +4,17 @@ import { join } from 'node:path';
 import type { SweepPoint } from '../metrics/competition.js';
 import type { EpochRecord } from './trainer.js';
 
-export interface ThresholdRecord { threshold: number; score: number; tta: boolean; points: SweepPoint[] }
+/** threshold.json: the tuned post-processing and its validation mAP (minArea and gate are absent in older runs). */
+export interface ThresholdRecord {
+  threshold: number;
+  score: number;
+  tta: boolean;
+  points: SweepPoint[];
+  minArea?: number;
+  gate?: number | null;
+  /** The mAP at the threshold alone. */
+  thresholdScore?: number;
+}
 
 /** history.jsonl's records (none yet: empty); a bad line is named by file and line. */
 export function readHistory(dir: string): EpochRecord[] {

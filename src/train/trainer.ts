@@ -11,7 +11,7 @@ import { readTgs, type TgsData } from '../data/tgs.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { loadWeights, saveWeights } from '../io/weights.js';
 import { makeLoss, type Loss } from '../losses/losses.js';
-import { meanScore, binarize, thresholdSweep, linspace } from '../metrics/competition.js';
+import { meanScore, binarize, linspace } from '../metrics/competition.js';
 import { createModel } from '../models/registry.js';
 import type { Module } from '../nn/module.js';
 import { Adam, AdamW } from '../optim/adam.js';
@@ -20,7 +20,13 @@ import { RMSprop } from '../optim/rmsprop.js';
 import { CosineAnnealingWarmRestarts, ReduceLROnPlateau } from '../optim/schedule.js';
 import { SGD } from '../optim/sgd.js';
 import { fromArray, manualSeed, noGrad, setNumThreads, tidy } from '../torch/index.js';
-import { predictProbabilities } from '../infer/predict.js';
+import { predictTiles } from '../infer/predict.js';
+import { tunePostprocess, type Tuned } from '../infer/tune.js';
+import { EncoderUNet } from '../models/encoder-unet.js';
+import { loadEncoderWeights } from '../models/encoders/index.js';
+import { readPseudoLabels } from '../data/pseudo.js';
+import { concatTyped } from '../data/arrays.js';
+import { objective } from './objective.js';
 import { loadCheckpoint, saveCheckpoint, type LoopState } from './checkpoint.js';
 import type { OptimizerConfig, PhaseConfig, TrainConfig } from './config.js';
 import { readRunConfig } from './config.js';
@@ -143,6 +149,7 @@ export async function train(configOrRun: TrainConfig | { resume: string }, hooks
   } else {
     // The data folder is kept absolute so the run can be predicted from anywhere.
     c = { ...configOrRun, data: resolve(configOrRun.data) };
+    for (const f of ['encoderWeights', 'pseudoLabels'] as const) if (c[f] !== undefined) c[f] = resolve(c[f]!);
     const name = c.name ?? `${c.model}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`;
     run = resolve(c.runsDir, name);
     if (existsSync(join(run, 'config.json'))) throw new TrainingError(`${run} already holds a run; resume it with --resume ${run} or pick another --name`);
@@ -158,10 +165,23 @@ export async function train(configOrRun: TrainConfig | { resume: string }, hooks
   const data = await readTgs(c.data, { test: false });
   const trIdx = splitIndices(data, c).train;
   const { images: valImages, masks: valMasks } = validationTiles(data, c);
-  const loader = new BatchLoader({ images: data.train.images, masks: data.train.masks, height: 101, width: 101 }, trIdx,
-    { batchSize: c.batchSize, seed: c.seed, shuffle: true });
+  let source = { images: data.train.images, masks: data.train.masks, height: 101, width: 101 };
+  if (c.pseudoLabels) {
+    // Pseudo-labelled tiles are appended after the labelled ones and only ever trained on.
+    const p = await readPseudoLabels(c.pseudoLabels);
+    const n = data.train.ids.length;
+    source = { ...source, images: concatTyped([data.train.images, p.images]), masks: concatTyped([data.train.masks, p.masks]) };
+    trIdx.push(...p.ids.map((_, k) => n + k));
+    log(`pseudo-labels: ${p.ids.length} tiles from ${c.pseudoLabels} join the ${n - valImages.length / PIXELS} training tiles`);
+  }
+  const loader = new BatchLoader(source, trIdx, { batchSize: c.batchSize, seed: c.seed, shuffle: true });
 
   const model = createModel(c.model, c.modelOptions);
+  if (c.encoderWeights && !resuming) {
+    if (!(model instanceof EncoderUNet)) throw new TrainingError(`encoderWeights is for encoder-unet models; ${c.model} has no encoder`);
+    const { skipped } = loadEncoderWeights(model.encoder, c.encoderWeights);
+    log(`encoder weights: ${c.encoderWeights}${skipped.length ? ` (not loaded: ${skipped.join(', ')})` : ''}`);
+  }
   if (c.device !== 'cpu') model.to({ device: c.device as 'cuda' });
   let opt = makeOptimizer(model, c.optimizer, c.phases[0]!.lr ?? c.optimizer.lr);
   const ckpt = join(run, 'last.ckpt.safetensors');
@@ -203,7 +223,7 @@ export async function train(configOrRun: TrainConfig | { resume: string }, hooks
           const loss = tidy(() => {
             const a = aug.apply(fromArray(b.images, b.shape), fromArray(b.masks!, b.shape));
             opt.zeroGrad();
-            const l = lossFn(model.forward(a.images), a.masks);
+            const l = objective(model, lossFn, a.images, a.masks, c.heads);
             const v = l.item();
             if (Number.isFinite(v)) {
               l.backward();
@@ -244,6 +264,11 @@ export async function train(configOrRun: TrainConfig | { resume: string }, hooks
           st.badEpochs += 1;
         }
         appendFileSync(join(run, 'history.jsonl'), JSON.stringify(rec) + '\n');
+        const cycles = phase.schedule?.cycles ?? 1;
+        if (cycles > 1 && (st.epochInPhase + 1) % (phase.epochs / cycles) === 0) {
+          // The end of a warm-restart cycle: a snapshot for the ensemble (predict --snapshots).
+          saveWeights(join(run, `snapshot-e${rec.epoch}.safetensors`), model, { model: c.model, options: c.modelOptions, extra: { epoch: String(rec.epoch), val_map: String(v.map) } });
+        }
         log(`epoch ${rec.epoch}/${totalEpochs} [${rec.loss}] train loss ${rec.train_loss.toFixed(4)}  val loss ${rec.val_loss.toFixed(4)}  val mAP ${rec.val_map.toFixed(4)}${rec.best ? ' *' : ''}  lr ${rec.lr.toExponential(2)}  ${rec.seconds.toFixed(1)} s`);
         hooks.onEpoch?.(rec);
         plateau?.step(v.map);
@@ -284,18 +309,21 @@ export async function train(configOrRun: TrainConfig | { resume: string }, hooks
   let threshold = 0.5, thresholdScore = st.best;
   if ((stopped === 'finished' || stopped === 'time') && existsSync(join(run, 'best.safetensors'))) {
     loadWeights(join(run, 'best.safetensors'), model);
-    const probs = predictProbabilities(model, valImages, { tta: true, device: c.device });
-    const n = valMasks.length / PIXELS;
-    const sweep = thresholdSweep(
-      Array.from({ length: n }, (_, i) => probs.subarray(i * PIXELS, (i + 1) * PIXELS)),
-      Array.from({ length: n }, (_, i) => valMasks.subarray(i * PIXELS, (i + 1) * PIXELS)),
-      linspace(c.sweep.from, c.sweep.to, c.sweep.steps));
-    threshold = sweep.best.threshold;
-    thresholdScore = sweep.best.score;
-    writeFileAtomic(join(run, 'threshold.json'), JSON.stringify({ threshold, score: thresholdScore, tta: true, points: sweep.points }, null, 2) + '\n');
-    log(`threshold ${threshold.toFixed(3)}: validation mAP ${thresholdScore.toFixed(4)} with flip TTA (best epoch ${st.bestEpoch}, ${st.best.toFixed(4)} at 0.5 without TTA)`);
+    const t = tuneRun(run, model, { images: valImages, masks: valMasks }, c);
+    threshold = t.threshold;
+    thresholdScore = t.score;
+    log(`threshold ${threshold.toFixed(3)}: validation mAP ${t.thresholdScore.toFixed(4)} with flip TTA (best epoch ${st.bestEpoch}, ${st.best.toFixed(4)} at 0.5 without TTA)`);
+    if (t.score > t.thresholdScore) log(`post-processing: minimum area ${t.minArea}${t.gate !== null ? `, salt gate ${t.gate}` : ''}: validation mAP ${t.score.toFixed(4)}`);
   }
   writeFileSync(statusPath, `${stopped}\n`);
   model.dispose();
   return { run, best: st.best, bestEpoch: st.bestEpoch, threshold, thresholdScore, epochs: st.epoch, stopped };
+}
+
+/** Tunes a run's post-processing on its validation tiles with flip TTA and writes threshold.json. */
+export function tuneRun(run: string, model: Module, val: { images: Float32Array; masks: Uint8Array }, c: TrainConfig): Tuned {
+  const { probs, salt } = predictTiles(model, val.images, { tta: true, device: c.device });
+  const t = tunePostprocess(probs, val.masks, salt, linspace(c.sweep.from, c.sweep.to, c.sweep.steps));
+  writeFileAtomic(join(run, 'threshold.json'), JSON.stringify({ ...t, tta: true }, null, 2) + '\n');
+  return t;
 }

@@ -1,0 +1,58 @@
+// Pseudo-labels: unlabelled tiles whose predicted probabilities are confident everywhere (every pixel
+// below `low` or above `high`), written as a folder of images and masks that training can add.
+// pseudo.json is written last, so a folder without it is an unfinished one.
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { encode } from 'fast-png';
+import { writeFileAtomic } from '../io/atomic.js';
+import { decodeImages, decodeMasks } from './decode-pool.js';
+import { DataError } from './png.js';
+import { PIXELS, TILE } from './rle.js';
+
+export interface PseudoInfo {
+  sources: string[];
+  threshold: number;
+  low: number;
+  high: number;
+  kept: number;
+  total: number;
+}
+
+/** Every pixel is confidently salt or confidently not. */
+export function confident(prob: Float32Array, low: number, high: number): boolean {
+  for (const p of prob) if (p >= low && p <= high) return false;
+  return true;
+}
+
+/** Writes the confident tiles of `ids` (PNG files in imagesDir) with masks at `threshold`; returns the info. */
+export function writePseudoLabels(dir: string, ids: readonly string[], imagesDir: string, probs: Float32Array,
+  o: { threshold: number; low: number; high: number; sources: string[] }): PseudoInfo {
+  if (!(o.low >= 0 && o.low < o.high && o.high <= 1)) throw new RangeError(`pseudo-labels need 0 <= low < high <= 1, got low ${o.low}, high ${o.high}`);
+  mkdirSync(join(dir, 'images'), { recursive: true });
+  mkdirSync(join(dir, 'masks'), { recursive: true });
+  let kept = 0;
+  ids.forEach((id, i) => {
+    const p = probs.subarray(i * PIXELS, (i + 1) * PIXELS);
+    if (!confident(p, o.low, o.high)) return;
+    const mask = new Uint8Array(PIXELS);
+    for (let k = 0; k < PIXELS; k++) mask[k] = p[k]! > o.threshold ? 255 : 0;
+    copyFileSync(join(imagesDir, `${id}.png`), join(dir, 'images', `${id}.png`));
+    writeFileAtomic(join(dir, 'masks', `${id}.png`), encode({ width: TILE, height: TILE, data: mask, channels: 1, depth: 8 }));
+    kept++;
+  });
+  const info: PseudoInfo = { sources: o.sources, threshold: o.threshold, low: o.low, high: o.high, kept, total: ids.length };
+  writeFileAtomic(join(dir, 'pseudo.json'), JSON.stringify(info, null, 2) + '\n');
+  return info;
+}
+
+export async function readPseudoLabels(dir: string): Promise<{ ids: string[]; images: Float32Array; masks: Uint8Array; info: PseudoInfo }> {
+  const root = resolve(dir);
+  const infoPath = join(root, 'pseudo.json');
+  if (!existsSync(infoPath)) throw new DataError(`${root}: no pseudo.json; write the folder with halite pseudo-label`);
+  const info = JSON.parse(readFileSync(infoPath, 'utf8')) as PseudoInfo;
+  const ids = readdirSync(join(root, 'masks')).filter((f) => f.endsWith('.png')).map((f) => f.slice(0, -4)).sort();
+  for (const id of ids) if (!existsSync(join(root, 'images', `${id}.png`))) throw new DataError(`${join(root, 'masks', `${id}.png`)}: no matching image in ${join(root, 'images')}`);
+  if (ids.length !== info.kept) throw new DataError(`${infoPath}: says ${info.kept} tiles, ${join(root, 'masks')} holds ${ids.length}`);
+  const [images, masks] = await Promise.all([decodeImages(ids.map((id) => join(root, 'images', `${id}.png`))), decodeMasks(ids.map((id) => join(root, 'masks', `${id}.png`)))]);
+  return { ids, images, masks, info };
+}

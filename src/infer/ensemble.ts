@@ -1,0 +1,87 @@
+// Ensembles: several runs, folds and snapshots, each with a weight; their probabilities (and salt
+// probabilities) are averaged with flip TTA, and the post-processing is the members' (weighted) or
+// the one tuned on out-of-fold predictions by `halite cv`.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { PIXELS } from '../data/rle.js';
+import { predictTiles, type PredictOptions } from './predict.js';
+import { loadRun, type LoadedRun } from './run.js';
+import type { Postprocess } from './tune.js';
+
+export interface Member { label: string; run: LoadedRun; weight: number }
+
+export interface MemberSpec { dir: string; weight?: number; snapshots?: boolean }
+
+/** A run's snapshot files (snapshot-eN.safetensors), oldest first. */
+export function snapshotFiles(dir: string): string[] {
+  const num = (f: string) => Number(/^snapshot-e(\d+)\.safetensors$/.exec(f)![1]);
+  return readdirSync(dir).filter((f) => /^snapshot-e\d+\.safetensors$/.test(f)).sort((a, b) => num(a) - num(b));
+}
+
+/**
+ * Loads members. A run with `snapshots` contributes its best weights and every snapshot, sharing its
+ * weight equally; a `halite cv` folder contributes each fold's run, sharing it likewise.
+ */
+export function loadMembers(specs: MemberSpec[]): Member[] {
+  if (specs.length === 0) throw new Error('an ensemble needs at least one run');
+  const out: Member[] = [];
+  for (const s of specs) {
+    const dir = resolve(s.dir);
+    const w = s.weight ?? 1;
+    if (!(w > 0)) throw new Error(`${dir}: ensemble weight must be > 0, got ${w}`);
+    const folds = existsSync(join(dir, 'cv.json')) ? readCv(dir).folds.map((f) => join(dir, f.run)) : [dir];
+    const files = folds.flatMap((d) => ['best.safetensors', ...(s.snapshots ? snapshotFiles(d) : [])].map((f) => ({ d, f })));
+    for (const { d, f } of files) out.push({ label: `${d}/${f}`, run: loadRun(d, f), weight: w / files.length });
+  }
+  return out;
+}
+
+/** Weighted mean of the members' probabilities; salt probabilities averaged over the members that have them. */
+export function predictEnsemble(members: Member[], images: Float32Array, o: PredictOptions = {}): { probs: Float32Array; salt: Float32Array | null } {
+  const total = members.reduce((a, m) => a + m.weight, 0);
+  const probs = new Float32Array(images.length);
+  const n = images.length / PIXELS;
+  let salt: Float32Array | null = null, saltWeight = 0;
+  for (const m of members) {
+    const r = predictTiles(m.run.model, images, { ...o, device: m.run.config.device });
+    const w = m.weight / total;
+    for (let i = 0; i < probs.length; i++) probs[i]! += w * r.probs[i]!;
+    if (r.salt) {
+      salt ??= new Float32Array(n);
+      for (let i = 0; i < n; i++) salt[i]! += m.weight * r.salt[i]!;
+      saltWeight += m.weight;
+    }
+  }
+  if (salt) for (let i = 0; i < n; i++) salt[i]! /= saltWeight;
+  return { probs, salt };
+}
+
+/** The members' post-processing: a cv folder's out-of-fold tuning when given one, else the weighted mean. */
+export function ensemblePostprocess(members: Member[], specs: MemberSpec[]): Postprocess {
+  if (specs.length === 1 && existsSync(join(resolve(specs[0]!.dir), 'cv.json'))) return readCv(specs[0]!.dir).oof;
+  const total = members.reduce((a, m) => a + m.weight, 0);
+  const mean = (f: (p: Postprocess) => number) => members.reduce((a, m) => a + (m.weight / total) * f(m.run.post), 0);
+  const gated = members.filter((m) => m.run.post.gate !== null);
+  return {
+    threshold: mean((p) => p.threshold),
+    minArea: Math.round(mean((p) => p.minArea)),
+    gate: gated.length ? gated.reduce((a, m) => a + m.run.post.gate!, 0) / gated.length : null,
+  };
+}
+
+export interface CvSummary {
+  folds: { fold: number; run: string; tiles: number; map: number; bestEpoch: number }[];
+  /** Post-processing tuned on all out-of-fold predictions, and its mAP over every tile. */
+  oof: Postprocess & { map: number; thresholdMap: number; tiles: number };
+}
+
+export function readCv(dir: string): CvSummary {
+  const p = join(resolve(dir), 'cv.json');
+  if (!existsSync(p)) throw new Error(`${resolve(dir)}: no cv.json; is this a halite cv folder?`);
+  return JSON.parse(readFileSync(p, 'utf8')) as CvSummary;
+}
+
+/** Frees every member's model. */
+export function disposeMembers(members: Member[]): void {
+  for (const m of members) m.run.model.dispose();
+}

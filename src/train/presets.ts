@@ -1,0 +1,73 @@
+// Named configs that reproduce the seeds' systems. A preset is the bottom layer of a run's config:
+// a config file and flags override it (data folder, epochs, device...).
+import type { TrainConfig } from './config.js';
+
+export interface Preset { description: string; config: Partial<TrainConfig> }
+
+const hflip = [{ type: 'hflip' as const, p: 0.5 }];
+// The top teams' augmentations: flips plus mild shifts, scaling and brightness.
+const strongAug = [
+  { type: 'hflip' as const, p: 0.5 },
+  { type: 'shiftScale' as const, p: 0.5, shift: 0.1, scale: 0.1, padding: 'reflection' as const },
+  { type: 'brightness' as const, p: 0.5, limit: 0.1 },
+];
+
+const encoderUNet = (encoder: string) => ({
+  encoder, scse: true, hypercolumn: true, classifier: true, gate: 'threshold', deepSupervision: true, center: 'fpa', input: 'resize', inputSize: 128, dropout: 0.5,
+});
+
+function seResNeXtSystem(encoder: string): Partial<TrainConfig> {
+  return {
+    model: 'encoder-unet', modelOptions: encoderUNet(encoder), batchSize: 16, folds: 5, fold: 0,
+    optimizer: { name: 'sgd', lr: 0.01, momentum: 0.9, weightDecay: 1e-4 },
+    phases: [
+      { loss: 'bce_dice', epochs: 40, schedule: { name: 'cosine', minLr: 0.001 } },
+      { loss: { name: 'lovasz', activation: 'elu' }, epochs: 120, lr: 0.01, schedule: { name: 'cosine', minLr: 0.001, cycles: 4 } },
+    ],
+    heads: { classifier: 0.1, deepSupervision: 0.1 }, augmentations: strongAug, earlyStopping: null, reduceLROnPlateau: null,
+  };
+}
+
+export const PRESETS: Record<string, Preset> = {
+  'seed-unet': {
+    description: "the Keras write-up's Model 1: plain U-Net (16 filters, 101->128), BCE, Adam 1e-3, plateau LR, early stopping (LB 0.741)",
+    config: {
+      model: 'unet', batchSize: 32, optimizer: { name: 'adam', lr: 1e-3 }, phases: [{ loss: 'bce', epochs: 100 }],
+      augmentations: hflip, earlyStopping: { patience: 20 }, reduceLROnPlateau: { factor: 0.5, patience: 5, minLr: 1e-5 },
+    },
+  },
+  'seed-resunet': {
+    description: "the Keras write-up's Model 2: residual U-Net at 101x101, BCE 50 epochs then Lovász (ELU+1) 50 with a reset LR (LB 0.782)",
+    config: {
+      model: 'resunet', batchSize: 32, optimizer: { name: 'adam', lr: 1e-2 },
+      phases: [{ loss: 'bce', epochs: 50 }, { loss: { name: 'lovasz', activation: 'elu' }, epochs: 50, lr: 1e-2 }],
+      augmentations: hflip, earlyStopping: { patience: 20 }, reduceLROnPlateau: { factor: 0.5, patience: 5, minLr: 1e-5 },
+    },
+  },
+  'seresnext50-scse-hc': {
+    description: 'SE-ResNeXt-50 U-Net, scSE, FPA, hypercolumns, gated salt classifier, deep supervision; BCE+Dice then Lovász with SGDR snapshots; 5 folds (LB 0.871-0.875)',
+    config: seResNeXtSystem('se_resnext50_32x4d'),
+  },
+  'seresnext101-scse-hc': {
+    description: 'the same system on SE-ResNeXt-101 (the second model of its 70/30 ensemble)',
+    config: seResNeXtSystem('se_resnext101_32x4d'),
+  },
+  'resnet34-winner': {
+    description: "the winners' ResNet34 (3x3 stride-1 stem, no max-pool) U-Net with scSE and hypercolumns; SGD cosine snapshots, 4 cycles of 50 epochs, LR 0.01->0.001 (LB 0.896)",
+    config: {
+      model: 'encoder-unet', modelOptions: { ...encoderUNet('resnet34_3x3'), center: 'plain', input: 'pad' }, batchSize: 16, folds: 5, fold: 0,
+      optimizer: { name: 'sgd', lr: 0.01, momentum: 0.9, weightDecay: 1e-4 },
+      phases: [
+        { loss: 'bce_dice', epochs: 50, schedule: { name: 'cosine', minLr: 0.001 } },
+        { loss: { name: 'lovasz', activation: 'elu' }, epochs: 200, lr: 0.01, schedule: { name: 'cosine', minLr: 0.001, cycles: 4 } },
+      ],
+      heads: { classifier: 0.1, deepSupervision: 0.1 }, augmentations: strongAug, earlyStopping: null, reduceLROnPlateau: null,
+    },
+  },
+};
+
+export function preset(name: string): Preset {
+  const p = PRESETS[name];
+  if (!p) throw new Error(`unknown preset '${name}' (known: ${Object.keys(PRESETS).join(', ')})`);
+  return p;
+}

@@ -97,8 +97,8 @@ test("the seed's plain U-Net: 2,158,417 parameters, 101 -> 128 -> 101", () => {
   m.eval();
   assert.deepEqual(T.tidy(() => T.noGrad(() => m.forward(T.rand([2, 1, 101, 101])).shape)), [2, 1, 101, 101]);
   assert.equal(createModel('resunet', { startFilters: 8 }).numParameters() < 5112497 / 3, true);
-  assert.throws(() => createModel('vnet'), /unknown model 'vnet' \(known: unet, resunet\)/);
+  assert.throws(() => createModel('vnet'), /unknown model 'vnet' \(known: unet, resunet, encoder-unet\)/);
   assert.throws(() => createModel('unet', { startFilter: 8 }), /model 'unet' has no option 'startFilter'/);
-  assert.deepEqual(listModels().map((e) => e.name), ['unet', 'resunet']);
+  assert.deepEqual(listModels().map((e) => e.name), ['unet', 'resunet', 'encoder-unet']);
   m.dispose();
 });

@@ -60,7 +60,7 @@ test('halite predict writes a submission for the sample ids and halite evaluate 
   const run = (...a: string[]) => spawnSync(process.execPath, ['bin/halite.js', ...a], { encoding: 'utf8' });
   let p = run('predict', '--run', r.run, '--images', join(data, 'test/images'), '--sample', join(data, 'sample_submission.csv'), '--out', sub, '--min-area', '10');
   assert.equal(p.status, 0, p.stderr);
-  assert.match(p.stdout, /wrote .*test\.csv: 6 tiles, \d+ without salt, threshold 0\.\d+, flip TTA/);
+  assert.match(p.stdout, /wrote .*test\.csv: 6 tiles, \d+ without salt, 1 model, threshold 0\.\d+, minimum area 10, flip TTA/);
   const want = readFileSync(join(data, 'sample_submission.csv'), 'utf8').trim().split('\n').map((l) => l.split(',')[0]);
   assert.deepEqual(readFileSync(sub, 'utf8').trim().split('\n').map((l) => l.split(',')[0]), want);
   const trainSub = join(root, 'train.csv');

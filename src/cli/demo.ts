@@ -53,8 +53,8 @@ export function register(program: Command): void {
       console.log('5/5 evaluating the validation tiles with the tuned post-processing and flip TTA');
       const e = scoreValidation(run, validationTiles(data, config)).evaluation;
       console.log(formatEvaluation(e));
-      console.log(`\nvalidation mAP ${e.map.toFixed(4)} (threshold ${run.threshold.toFixed(3)}, minimum area ${run.post.minArea}, flip TTA) in ${((performance.now() - t0) / 60000).toFixed(1)} min`);
+      console.log(`\nvalidation mAP ${e.map.toFixed(4)} (threshold ${run.post.threshold.toFixed(3)}, minimum area ${run.post.minArea}, flip TTA) in ${((performance.now() - t0) / 60000).toFixed(1)} min`);
       console.log(`data        ${dataDir}\nfigures     ${join(out, 'figures')}\nrun         ${runDir} (config.json, history.jsonl, best.safetensors, last.ckpt.safetensors, threshold.json)\nsubmission  ${join(out, 'submission.csv')}\ntest masks  ${join(out, 'test-masks')}`);
-      console.log(JSON.stringify({ val_map: e.map, threshold: run.threshold, minutes: (performance.now() - t0) / 60000 }));
+      console.log(JSON.stringify({ val_map: e.map, threshold: run.post.threshold, minutes: (performance.now() - t0) / 60000 }));
     });
 }

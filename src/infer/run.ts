@@ -13,7 +13,6 @@ export interface LoadedRun {
   dir: string;
   config: TrainConfig;
   model: Module;
-  threshold: number;
   post: Postprocess;
 }
 
@@ -32,5 +31,5 @@ export function loadRun(dir: string, weightsFile = 'best.safetensors'): LoadedRu
   const post: Postprocess = { threshold: th?.threshold ?? 0.5, minArea: th?.minArea ?? 0, gate: th?.gate ?? null };
   // Used directly (the web app), the model gates with the tuned value; predictTiles gates in the pipeline.
   if (isMultiHead(model) && post.gate !== null) model.gateThreshold = post.gate;
-  return { dir: run, config, model, threshold: post.threshold, post };
+  return { dir: run, config, model, post };
 }

@@ -116,7 +116,7 @@ dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}dt{color:#
 <dt>model</dt><dd>${esc(run.config.model)} ${esc(JSON.stringify(run.config.modelOptions))}</dd>
 <dt>status</dt><dd>${esc(status)}</dd><dt>epochs</dt><dd>${history.length} (${minutes.toFixed(1)} min)</dd>
 <dt>best epoch</dt><dd>${best ? `${best.epoch}: validation mAP ${best.val_map.toFixed(4)} at threshold 0.5` : '—'}</dd>
-<dt>tuned threshold</dt><dd>${run.threshold.toFixed(3)}</dd><dt>validation mAP</dt><dd><strong>${e.map.toFixed(4)}</strong> over ${e.images} tiles (tuned threshold, flip TTA)</dd></dl></section>
+<dt>tuned threshold</dt><dd>${run.post.threshold.toFixed(3)}</dd><dt>validation mAP</dt><dd><strong>${e.map.toFixed(4)}</strong> over ${e.images} tiles (tuned threshold, flip TTA)</dd></dl></section>
 <section id="config"><h2>Configuration</h2><pre>${esc(JSON.stringify(run.config, null, 2))}</pre></section>
 <section id="curves"><h2>Training curves</h2><p>Dashed lines mark phase changes.</p><div class="figs">${curveSvgs.map((s) => `<div class="fig">${s}</div>`).join('')}</div></section>
 <section id="threshold"><h2>Threshold</h2><div class="fig">${sweepSvg}</div></section>
@@ -127,5 +127,5 @@ dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}dt{color:#
   const path = join(run.dir, 'report.html');
   writeFileAtomic(path, html);
   run.model.dispose();
-  return { path, map: e.map, threshold: run.threshold, sections };
+  return { path, map: e.map, threshold: run.post.threshold, sections };
 }

@@ -41,13 +41,13 @@ async function handle(req: WorkerRequest): Promise<WorkerReply> {
       const run = model(req.run);
       const val = validationTiles(await data(req.data ?? run.config.data), run.config);
       const probs = predictProbabilities(run.model, val.images, { tta: true, device: run.config.device });
-      return { id: req.id, ok: true, kind: 'validation', ids: val.ids, images: val.images, masks: val.masks, probs, threshold: run.threshold };
+      return { id: req.id, ok: true, kind: 'validation', ids: val.ids, images: val.images, masks: val.masks, probs, threshold: run.post.threshold };
     }
     case 'image': {
       const run = model(req.run);
       const { tiles, tiling } = cutTiles(req.pixels, req.width, req.height);
       const probs = stitchTiles(predictProbabilities(run.model, tiles, { tta: true, device: run.config.device }), tiling);
-      return { id: req.id, ok: true, kind: 'image', probs, threshold: run.threshold, tiles: tiling.xs.length * tiling.ys.length };
+      return { id: req.id, ok: true, kind: 'image', probs, threshold: run.post.threshold, tiles: tiling.xs.length * tiling.ys.length };
     }
     case 'report': {
       const r = await writeReport(req.run, req.data);

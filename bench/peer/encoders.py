@@ -31,17 +31,20 @@ class BasicBlock(nn.Module):
 
 
 class Bottleneck(nn.Module):
+    """torchvision's v1.5 bottleneck; with groups, base_width 4 and reduction 16, pretrainedmodels' SEResNeXtBottleneck."""
     expansion = 4
 
-    def __init__(self, cin, planes, stride):
+    def __init__(self, cin, planes, stride, groups=1, base_width=64, reduction=None):
         super().__init__()
+        width = (planes * base_width // 64) * groups
         out = planes * 4
-        self.conv1 = nn.Conv2d(cin, planes, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(planes)
-        self.conv2 = nn.Conv2d(planes, planes, 3, stride, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(planes)
-        self.conv3 = nn.Conv2d(planes, out, 1, bias=False)
+        self.conv1 = nn.Conv2d(cin, width, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.conv2 = nn.Conv2d(width, width, 3, stride, 1, groups=groups, bias=False)
+        self.bn2 = nn.BatchNorm2d(width)
+        self.conv3 = nn.Conv2d(width, out, 1, bias=False)
         self.bn3 = nn.BatchNorm2d(out)
+        self.se_module = SEModule(out, reduction) if reduction else None
         self.downsample = None
         if stride != 1 or cin != out:
             self.downsample = nn.Sequential(nn.Conv2d(cin, out, 1, stride, bias=False), nn.BatchNorm2d(out))
@@ -50,6 +53,8 @@ class Bottleneck(nn.Module):
         y = F.relu(self.bn1(self.conv1(x)))
         y = F.relu(self.bn2(self.conv2(y)))
         y = self.bn3(self.conv3(y))
+        if self.se_module is not None:
+            y = self.se_module(y)
         return F.relu(y + (self.downsample(x) if self.downsample is not None else x))
 
 
@@ -87,29 +92,6 @@ class SEModule(nn.Module):
         return x * torch.sigmoid(self.fc2(F.relu(self.fc1(F.adaptive_avg_pool2d(x, 1)))))
 
 
-class SEResNeXtBottleneck(nn.Module):
-    def __init__(self, cin, planes, stride, groups=32, base_width=4, reduction=16):
-        super().__init__()
-        width = (planes * base_width // 64) * groups
-        out = planes * 4
-        self.conv1 = nn.Conv2d(cin, width, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(width)
-        self.conv2 = nn.Conv2d(width, width, 3, stride, 1, groups=groups, bias=False)
-        self.bn2 = nn.BatchNorm2d(width)
-        self.conv3 = nn.Conv2d(width, out, 1, bias=False)
-        self.bn3 = nn.BatchNorm2d(out)
-        self.se_module = SEModule(out, reduction)
-        self.downsample = None
-        if stride != 1 or cin != out:
-            self.downsample = nn.Sequential(nn.Conv2d(cin, out, 1, stride, bias=False), nn.BatchNorm2d(out))
-
-    def forward(self, x):
-        y = F.relu(self.bn1(self.conv1(x)))
-        y = F.relu(self.bn2(self.conv2(y)))
-        y = self.se_module(self.bn3(self.conv3(y)))
-        return F.relu(y + (self.downsample(x) if self.downsample is not None else x))
-
-
 class Layer0(nn.Module):
     def __init__(self, in_ch):
         super().__init__()
@@ -128,7 +110,7 @@ class SEResNeXt(nn.Module):
         for i, n in enumerate(layers):
             blocks = []
             for b in range(n):
-                blocks.append(SEResNeXtBottleneck(cin, 64 * 2 ** i, 2 if b == 0 and i > 0 else 1))
+                blocks.append(Bottleneck(cin, 64 * 2 ** i, 2 if b == 0 and i > 0 else 1, groups=32, base_width=4, reduction=16))
                 cin = 64 * 2 ** i * 4
             setattr(self, f'layer{i + 1}', nn.Sequential(*blocks))
         self.last_linear = nn.Linear(cin, 1000)

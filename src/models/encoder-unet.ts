@@ -143,17 +143,17 @@ export class EncoderUNet extends Module implements MultiHead {
     const deepest = feats[feats.length - 1]!;
     const salt = this.cls ? chain(deepest, (t) => F.adaptiveAvgPool2d(t, 1), (t) => t.flatten(1), (t) => this.drop.forward(t), (t) => this.cls!.forward(t)) : null;
     let h = this.center ? this.center.forward(deepest) : deepest;
+    if (h !== deepest) deepest.dispose();
     const outs: Tensor[] = [];
     this.blocks.forEach((b, k) => {
       const skip = feats[feats.length - 2 - k] ?? null;
       const target: [number, number] = skip ? [skip.size(-2), skip.size(-1)] : size;
       const next = b.decode(h, target, skip);
-      if (!outs.includes(h)) h.dispose();
+      if (k === 0) h.dispose(); // the center's output (or the deepest map); later inputs are kept in outs
       if (skip) skip.dispose();
       outs.push(next);
       h = next;
     });
-    if (deepest !== h && !outs.includes(deepest)) deepest.dispose();
     const full = (t: Tensor) => F.interpolate(t, { size, mode: 'bilinear', alignCorners: false });
     const aux = this.auxHeads.map((hd, k) => chain(outs[k]!, (t) => hd.forward(t), full, back));
     let feat: Tensor;

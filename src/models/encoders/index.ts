@@ -10,7 +10,8 @@ import { SEResNeXt } from './senet.js';
 
 export { Encoder } from './encoder.js';
 export { ResNet } from './resnet.js';
-export { SEResNeXt, SEModule } from './senet.js';
+export { SEResNeXt } from './senet.js';
+export { Bottleneck, SEModule } from './blocks.js';
 
 interface EncoderEntry { description: string; build(o: EncoderOptions): Encoder }
 

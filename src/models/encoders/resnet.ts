@@ -6,23 +6,8 @@ import { BatchNorm2d, Conv2d, Linear, Sequential } from '../../nn/layers.js';
 import { Module } from '../../nn/module.js';
 import { F } from '../../torch/index.js';
 import type { Tensor } from '../../torch/tensor.js';
+import { Bottleneck, downsample, residual } from './blocks.js';
 import { Encoder, initConvs } from './encoder.js';
-
-/** The shortcut when shape changes: 1x1 conv (stride) + BN, named downsample.0 / downsample.1. */
-export function downsample(cin: number, cout: number, stride: number): Sequential {
-  return new Sequential(new Conv2d(cin, cout, 1, { stride, bias: false }), new BatchNorm2d(cout));
-}
-
-/** Adds the shortcut and applies ReLU; frees the branch and the shortcut handles. */
-export function residual(branch: Tensor, x: Tensor, down: Module | null): Tensor {
-  const short = down ? down.forward(x) : x;
-  const sum = branch.add(short);
-  branch.dispose();
-  if (short !== x) short.dispose();
-  const out = sum.relu();
-  sum.dispose();
-  return out;
-}
 
 class BasicBlock extends Module {
   static readonly expansion = 1;
@@ -41,28 +26,6 @@ class BasicBlock extends Module {
   }
   forward(x: Tensor): Tensor {
     const b = chain(x, (t) => this.conv1.forward(t), (t) => this.bn1.forward(t), (t) => t.relu(), (t) => this.conv2.forward(t), (t) => this.bn2.forward(t));
-    return residual(b, x, this.down);
-  }
-}
-
-/** torchvision's v1.5 bottleneck: the stride sits on the 3x3 conv. */
-class Bottleneck extends Module {
-  static readonly expansion = 4;
-  private readonly steps: Module[] = [];
-  private readonly down: Sequential | null;
-  constructor(cin: number, planes: number, stride: number) {
-    super();
-    const out = planes * Bottleneck.expansion;
-    // Registered in torchvision's order: conv1, bn1, conv2, bn2, conv3, bn3.
-    const convs = [new Conv2d(cin, planes, 1, { bias: false }), new Conv2d(planes, planes, 3, { stride, padding: 1, bias: false }),
-      new Conv2d(planes, out, 1, { bias: false })];
-    convs.forEach((c, i) => this.steps.push(this.module(`conv${i + 1}`, c), this.module(`bn${i + 1}`, new BatchNorm2d(c.outChannels))));
-    this.down = stride !== 1 || cin !== out ? this.module('downsample', downsample(cin, out, stride)) : null;
-  }
-  forward(x: Tensor): Tensor {
-    const [c1, b1, c2, b2, c3, b3] = this.steps as [Module, Module, Module, Module, Module, Module];
-    const b = chain(x, (t) => c1.forward(t), (t) => b1.forward(t), (t) => t.relu(), (t) => c2.forward(t), (t) => b2.forward(t), (t) => t.relu(),
-      (t) => c3.forward(t), (t) => b3.forward(t));
     return residual(b, x, this.down);
   }
 }

@@ -17,7 +17,7 @@ import { tunePostprocess } from '../src/infer/tune.js';
 import { bce } from '../src/losses/losses.js';
 import { EncoderUNet } from '../src/models/encoder-unet.js';
 import { createModel } from '../src/models/registry.js';
-import { readRunConfig, resolveConfig, type TrainConfig } from '../src/train/config.js';
+import { readConfigFile, readRunConfig, resolveConfig, type TrainConfig } from '../src/train/config.js';
 import { crossValidate } from '../src/train/cv.js';
 import { objective } from '../src/train/objective.js';
 import { PRESETS } from '../src/train/presets.js';
@@ -140,9 +140,16 @@ test('pseudo-labels keep only confident tiles and round-trip into training', asy
   assert.ok(lines.some((l) => /pseudo-labels: 2 tiles from .* join the 45 training tiles/.test(l)), lines.join('\n'));
 });
 
-test('every preset resolves to a valid config whose model builds; halite presets lists them', () => {
-  for (const [name, p] of Object.entries(PRESETS)) {
-    const c = resolveConfig([p.config], name);
+test('every preset and example config resolves to a valid config whose model builds; halite presets lists them', () => {
+  const examples = join(import.meta.dirname, '..', 'examples');
+  const files = readdirSync(examples).filter((f) => f.endsWith('.json'));
+  assert.ok(files.length >= 3, files.join(', '));
+  const layers: [string, Partial<TrainConfig>][] = [
+    ...Object.entries(PRESETS).map(([name, p]): [string, Partial<TrainConfig>] => [name, p.config]),
+    ...files.map((f): [string, Partial<TrainConfig>] => [f, readConfigFile(join(examples, f))]),
+  ];
+  for (const [name, layer] of layers) {
+    const c = resolveConfig([layer], name);
     if (c.model !== 'encoder-unet' || !String(c.modelOptions.encoder).includes('101')) {
       const m = createModel(c.model, c.modelOptions);
       assert.ok(m.numParameters() > 0);

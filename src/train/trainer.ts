@@ -240,6 +240,9 @@ export async function train(configOrRun: TrainConfig | { resume: string }, hooks
           st.batch = k;
           progress.update(k, st.lossSum / st.lossCount, opt.lr);
           hooks.onBatch?.(st.epoch + 1, k, loss);
+          // Ready batches resolve as microtasks, which never let a signal in: yield once per batch so
+          // Ctrl-C stops after this batch rather than at the end of the epoch.
+          await new Promise<void>((r) => setImmediate(r));
           if (interrupted) break;
         }
         progress.stop();

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import * as T from '../src/torch/index.js';
 import { createEncoder, loadEncoderWeights } from '../src/models/encoders/index.js';
 import { FPA, SCSE } from '../src/models/blocks.js';
+import { predictTiles } from '../src/infer/predict.js';
 import { EncoderUNet } from '../src/models/encoder-unet.js';
 import { createModel } from '../src/models/registry.js';
 import { Conv2d, Linear } from '../src/nn/layers.js';
@@ -131,4 +132,25 @@ test('the gate empties masks when the classifier says no salt', () => {
   T.noGrad(() => { mulCls.weight.zero_(); mulCls.bias!.fill_(Math.log(0.25 / 0.75)); }); // salt probability 0.25
   const expected = raw.sigmoid().mul(0.25);
   assert.ok(mul.forward(x).sigmoid().allclose(expected, 1e-4, 1e-6), 'multiply gate: p·0.25');
+});
+
+test('predictTiles gives the ungated mask (flip-averaged) and the salt probability, leaving the gate alone', () => {
+  const m = new EncoderUNet({ ...small, classifier: true, gate: 'threshold', gateThreshold: 0.5 });
+  m.eval();
+  const cls = [...m.namedModules()].find(([n]) => n === 'classifier')![1] as Linear;
+  T.noGrad(() => { cls.weight.zero_(); cls.bias!.fill_(-3); }); // salt probability σ(-3) on every tile, below the gate
+  const images = new Float32Array(3 * 101 * 101).map((_, i) => Math.sin(i * 0.37));
+  const { probs, salt } = predictTiles(m, images, { batchSize: 2 });
+  const expected = T.noGrad(() => {
+    const x = T.fromArray(images, [3, 1, 101, 101]);
+    const a = m.forwardHeads(x).mask.sigmoid(), b = m.forwardHeads(x.flip(3)).mask.sigmoid().flip(3);
+    return a.add(b).div(2).toArray() as Float32Array;
+  });
+  assert.equal(probs.length, expected.length);
+  let worst = 0;
+  for (let i = 0; i < probs.length; i++) worst = Math.max(worst, Math.abs(probs[i]! - expected[i]!));
+  assert.ok(worst < 1e-5, `mask probabilities differ by ${worst}`);
+  assert.ok(Math.max(...probs) > 0.01, 'the mask is not gated');
+  assert.deepEqual([...salt!].map((v) => v.toFixed(6)), Array(3).fill((1 / (1 + Math.exp(3))).toFixed(6)));
+  assert.equal(m.gateThreshold, 0.5);
 });

@@ -2,7 +2,7 @@
 // horizontal-flip test-time augmentation.
 import type { Module } from '../nn/module.js';
 import { isMultiHead } from '../models/heads.js';
-import { fromArray, noGrad, tidy, type Tensor } from '../torch/index.js';
+import { cat, fromArray, noGrad, tidy, type Tensor } from '../torch/index.js';
 
 export interface PredictOptions {
   batchSize?: number;
@@ -53,24 +53,22 @@ export function predictProbabilities(model: Module, images: Float32Array, o: Pre
 /**
  * Mask probabilities and, for a model with a thresholding salt gate, the classifier's probabilities
  * with the mask left ungated: the gate is then applied with the tuned post-processing (toMask).
+ * Both come from one forwardHeads pass per batch (and per flip), packed as PIXELS + 1 values a tile.
  */
 export function predictTiles(model: Module, images: Float32Array, o: PredictOptions = {}): { probs: Float32Array; salt: Float32Array | null } {
   if (!isMultiHead(model) || model.gateMode !== 'threshold') return { probs: predictProbabilities(model, images, o), salt: null };
-  const g = model.gateThreshold;
-  model.gateThreshold = 0;
-  try {
-    return { probs: predictProbabilities(model, images, o), salt: predictSalt(model, images, o) };
-  } finally {
-    model.gateThreshold = g;
-  }
-}
-
-/** The salt classifier's probability per tile, or null for models without one. */
-export function predictSalt(model: Module, images: Float32Array, o: PredictOptions = {}): Float32Array | null {
-  if (!isMultiHead(model) || !model.hasClassifier) return null;
-  const salt = (x: Tensor) => {
-    const heads = model.forwardHeads(x);
-    return heads.salt!.sigmoid();
+  const p = (o.height ?? 101) * (o.width ?? 101);
+  const heads = (x: Tensor, flip: boolean): Tensor => {
+    const { mask, salt } = model.forwardHeads(flip ? x.flip(3) : x);
+    const prob = flip ? mask.sigmoid().flip(3) : mask.sigmoid();
+    return cat([prob.flatten(1), salt!.sigmoid().view(-1, 1)], 1);
   };
-  return batched(model, images, o, 1, (x) => (o.tta !== false ? salt(x).add(salt(x.flip(3))).div(2) : salt(x)));
+  const packed = batched(model, images, o, p + 1, (x) => (o.tta !== false ? heads(x, false).add(heads(x, true)).div(2) : heads(x, false)));
+  const n = packed.length / (p + 1);
+  const probs = new Float32Array(n * p), salt = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    probs.set(packed.subarray(i * (p + 1), i * (p + 1) + p), i * p);
+    salt[i] = packed[i * (p + 1) + p]!;
+  }
+  return { probs, salt };
 }

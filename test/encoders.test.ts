@@ -114,6 +114,18 @@ test('encoder-unet: hypercolumns, deep supervision and the classifier give full-
   assert.throws(() => createModel('encoder-unet', { gate: 'threshold' }), /needs classifier: true/);
 });
 
+test('dropout is on in training and off in eval: two eval passes agree, two training passes do not', () => {
+  const m = new EncoderUNet({ ...small, classifier: true, dropout: 0.5 });
+  const x = T.rand([2, 1, 101, 101]);
+  const twice = () => T.noGrad(() => [m.forwardHeads(x), m.forwardHeads(x)]);
+  m.train();
+  const [a, b] = twice();
+  assert.ok(!a!.mask.equal(b!.mask) && !a!.salt!.equal(b!.salt!), 'training: dropout draws differ');
+  m.eval();
+  const [c, d] = twice();
+  assert.ok(c!.mask.equal(d!.mask) && c!.salt!.equal(d!.salt!), 'eval: deterministic');
+});
+
 test('the gate empties masks when the classifier says no salt', () => {
   const m = new EncoderUNet({ ...small, classifier: true, gate: 'threshold' });
   m.eval();

@@ -117,8 +117,9 @@ export class EncoderUNet extends Module implements MultiHead {
       : [this.module('head', new Conv2d(headIn, 1, 1))];
     this.auxHeads = o.deepSupervision ? dc.slice(0, -1).map((c, k) => this.module(`aux${k + 1}`, new Conv2d(c, 1, 1))) : [];
     this.cls = o.classifier ? this.module('classifier', new Linear(deep, 1)) : null;
-    this.drop2d = new Dropout2d(o.dropout);
-    this.drop = new Dropout(o.dropout);
+    // Registered like every layer, so eval() turns them off for validation and prediction.
+    this.drop2d = this.module('drop2d', new Dropout2d(o.dropout));
+    this.drop = this.module('drop', new Dropout(o.dropout));
   }
 
   /** The tile brought to the working size: reflect padding (centred) or a bilinear resize. */

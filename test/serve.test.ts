@@ -101,6 +101,12 @@ test('the API lists runs and refuses ../ paths, oversized uploads and non-PNG up
     const wide = (await s.app.inject({ method: 'POST', url: '/api/runs/r/try', ...multipart('wide.png', png(130, 90)) })).json() as { width: number; tiles: number; probs: string };
     assert.deepEqual([wide.width, wide.tiles], [130, 2]);
     assert.equal(Buffer.from(wide.probs, 'base64').length, 130 * 90);
+    // Validation tiles come with the run's tuned post-processing, for the page to apply.
+    const v = (await s.app.inject('/api/runs/r/validation')).json() as { ids: string[]; threshold: number; minArea: number; gate: number | null; probs: string; salt: number[] | null };
+    const tuned = JSON.parse(readFileSync(join(runs, 'r', 'threshold.json'), 'utf8')) as { threshold: number; minArea: number; gate: number | null };
+    assert.deepEqual([v.threshold, v.minArea, v.gate, v.salt], [tuned.threshold, tuned.minArea, null, null]);
+    assert.ok(v.ids.length >= 12, `${v.ids.length} validation tiles of 48 at 25%`);
+    assert.equal(Buffer.from(v.probs, 'base64').length, v.ids.length * 101 * 101);
   } finally {
     await s.close();
   }
@@ -168,7 +174,7 @@ test('in headless Chromium every page renders real numbers, the threshold slider
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
       const shot = (name: string) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
-      const run = JSON.parse(readFileSync(join(runs, 'r', 'threshold.json'), 'utf8')) as { threshold: number };
+      const run = JSON.parse(readFileSync(join(runs, 'r', 'threshold.json'), 'utf8')) as { threshold: number; minArea: number; score: number; thresholdScore: number };
 
       await page.goto(`${s.url}/`);
       const row = page.locator('#runs-table tr[data-run="r"]');
@@ -204,8 +210,12 @@ test('in headless Chromium every page renders real numbers, the threshold slider
       await page.locator('#prediction-grid canvas').first().waitFor({ timeout: 60_000 });
       assert.equal(Number(await page.locator('#threshold').inputValue()), Number(run.threshold.toFixed(2)));
       const score = async () => Number(await page.locator('#map-value').innerText());
-      const atTuned = await score();
-      assert.ok(atTuned >= 0 && atTuned <= 1);
+      // At the tuned threshold the page re-scores to what tuning found in Node, with and without the
+      // tuned minimum area (probabilities travel as bytes, so a pixel at the threshold may flip).
+      assert.match(await page.locator('label', { has: page.locator('#postprocess') }).innerText(), new RegExp(`minimum area ${run.minArea} px`));
+      assert.ok(Math.abs(await score() - run.score) < 0.01, `${await score()} in the page, ${run.score} tuned`);
+      await page.locator('#postprocess').uncheck();
+      assert.ok(Math.abs(await score() - run.thresholdScore) < 0.01, `${await score()} in the page, ${run.thresholdScore} at the threshold alone`);
       await page.locator('#threshold').fill('0');
       const atZero = await score();
       await page.locator('#threshold').fill('1');

@@ -99,27 +99,29 @@ test('config errors name the field', () => {
   assert.throws(() => resolveConfig([{ augmentations: [{ type: 'spin' }] as never }]), /augmentations\[0\]: unknown augmentation "spin"/);
 });
 
-test('SIGINT to a running `halite train` writes a checkpoint, and --resume finishes the run', async () => {
-  const { spawn, spawnSync } = await import('node:child_process');
-  const runs = join(root, 'cli-runs');
-  const args = ['bin/halite.js', '--threads', '2', 'train', '--data', data, '--model', 'resunet', '--model-options', '{"startFilters":4}',
-    '--epochs', '2', '--losses', 'bce', '--batch-size', '8', '--val', '0.25', '--runs', runs, '--name', 'sig'];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let sent = false;
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-    if (!sent && out.includes('epoch 1/2')) { sent = true; child.kill('SIGINT'); } // one Ctrl-C; a second would end it at once
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  test(`${signal} to a running \`halite train\` writes a checkpoint, and --resume finishes the run`, async () => {
+    const { spawn, spawnSync } = await import('node:child_process');
+    const runs = join(root, 'cli-runs');
+    const name = signal.toLowerCase();
+    const args = ['bin/halite.js', '--threads', '2', 'train', '--data', data, '--model', 'resunet', '--model-options', '{"startFilters":4}',
+      '--epochs', '2', '--losses', 'bce', '--batch-size', '8', '--val', '0.25', '--runs', runs, '--name', name];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let sent = false;
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (!sent && out.includes('epoch 1/2')) { sent = true; child.kill(signal); } // one signal; a second Ctrl-C would end it at once
+    });
+    assert.equal(await new Promise<number | null>((r) => child.on('exit', r)), code, out);
+    assert.match(out, /interrupted: checkpoint written to .*last\.ckpt\.safetensors; continue with: halite train --resume/);
+    const st = JSON.parse(loadSafetensors(join(runs, name, 'last.ckpt.safetensors')).metadata.state!);
+    assert.equal(st.epoch, 1);
+    assert.ok(st.batch >= 1, 'stopped inside epoch 2');
+    const r = spawnSync(process.execPath, ['bin/halite.js', 'train', '--resume', join(runs, name)], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /resuming .* at epoch 2, batch \d+/);
+    assert.match(r.stdout, /finished, best val mAP/);
+    assert.equal(readFileSync(join(runs, name, 'status'), 'utf8').trim(), 'finished');
   });
-  const code = await new Promise<number | null>((r) => child.on('exit', r));
-  assert.equal(code, 130, out);
-  assert.match(out, /interrupted: checkpoint written to .*last\.ckpt\.safetensors; continue with: halite train --resume/);
-  const st = JSON.parse(loadSafetensors(join(runs, 'sig', 'last.ckpt.safetensors')).metadata.state!);
-  assert.equal(st.epoch, 1);
-  assert.ok(st.batch >= 1, 'stopped inside epoch 2');
-  const r = spawnSync(process.execPath, ['bin/halite.js', 'train', '--resume', join(runs, 'sig')], { encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /resuming .* at epoch 2, batch \d+/);
-  assert.match(r.stdout, /finished, best val mAP/);
-  assert.equal(readFileSync(join(runs, 'sig', 'status'), 'utf8').trim(), 'finished');
-});
+}

@@ -10,7 +10,10 @@ export interface RunDetail {
   summary: RunSummary; config: Record<string, unknown>; history: EpochRecord[];
   threshold: { threshold: number; score: number; points: { threshold: number; score: number }[] } | null;
 }
-export interface Validation { ids: string[]; threshold: number; size: number; images: string; truths: string; probs: string }
+/** A run's validation tiles: byte probabilities, the salt classifier's probabilities (if it has one) and its tuned post-processing. */
+export interface Validation {
+  ids: string[]; threshold: number; minArea: number; gate: number | null; size: number; images: string; truths: string; probs: string; salt: number[] | null;
+}
 export interface TryResult { width: number; height: number; threshold: number; tiles: number; seconds: number; image: string; probs: string }
 
 export async function getJson<T>(url: string, init?: RequestInit): Promise<T> {

@@ -12,9 +12,10 @@ export function register(program: Command): void {
     .option('--resume <run>', 'continue a run exactly where it stopped')
     .action(async (o: ConfigFlags) => {
       const r = await train(o.resume ? { resume: o.resume } : configFromFlags(o));
-      console.log(`run ${r.run}: ${r.stopped}, best val mAP ${r.best.toFixed(4)} (epoch ${r.bestEpoch})` +
+      const best = r.bestEpoch < 1 ? 'no epoch finished yet' : `best val mAP ${r.best.toFixed(4)} (epoch ${r.bestEpoch})`;
+      console.log(`run ${r.run}: ${r.stopped}, ${best}` +
         (r.stopped === 'finished' || r.stopped === 'time' ? `, tuned post-processing -> ${r.thresholdScore.toFixed(4)}` : ''));
-      // Like other tools stopped by Ctrl-C, exit 130 so scripts do not mistake it for success.
-      if (r.stopped === 'interrupted') process.exitCode = 130;
+      // Like other tools stopped by a signal, exit 128 + its number (130 Ctrl-C, 143 SIGTERM) so scripts do not mistake it for success.
+      if (r.stopped === 'interrupted') process.exitCode = r.signal === 'SIGTERM' ? 143 : 130;
     });
 }

@@ -5,7 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTgs, type TgsData } from '../data/tgs.js';
-import { predictProbabilities } from '../infer/predict.js';
+import { predictProbabilities, predictTiles } from '../infer/predict.js';
 import { loadRun, type LoadedRun } from '../infer/run.js';
 import { cutTiles, stitchTiles } from '../infer/tiling.js';
 import { writeReport } from '../report/report.js';
@@ -40,8 +40,9 @@ async function handle(req: WorkerRequest): Promise<WorkerReply> {
     case 'validation': {
       const run = model(req.run);
       const val = validationTiles(await data(req.data ?? run.config.data), run.config);
-      const probs = predictProbabilities(run.model, val.images, { tta: true, device: run.config.device });
-      return { id: req.id, ok: true, kind: 'validation', ids: val.ids, images: val.images, masks: val.masks, probs, threshold: run.post.threshold };
+      // Ungated probabilities and the classifier's salt probabilities: the page applies the tuned post-processing.
+      const { probs, salt } = predictTiles(run.model, val.images, { tta: true, device: run.config.device });
+      return { id: req.id, ok: true, kind: 'validation', ids: val.ids, images: val.images, masks: val.masks, probs, salt, post: run.post };
     }
     case 'image': {
       const run = model(req.run);

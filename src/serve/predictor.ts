@@ -1,6 +1,7 @@
 // The server's side of the prediction worker: requests by id, answered as promises.
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../data/workers.js';
+import type { Postprocess } from '../infer/tune.js';
 
 export type WorkerRequest = { id: number } & (
   | { kind: 'validation'; run: string; data?: string }
@@ -9,7 +10,7 @@ export type WorkerRequest = { id: number } & (
 
 export type WorkerReply = { id: number } & (
   | { ok: false; error: string }
-  | { ok: true; kind: 'validation'; ids: string[]; images: Float32Array; masks: Uint8Array; probs: Float32Array; threshold: number }
+  | { ok: true; kind: 'validation'; ids: string[]; images: Float32Array; masks: Uint8Array; probs: Float32Array; salt: Float32Array | null; post: Postprocess }
   | { ok: true; kind: 'image'; probs: Float32Array; threshold: number; tiles: number }
   | { ok: true; kind: 'report'; path: string });
 

@@ -84,11 +84,12 @@ export async function createServer(o: ServeOptions): Promise<{ app: FastifyInsta
   // Validation predictions per run, recomputed when the run's best weights change.
   const validations = new Map<string, { key: string; result: Promise<string> }>();
   const validation = (dir: string): Promise<string> => {
-    const key = `${statSync(join(dir, 'best.safetensors')).mtimeMs}:${readThreshold(dir)?.threshold}`;
+    const th = readThreshold(dir);
+    const key = `${statSync(join(dir, 'best.safetensors')).mtimeMs}:${th?.threshold}:${th?.minArea}:${th?.gate}`;
     const hit = validations.get(dir);
     if (hit && hit.key === key) return hit.result;
     const result = predictor.request({ kind: 'validation', run: dir, data: dataOverride }).then((r) => JSON.stringify({
-      ids: r.ids, threshold: r.threshold, size: 101, images: quantize(r.images), truths: b64(r.masks), probs: quantize(r.probs),
+      ids: r.ids, ...r.post, size: 101, images: quantize(r.images), truths: b64(r.masks), probs: quantize(r.probs), salt: r.salt ? Array.from(r.salt) : null,
     }));
     result.catch(() => validations.delete(dir));
     validations.set(dir, { key, result });

@@ -59,6 +59,8 @@ export interface TrainResult {
   thresholdScore: number;
   epochs: number;
   stopped: 'finished' | 'time' | 'interrupted' | 'limit';
+  /** The signal that interrupted the run, if one did. */
+  signal?: 'SIGINT' | 'SIGTERM';
 }
 
 export interface TrainHooks {
@@ -197,9 +199,12 @@ export async function train(configOrRun: TrainConfig | { resume: string }, hooks
   }
   model.train();
 
-  let interrupted = false;
-  const onSigint = () => { interrupted = true; };
+  let interrupted: 'SIGINT' | 'SIGTERM' | null = null;
+  const onSigint = () => { interrupted ??= 'SIGINT'; };
+  const onSigterm = () => { interrupted ??= 'SIGTERM'; };
+  // SIGTERM (kill, a job scheduler's time limit) stops the same way as Ctrl-C: after the batch, with a checkpoint.
   process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
   const totalEpochs = c.phases.reduce((a, p) => a + p.epochs, 0);
   const progress = new Progress(loader.batchesPerEpoch, c.batchSize, { file: join(run, 'progress.json') });
   let stopped: TrainResult['stopped'] = 'finished';
@@ -306,6 +311,7 @@ export async function train(configOrRun: TrainConfig | { resume: string }, hooks
     throw e;
   } finally {
     process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
     progress.stop();
   }
 
@@ -320,7 +326,7 @@ export async function train(configOrRun: TrainConfig | { resume: string }, hooks
   }
   writeFileSync(statusPath, `${stopped}\n`);
   model.dispose();
-  return { run, best: st.best, bestEpoch: st.bestEpoch, threshold, thresholdScore, epochs: st.epoch, stopped };
+  return { run, best: st.best, bestEpoch: st.bestEpoch, threshold, thresholdScore, epochs: st.epoch, stopped, ...(interrupted ? { signal: interrupted } : {}) };
 }
 
 /** Tunes a run's post-processing on its validation tiles with flip TTA and writes threshold.json. */

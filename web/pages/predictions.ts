@@ -1,6 +1,8 @@
 // A run's validation tiles with truth and prediction overlaid. The threshold slider re-draws the
-// masks and re-computes the competition metric here in the page, with halite's own metric code.
+// masks and re-computes the competition metric here in the page, with halite's own metric and
+// post-processing code, so at the tuned settings it shows the score the run was tuned to.
 import { imageScore, meanScore } from '../../src/metrics/competition.js';
+import { keeps } from '../../src/infer/tune.js';
 import { bytes, getJson, type Validation } from '../api.js';
 import { drawOverlay, runsWithWeights, el, fmt, threshold } from '../dom.js';
 
@@ -29,20 +31,27 @@ function renderValidation(body: HTMLElement, v: Validation): void {
 
   const slider = el('input', { type: 'range', id: 'threshold', min: 0, max: 1, step: 0.01, value: v.threshold.toFixed(2) });
   const tLabel = el('output', { id: 'threshold-value' });
+  const postText = `minimum area ${v.minArea} px${v.gate !== null && v.salt ? `, salt gate ${v.gate}` : ''}`;
+  const post = el('input', { type: 'checkbox', id: 'postprocess', checked: true });
   const score = el('strong', { id: 'map-value' });
   const order = el('select', { id: 'order' }, el('option', { value: 'worst', text: 'worst first' }), el('option', { value: 'best', text: 'best first' }), el('option', { value: 'id', text: 'by id' }));
   const grid = el('div', { class: 'grid', id: 'prediction-grid' });
   body.replaceChildren(
     el('div', { class: 'toolbar' },
       el('label', {}, 'threshold ', slider, ' ', tLabel),
+      el('label', {}, post, ` ${postText}`),
       el('span', {}, `validation mAP over ${n} tiles: `, score),
       el('label', {}, 'order ', order)),
-    el('p', { class: 'muted', text: `Run's tuned threshold ${v.threshold.toFixed(3)}. Truth in white, prediction in orange.` }),
+    el('p', { class: 'muted', text: `Run's tuned threshold ${v.threshold.toFixed(3)}, ${postText}. Truth in white, prediction in orange.` }),
     grid);
 
   const redraw = () => {
     const t = Number(slider.value);
-    const preds = v.ids.map((_, k) => threshold(probs, t, k * px, px));
+    const preds = v.ids.map((_, k) => {
+      const m = threshold(probs, t, k * px, px);
+      if (post.checked && !keeps(m.reduce((a, b) => a + b, 0), v.salt?.[k] ?? null, v)) m.fill(0);
+      return m;
+    });
     const scores = preds.map((p, k) => imageScore(truths[k]!, p));
     tLabel.textContent = t.toFixed(2);
     score.textContent = fmt(meanScore(truths, preds));
@@ -57,5 +66,6 @@ function renderValidation(body: HTMLElement, v: Validation): void {
   };
   slider.oninput = redraw;
   order.onchange = redraw;
+  post.onchange = redraw;
   redraw();
 }

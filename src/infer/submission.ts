@@ -5,7 +5,7 @@ import { encode } from 'fast-png';
 import { writeFileAtomic } from '../io/atomic.js';
 import { binarize } from '../metrics/competition.js';
 import { PIXELS, rleEncode, TILE } from '../data/rle.js';
-import { keeps } from './tune.js';
+import { postprocessMask } from './tune.js';
 
 export interface MaskOptions {
   threshold: number;
@@ -16,11 +16,7 @@ export interface MaskOptions {
 
 /** The binary mask of one tile; masks under minArea salt pixels, or with salt probability under gate, become empty. */
 export function toMask(prob: Float32Array, o: MaskOptions, salt: number | null = null): Uint8Array {
-  const m = binarize(prob, o.threshold);
-  let area = 0;
-  for (const v of m) area += v;
-  if (!keeps(area, salt, { minArea: o.minArea ?? 0, gate: o.gate ?? null })) m.fill(0);
-  return m;
+  return postprocessMask(binarize(prob, o.threshold), salt, { minArea: o.minArea ?? 0, gate: o.gate ?? null });
 }
 
 /** Writes id,rle_mask rows for `ids` (probabilities N x 10201 in the same order), atomically. */

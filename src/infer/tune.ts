@@ -29,6 +29,19 @@ export function keeps(area: number, salt: number | null, p: Pick<Postprocess, 'm
   return area >= p.minArea && (p.gate === null || salt === null || salt >= p.gate);
 }
 
+/** Salt pixels in a binary mask. */
+export function saltArea(mask: Uint8Array): number {
+  let a = 0;
+  for (const v of mask) a += v;
+  return a;
+}
+
+/** Empties a binary mask in place when minArea or gate rejects its tile; returns it. */
+export function postprocessMask(mask: Uint8Array, salt: number | null, p: Pick<Postprocess, 'minArea' | 'gate'>): Uint8Array {
+  if (!keeps(saltArea(mask), salt, p)) mask.fill(0);
+  return mask;
+}
+
 export function tunePostprocess(probs: Float32Array, masks: Uint8Array, salt: Float32Array | null, thresholds: number[]): Tuned {
   const n = masks.length / PIXELS;
   const tile = <A extends Float32Array | Uint8Array>(a: A, i: number) => a.subarray(i * PIXELS, (i + 1) * PIXELS) as A;
@@ -38,9 +51,7 @@ export function tunePostprocess(probs: Float32Array, masks: Uint8Array, salt: Fl
   const kept: number[] = [], emptied: number[] = [], areas: number[] = [];
   for (let i = 0; i < n; i++) {
     const m = binarize(tile(probs, i), t);
-    let a = 0;
-    for (const v of m) a += v;
-    areas.push(a);
+    areas.push(saltArea(m));
     kept.push(imageScore(truths[i]!, m));
     emptied.push(truths[i]!.some((v) => v !== 0) ? 0 : 1);
   }

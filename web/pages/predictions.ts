@@ -2,7 +2,7 @@
 // masks and re-computes the competition metric here in the page, with halite's own metric and
 // post-processing code, so at the tuned settings it shows the score the run was tuned to.
 import { imageScore, meanScore } from '../../src/metrics/competition.js';
-import { keeps } from '../../src/infer/tune.js';
+import { postprocessMask } from '../../src/infer/tune.js';
 import { bytes, getJson, type Validation } from '../api.js';
 import { drawOverlay, runsWithWeights, el, fmt, threshold } from '../dom.js';
 
@@ -49,8 +49,7 @@ function renderValidation(body: HTMLElement, v: Validation): void {
     const t = Number(slider.value);
     const preds = v.ids.map((_, k) => {
       const m = threshold(probs, t, k * px, px);
-      if (post.checked && !keeps(m.reduce((a, b) => a + b, 0), v.salt?.[k] ?? null, v)) m.fill(0);
-      return m;
+      return post.checked ? postprocessMask(m, v.salt?.[k] ?? null, v) : m;
     });
     const scores = preds.map((p, k) => imageScore(truths[k]!, p));
     tLabel.textContent = t.toFixed(2);

@@ -3,6 +3,7 @@
 
 #include <ATen/Parallel.h>
 #include <ATen/Version.h>
+#include <ATen/autocast_mode.h>
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <c10/core/GradMode.h>
 #include <torch/version.h>
@@ -302,6 +303,29 @@ Napi::Value setGradEnabled(const Args& a) {
 }
 Napi::Value isGradEnabled(const Args& a) { return Napi::Boolean::New(a.env(), c10::GradMode::is_enabled()); }
 
+// Mixed precision, as torch.autocast does it: (device "cpu" | "cuda", dtype) enters, returning whether
+// autocast was on before; autocastExit(device, prev) leaves. Leaving the outermost region clears the
+// cache of low-precision weight copies, which would otherwise outlive the optimizer step.
+Napi::Value autocastEnter(const Args& a) {
+  bool cuda = a.str(0) == "cuda";
+  bool prev = cuda ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
+  if (cuda) {
+    at::autocast::set_autocast_gpu_dtype(a.dtype(1));
+    at::autocast::set_enabled(true);
+  } else {
+    at::autocast::set_autocast_cpu_dtype(a.dtype(1));
+    at::autocast::set_cpu_enabled(true);
+  }
+  at::autocast::increment_nesting();
+  return Napi::Boolean::New(a.env(), prev);
+}
+Napi::Value autocastExit(const Args& a) {
+  if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+  if (a.str(0) == "cuda") at::autocast::set_enabled(a.b(1));
+  else at::autocast::set_cpu_enabled(a.b(1));
+  return a.env().Undefined();
+}
+
 // --- runtime: seeds, threads, devices, build facts -----------------------------------------------
 Napi::Value manualSeed(const Args& a) {
   at::manual_seed(static_cast<uint64_t>(a.f64(0)));
@@ -387,6 +411,8 @@ void RegisterCore(Napi::Env env, Napi::Object e) {
   DEF(setData);
   DEF(setGradEnabled);
   DEF(isGradEnabled);
+  DEF(autocastEnter);
+  DEF(autocastExit);
   DEF(manualSeed);
   DEF(getRngState);
   DEF(setRngState);

@@ -47,6 +47,13 @@ test('a 2-epoch run lowers the training loss and fills the run directory', async
   assert.ok(h.every((e) => typeof e.val_map === 'number' && typeof e.lr === 'number' && e.seconds > 0));
 });
 
+test('bf16 training lowers the loss and keeps fp32 weights', async () => {
+  const r = await train(config('bf16', { precision: 'bf16' }), quiet);
+  const h = history(r.run);
+  assert.ok(h[1].train_loss < h[0].train_loss, `train loss ${h[0].train_loss} -> ${h[1].train_loss}`);
+  for (const [k, t] of weights(r.run)) if (k.startsWith('model.') && !k.endsWith('num_batches_tracked')) assert.equal(t.dtype, 'float32', k);
+});
+
 test('resume at an epoch boundary, across a phase change, equals the uninterrupted run', async () => {
   const phases = [{ loss: 'bce', epochs: 1 }, { loss: { name: 'lovasz' as const, activation: 'elu' as const }, epochs: 1, lr: 5e-4 }];
   const full = await train(config('full', { phases }), quiet);
@@ -96,6 +103,7 @@ test('config errors name the field', () => {
   assert.throws(() => resolveConfig([{ optimizer: { name: 'lion' as 'adam', lr: 1 } }]), /config\.optimizer\.name: must be adam, adamw, sgd or rmsprop, got "lion"/);
   assert.throws(() => resolveConfig([{ phases: [{ loss: 'bce', epochs: 1.5 }] }]), /phases\[0\]\.epochs: must be a positive integer/);
   assert.throws(() => resolveConfig([{ folds: 5, fold: 7 }]), /config\.fold: must be in 0\.\.4/);
+  assert.throws(() => resolveConfig([{ precision: 'fp16' as 'bf16' }], 'cfg.json'), /cfg\.json\.precision: must be fp32 or bf16, got "fp16"/);
   assert.throws(() => resolveConfig([{ augmentations: [{ type: 'spin' }] as never }]), /augmentations\[0\]: unknown augmentation "spin"/);
 });
 

@@ -90,7 +90,9 @@ def measure(channels_last, args):
 
     def step():
         opt.zero_grad()
-        loss = F.binary_cross_entropy_with_logits(model(x), y)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.precision == "bf16"):
+            out = model(x)
+        loss = F.binary_cross_entropy_with_logits(out.float(), y)
         loss.backward()
         opt.step()
         return loss.item()
@@ -123,6 +125,7 @@ def main():
     p.add_argument("--steps", type=int, default=3)
     p.add_argument("--infer-steps", type=int, default=3)
     p.add_argument("--channels-last", choices=["yes", "no"], required=True)
+    p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     print(json.dumps({"torch": torch.__version__, **measure(args.channels_last == "yes", args)}), flush=True)

@@ -14,6 +14,8 @@ export interface EngineBenchOptions {
   steps: number;
   inferSteps: number;
   python: string;
+  /** Precision of the train step on both sides (inference is fp32, as halite predicts). */
+  precision: T.Precision;
   /** Alternating rounds; each side keeps its best, so a passing hiccup on the machine does not decide. */
   rounds: number;
   log: (line: string) => void;
@@ -34,7 +36,8 @@ export function measureHalite(channelsLast: boolean, o: EngineBenchOptions): Thr
   model.train();
   const step = (): number => T.tidy(() => {
     opt.zeroGrad();
-    const loss = T.F.bceWithLogits(model.forward(x!), y!);
+    const out = T.autocast('cpu', o.precision, () => model.forward(x!));
+    const loss = T.F.bceWithLogits(o.precision === 'fp32' ? out : out.float(), y!);
     loss.backward();
     opt.step();
     return loss.item();
@@ -61,7 +64,7 @@ export function measurePeer(channelsLast: boolean, o: EngineBenchOptions): Throu
   const script = fileURLToPath(new URL('../../bench/peer/resunet.py', import.meta.url));
   const args = [script, '--threads', String(o.threads), '--batch', String(o.batch), '--infer-batch', String(o.inferBatch),
     '--warmup', String(o.warmup), '--steps', String(o.steps), '--infer-steps', String(o.inferSteps),
-    '--channels-last', channelsLast ? 'yes' : 'no'];
+    '--channels-last', channelsLast ? 'yes' : 'no', '--precision', o.precision];
   const r = spawnSync(o.python, args, { encoding: 'utf8' });
   if (r.error) throw new Error(`cannot run the PyTorch peer with ${o.python}: ${r.error.message} (install python3-torch)`);
   if (r.status !== 0) throw new Error(`the PyTorch peer failed (exit ${r.status}):\n${r.stderr}`);
@@ -71,6 +74,7 @@ export function measurePeer(channelsLast: boolean, o: EngineBenchOptions): Throu
 
 export interface EngineBenchResult {
   threads: number;
+  precision: T.Precision;
   train_img_s: number;
   train_peer_img_s: number;
   train_ratio: number;
@@ -106,6 +110,7 @@ export function benchEngine(o: EngineBenchOptions): EngineBenchResult {
   const hi = best('halite', 'infer_img_s'), pi = best('pytorch', 'infer_img_s');
   return {
     threads: o.threads,
+    precision: o.precision,
     train_img_s: ht.r.train_img_s,
     train_peer_img_s: pt.r.train_img_s,
     train_ratio: ht.r.train_img_s / pt.r.train_img_s,

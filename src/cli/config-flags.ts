@@ -22,6 +22,7 @@ export function configOptions(cmd: Command): Command {
     .option('--val <fraction>', 'stratified validation fraction')
     .option('--seed <n>', 'seed for the split, shuffles, augmentations and initialisation')
     .option('--device <name>', 'cpu or cuda')
+    .option('--precision <p>', 'fp32, or bf16 for mixed-precision training (bfloat16 autocast)')
     .option('--runs <dir>', 'folder for run directories')
     .option('--name <name>', 'run directory name')
     .option('--max-minutes <m>', 'stop after the epoch that would otherwise overrun this budget, then tune');
@@ -48,6 +49,7 @@ export function configFromFlags(o: ConfigFlags): TrainConfig {
   if (o.folds) { flags.folds = Number(o.folds); flags.fold = Number(o.fold ?? 0); }
   if (o.seed) flags.seed = Number(o.seed);
   if (o.device) flags.device = o.device;
+  if (o.precision) flags.precision = o.precision as TrainConfig['precision'];
   if (o.runs) flags.runsDir = o.runs;
   if (o.name) flags.name = o.name;
   if (o.maxMinutes) flags.maxMinutes = Number(o.maxMinutes);

@@ -1,6 +1,13 @@
 // `halite doctor`: what engine this installation runs on.
+import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { buildInfo, cudaDeviceCount, getNumThreads } from '../torch/runtime.js';
+
+/** CPU flags with native bfloat16 arithmetic, where `--precision bf16` pays off (elsewhere oneDNN emulates it). */
+export function nativeBf16(cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : ''): string[] {
+  const flags = new Set(/^flags\s*:(.*)$/m.exec(cpuinfo)?.[1]?.trim().split(/\s+/) ?? []);
+  return ['avx512_bf16', 'amx_bf16'].filter((f) => flags.has(f));
+}
 
 export function doctorReport(): Record<string, unknown> {
   const b = buildInfo();
@@ -11,6 +18,7 @@ export function doctorReport(): Record<string, unknown> {
     threads: getNumThreads(),
     cpuCapability: b.cpuCapability,
     mkldnn: b.mkldnn,
+    bf16: nativeBf16(),
     cudaBuild: b.cudaCompiled,
     cudaAvailable: n > 0,
     cudaDevices: Array.from({ length: n }, (_, i) => `cuda:${i}`),
@@ -31,6 +39,8 @@ export function register(program: Command): void {
       console.log(`library         ${r.library}`);
       console.log(`threads         ${r.threads} (intra-op; halite uses one per core unless --threads or HALITE_THREADS says otherwise)`);
       console.log(`cpu features    ${r.cpuCapability}${r.mkldnn ? ', oneDNN (MKL-DNN)' : ''}`);
+      const bf16 = r.bf16 as string[];
+      console.log(`bf16            ${bf16.length ? `native (${bf16.join(', ')}): --precision bf16 trains faster` : 'no native bfloat16 in this CPU: train in fp32'}`);
       console.log(`cuda            ${r.cudaAvailable ? `available: ${(r.cudaDevices as string[]).join(', ')}` : `not available${r.cudaBuild ? ' (CUDA build, no device found)' : ' (CPU-only libtorch; build with LIBTORCH=/path/to/cuda/libtorch)'}`}`);
       if (b.cudaConfig) console.log(b.cudaConfig.trim());
       if (o.config) console.log(`\n${b.config.trim()}\n\n${b.parallel.trim()}`);

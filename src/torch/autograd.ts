@@ -1,18 +1,42 @@
-// Gradient-mode scopes. Gradients themselves live on Tensor (requiresGrad, backward, grad).
+// Gradient-mode and autocast scopes. Gradients themselves live on Tensor (requiresGrad, backward, grad).
 import { native } from './native.js';
 
-function withGradMode<T>(enabled: boolean, fn: () => T): T {
-  const prev: boolean = native.setGradEnabled(enabled);
+/** Runs fn between enter() and the undo it returns. Both modes are thread state, so fn must be synchronous. */
+function scoped<T>(name: string, enter: () => () => void, fn: () => T): T {
+  const leave = enter();
   try {
     const r = fn();
-    if (r instanceof Promise) throw new Error('noGrad()/enableGrad() take a synchronous function');
+    if (r instanceof Promise) throw new Error(`${name} takes a synchronous function`);
     return r;
   } finally {
-    native.setGradEnabled(prev);
+    leave();
   }
+}
+
+function withGradMode<T>(enabled: boolean, fn: () => T): T {
+  return scoped('noGrad()/enableGrad()', () => {
+    const prev: boolean = native.setGradEnabled(enabled);
+    return () => native.setGradEnabled(prev);
+  }, fn);
 }
 
 /** Runs fn without recording autograd history (inference, metric computation, optimizer steps). */
 export function noGrad<T>(fn: () => T): T { return withGradMode(false, fn); }
 export function enableGrad<T>(fn: () => T): T { return withGradMode(true, fn); }
 export function isGradEnabled(): boolean { return native.isGradEnabled(); }
+
+/** The training precisions: fp32, or bfloat16 autocast (mixed precision, weights and optimizer stay fp32). */
+export type Precision = 'fp32' | 'bf16';
+
+/**
+ * Runs fn with torch.autocast on `device`: convolutions and matrix products in bfloat16, the rest as
+ * autocast's op lists say. Results may be bfloat16; take losses on `.float()` of them.
+ */
+export function autocast<T>(device: string, precision: Precision, fn: () => T): T {
+  if (precision === 'fp32') return fn();
+  const kind = device.startsWith('cuda') ? 'cuda' : 'cpu';
+  return scoped('autocast()', () => {
+    const prev: boolean = native.autocastEnter(kind, 'bfloat16');
+    return () => native.autocastExit(kind, prev);
+  }, fn);
+}

@@ -4,7 +4,7 @@
 import { bce, type Loss } from '../losses/losses.js';
 import { isMultiHead } from '../models/heads.js';
 import type { Module } from '../nn/module.js';
-import { tidy, type Tensor } from '../torch/index.js';
+import { autocast, tidy, type Precision, type Tensor } from '../torch/index.js';
 
 export interface HeadWeights {
   /** Weight of the classifier's BCE (the second write-up's 1:10 against the mask loss is 0.1). */
@@ -13,17 +13,22 @@ export interface HeadWeights {
   deepSupervision: number;
 }
 
-export function objective(model: Module, seg: Loss, x: Tensor, y: Tensor, w: HeadWeights): Tensor {
-  if (!isMultiHead(model)) return seg(model.forward(x), y);
+/** Mixed precision: the forward runs under autocast, and every loss is taken in fp32 on its outputs. */
+export interface Amp { precision: Precision; device: string }
+
+export function objective(model: Module, seg: Loss, x: Tensor, y: Tensor, w: HeadWeights, amp: Amp = { precision: 'fp32', device: 'cpu' }): Tensor {
+  const fwd = <T>(f: () => T) => autocast(amp.device, amp.precision, f);
+  const f32 = (t: Tensor) => (amp.precision === 'fp32' ? t : t.float());
+  if (!isMultiHead(model)) return tidy(() => seg(f32(fwd(() => model.forward(x))), y));
   return tidy(() => {
-    const o = model.forwardHeads(x);
-    let l = seg(o.mask, y);
+    const o = fwd(() => model.forwardHeads(x));
+    let l = seg(f32(o.mask), y);
     if (o.salt) {
       const hasSalt = y.amax([1, 2, 3]).view(-1, 1).float();
-      l = l.add(bce(o.salt, hasSalt).mul(w.classifier));
+      l = l.add(bce(f32(o.salt), hasSalt).mul(w.classifier));
     }
     if (o.aux.length && w.deepSupervision > 0) {
-      l = l.add(o.aux.map((a) => seg(a, y)).reduce((a, b) => a.add(b)).mul(w.deepSupervision / o.aux.length));
+      l = l.add(o.aux.map((a) => seg(f32(a), y)).reduce((a, b) => a.add(b)).mul(w.deepSupervision / o.aux.length));
     }
     return l;
   });

@@ -228,7 +228,7 @@ export async function train(configOrRun: TrainConfig | { resume: string }, hooks
           const loss = tidy(() => {
             const a = aug.apply(fromArray(b.images, b.shape), fromArray(b.masks!, b.shape));
             opt.zeroGrad();
-            const l = objective(model, lossFn, a.images, a.masks, c.heads);
+            const l = objective(model, lossFn, a.images, a.masks, c.heads, { precision: c.precision, device: c.device });
             const v = l.item();
             if (Number.isFinite(v)) {
               l.backward();

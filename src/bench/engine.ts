@@ -37,7 +37,7 @@ export function measureHalite(channelsLast: boolean, o: EngineBenchOptions): Thr
   const step = (): number => T.tidy(() => {
     opt.zeroGrad();
     const out = T.autocast('cpu', o.precision, () => model.forward(x!));
-    const loss = T.F.bceWithLogits(o.precision === 'fp32' ? out : out.float(), y!);
+    const loss = T.F.bceWithLogits(out.float(), y!);
     loss.backward();
     opt.step();
     return loss.item();

@@ -5,6 +5,7 @@ import { benchEngine } from '../bench/engine.js';
 import { benchData } from '../bench/data.js';
 import { benchEncoders } from '../bench/encoders.js';
 import { ENCODER_NAMES } from '../models/encoders/index.js';
+import { isPrecision } from '../torch/index.js';
 
 export function register(program: Command): void {
   const bench = program.command('bench').description('measure throughput against the PyTorch peer; the last line is JSON');
@@ -21,10 +22,10 @@ export function register(program: Command): void {
     .option('--precision <p>', 'train step precision on both sides: fp32, or bf16 (bfloat16 autocast)', 'fp32')
     .option('--python <path>', "Python with PyTorch (Debian's python3-torch)", '/usr/bin/python3')
     .action((o: Record<string, string>) => {
-      if (o.precision !== 'fp32' && o.precision !== 'bf16') throw new Error(`--precision: expected fp32 or bf16, got ${o.precision}`);
+      if (!isPrecision(o.precision)) throw new Error(`--precision: expected fp32 or bf16, got ${o.precision}`);
       const r = benchEngine({
         threads: Number(o.threads), batch: Number(o.batch), inferBatch: Number(o.inferBatch), warmup: Number(o.warmup),
-        steps: Number(o.steps), inferSteps: Number(o.inferSteps), python: o.python!, rounds: Number(o.rounds), precision: o.precision as 'fp32' | 'bf16', log: (l) => console.log(l),
+        steps: Number(o.steps), inferSteps: Number(o.inferSteps), python: o.python!, rounds: Number(o.rounds), precision: o.precision, log: (l) => console.log(l),
       });
       console.log(`train  halite ${r.train_img_s.toFixed(2)} img/s  pytorch ${r.train_peer_img_s.toFixed(2)} img/s  ratio ${r.train_ratio.toFixed(3)}`);
       console.log(`infer  halite ${r.infer_img_s.toFixed(2)} img/s  pytorch ${r.infer_peer_img_s.toFixed(2)} img/s  ratio ${r.infer_ratio.toFixed(3)}`);

@@ -26,7 +26,9 @@ export function enableGrad<T>(fn: () => T): T { return withGradMode(true, fn); }
 export function isGradEnabled(): boolean { return native.isGradEnabled(); }
 
 /** The training precisions: fp32, or bfloat16 autocast (mixed precision, weights and optimizer stay fp32). */
-export type Precision = 'fp32' | 'bf16';
+export const PRECISIONS = ['fp32', 'bf16'] as const;
+export type Precision = (typeof PRECISIONS)[number];
+export const isPrecision = (p: unknown): p is Precision => PRECISIONS.includes(p as Precision);
 
 /**
  * Runs fn with torch.autocast on `device`: convolutions and matrix products in bfloat16, the rest as

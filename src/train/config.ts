@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import type { AugmentSpec } from '../data/augment.js';
 import { parseAugmentations, SEED_AUGMENTATIONS } from '../data/augment.js';
 import type { LossSpec } from '../losses/losses.js';
-import type { Precision } from '../torch/index.js';
+import { isPrecision, type Precision } from '../torch/index.js';
 import type { HeadWeights } from './objective.js';
 
 export interface PhaseConfig {
@@ -122,7 +122,7 @@ export function resolveConfig(layers: Partial<TrainConfig>[], where = 'config'):
   if (!posInt(c.batchSize)) fail('batchSize', `must be a positive integer, got ${JSON.stringify(c.batchSize)}`);
   if (!Number.isInteger(c.seed) || c.seed < 0) fail('seed', `must be a non-negative integer, got ${JSON.stringify(c.seed)}`);
   if (c.threads !== undefined && !posInt(c.threads)) fail('threads', 'must be a positive integer');
-  if (c.precision !== 'fp32' && c.precision !== 'bf16') fail('precision', `must be fp32 or bf16, got ${JSON.stringify(c.precision)}`);
+  if (!isPrecision(c.precision)) fail('precision', `must be fp32 or bf16, got ${JSON.stringify(c.precision)}`);
   if (c.folds !== undefined) {
     if (!(Number.isInteger(c.folds) && c.folds >= 2)) fail('folds', 'must be an integer >= 2');
     if (!(Number.isInteger(c.fold) && c.fold! >= 0 && c.fold! < c.folds!)) fail('fold', `must be in 0..${c.folds! - 1}`);

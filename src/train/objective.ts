@@ -13,22 +13,22 @@ export interface HeadWeights {
   deepSupervision: number;
 }
 
-/** Mixed precision: the forward runs under autocast, and every loss is taken in fp32 on its outputs. */
+/** Mixed precision: the forward runs under autocast, and every loss is taken in fp32 on its outputs
+ * (`.float()` of an fp32 tensor is the tensor itself). */
 export interface Amp { precision: Precision; device: string }
 
 export function objective(model: Module, seg: Loss, x: Tensor, y: Tensor, w: HeadWeights, amp: Amp = { precision: 'fp32', device: 'cpu' }): Tensor {
   const fwd = <T>(f: () => T) => autocast(amp.device, amp.precision, f);
-  const f32 = (t: Tensor) => (amp.precision === 'fp32' ? t : t.float());
-  if (!isMultiHead(model)) return tidy(() => seg(f32(fwd(() => model.forward(x))), y));
+  if (!isMultiHead(model)) return tidy(() => seg(fwd(() => model.forward(x)).float(), y));
   return tidy(() => {
     const o = fwd(() => model.forwardHeads(x));
-    let l = seg(f32(o.mask), y);
+    let l = seg(o.mask.float(), y);
     if (o.salt) {
       const hasSalt = y.amax([1, 2, 3]).view(-1, 1).float();
-      l = l.add(bce(f32(o.salt), hasSalt).mul(w.classifier));
+      l = l.add(bce(o.salt.float(), hasSalt).mul(w.classifier));
     }
     if (o.aux.length && w.deepSupervision > 0) {
-      l = l.add(o.aux.map((a) => seg(f32(a), y)).reduce((a, b) => a.add(b)).mul(w.deepSupervision / o.aux.length));
+      l = l.add(o.aux.map((a) => seg(a.float(), y)).reduce((a, b) => a.add(b)).mul(w.deepSupervision / o.aux.length));
     }
     return l;
   });

@@ -11,7 +11,7 @@ import { writeSynth } from '../src/data/synth/generate.js';
 import { readTgs } from '../src/data/tgs.js';
 import { PIXELS } from '../src/data/rle.js';
 import { confident, readPseudoLabels, writePseudoLabels } from '../src/data/pseudo.js';
-import { loadMembers, predictEnsemble } from '../src/infer/ensemble.js';
+import { disposeMembers, loadMembers, predictEnsemble } from '../src/infer/ensemble.js';
 import { predictProbabilities } from '../src/infer/predict.js';
 import { tunePostprocess } from '../src/infer/tune.js';
 import { bce } from '../src/losses/losses.js';
@@ -107,7 +107,7 @@ test('cosine warm restarts save a snapshot per cycle; an ensemble of two runs di
   assert.ok(maxErr < 1e-6, 'equal weights: the mean of the members');
   const weighted = predictEnsemble([{ ...ma!, weight: 3 }, { ...mb!, weight: 1 }], val.images).probs;
   assert.ok(Math.abs(weighted[77]! - (0.75 * pa[77]! + 0.25 * pb[77]!)) < 1e-6, '3:1 weights');
-  assert.equal(loadMembers([{ dir: a.run, snapshots: true }]).length, 3, 'best + two snapshots');
+  assert.equal(loadMembers([{ dir: a.run, snapshots: true }]).length, 2, 'two snapshots; the best weights are one of them');
   // The command line scores the ensemble on the first run's validation tiles.
   const sub = join(root, 'ens.csv');
   const r = spawnSync(process.execPath, [cli, 'predict', '--run', a.run, '--run', b.run, '--weights', '0.7,0.3', '--val', '--out', sub], { encoding: 'utf8' });
@@ -116,6 +116,36 @@ test('cosine warm restarts save a snapshot per cycle; an ensemble of two runs di
   const e = spawnSync(process.execPath, [cli, 'evaluate', '--data', data, '--run', a.run, '--submission', sub], { encoding: 'utf8' });
   assert.equal(e.status, 0, e.stderr);
   assert.match(e.stdout, /mAP 0\.\d{4}|mAP 1\.0000/);
+});
+
+test("a phase's last epochs as snapshots: the best weights count once, and predict --snapshots scores what the ensemble's tuning says", async () => {
+  const lines: string[] = [];
+  const r = await train(config({ name: 'tail', phases: [{ loss: 'bce', epochs: 3, snapshots: 2 }] }), { log: (l) => lines.push(l) });
+  assert.deepEqual(readdirSync(r.run).filter((f) => f.startsWith('snapshot-')).sort(), ['snapshot-e2.safetensors', 'snapshot-e3.safetensors']);
+  const members = loadMembers([{ dir: r.run, snapshots: true }]);
+  const epochs = members.map((m) => m.run.epoch).sort();
+  assert.deepEqual(epochs, r.bestEpoch === 1 ? [1, 2, 3] : [2, 3], `best epoch ${r.bestEpoch}`);
+  assert.ok(Math.abs(members.reduce((a, m) => a + m.weight, 0) - 1) < 1e-12);
+  disposeMembers(members);
+  const tuned = JSON.parse(readFileSync(join(r.run, 'threshold-snapshots.json'), 'utf8')) as { threshold: number; minArea: number; score: number };
+  assert.ok(lines.some((l) => l.startsWith(`snapshot ensemble (${epochs.length} models, predict --snapshots)`)), lines.join('\n'));
+  // predict --snapshots post-processes with the ensemble's tuning; evaluate finds the tuned score.
+  const sub = join(root, 'tail.csv');
+  const p = spawnSync(process.execPath, [cli, 'predict', '--run', r.run, '--snapshots', '--val', '--out', sub], { encoding: 'utf8' });
+  assert.equal(p.status, 0, p.stderr);
+  assert.match(p.stdout, new RegExp(`${epochs.length} models, threshold ${tuned.threshold.toFixed(3)}, minimum area ${tuned.minArea},`));
+  const e = spawnSync(process.execPath, [cli, 'evaluate', '--data', data, '--run', r.run, '--submission', sub, '--json'], { encoding: 'utf8' });
+  assert.equal(e.status, 0, e.stderr);
+  assert.ok(Math.abs(JSON.parse(e.stdout.trim().split('\n').at(-1)!).map - tuned.score) < 1e-9, `${e.stdout} vs ${tuned.score}`);
+  // halite tune --snapshots tunes the same ensemble again; a run without snapshots is told so.
+  const t = spawnSync(process.execPath, [cli, 'tune', '--run', r.run, '--snapshots'], { encoding: 'utf8' });
+  assert.equal(t.status, 0, t.stderr);
+  const line = JSON.parse(t.stdout.trim().split('\n').at(-1)!) as { models: number; threshold: number; map: number };
+  assert.deepEqual([line.models, line.threshold, line.map], [epochs.length, tuned.threshold, tuned.score]);
+  const plain = await train(config({ name: 'plain' }), quiet);
+  const u = spawnSync(process.execPath, [cli, 'tune', '--run', plain.run, '--snapshots'], { encoding: 'utf8' });
+  assert.notEqual(u.status, 0);
+  assert.match(u.stderr, /no snapshots besides the best weights/);
 });
 
 test('pseudo-labels keep only confident tiles and round-trip into training', async () => {

@@ -103,6 +103,7 @@ test('config errors name the field', () => {
   assert.throws(() => resolveConfig([{ optimizer: { name: 'lion' as 'adam', lr: 1 } }]), /config\.optimizer\.name: must be adam, adamw, sgd or rmsprop, got "lion"/);
   assert.throws(() => resolveConfig([{ phases: [{ loss: 'bce', epochs: 1.5 }] }]), /phases\[0\]\.epochs: must be a positive integer/);
   assert.throws(() => resolveConfig([{ folds: 5, fold: 7 }]), /config\.fold: must be in 0\.\.4/);
+  assert.throws(() => resolveConfig([{ phases: [{ loss: 'bce', epochs: 3, snapshots: 4 }] }]), /phases\[0\]\.snapshots: must be an integer from 0 to the phase's 3 epochs, got 4/);
   assert.throws(() => resolveConfig([{ precision: 'fp16' as 'bf16' }], 'cfg.json'), /cfg\.json\.precision: must be fp32 or bf16, got "fp16"/);
   assert.throws(() => resolveConfig([{ augmentations: [{ type: 'spin' }] as never }]), /augmentations\[0\]: unknown augmentation "spin"/);
 });

@@ -38,7 +38,7 @@ function ensembleOptions(cmd: Command): Command {
   return cmd
     .requiredOption('--run <dir>', 'run directory from halite train, or a halite cv folder (all folds); repeat for an ensemble', collect)
     .option('--weights <list>', 'ensemble weight per --run, e.g. 0.7,0.3 (default: equal)')
-    .option('--snapshots', "add each run's cosine-cycle snapshots to the ensemble")
+    .option('--snapshots', "add each run's snapshots (cosine-cycle ends, a phase's last epochs) to the ensemble")
     .option('--no-tta', 'no horizontal-flip test-time augmentation')
     .option('--batch-size <n>', 'tiles per forward pass', '64');
 }

@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PIXELS } from '../data/rle.js';
 import { predictTiles, type PredictOptions } from './predict.js';
+import { readThreshold, SNAPSHOT_TUNING } from '../train/history.js';
 import { loadRun, type LoadedRun } from './run.js';
 import type { Postprocess } from './tune.js';
 
@@ -20,7 +21,8 @@ export function snapshotFiles(dir: string): string[] {
 
 /**
  * Loads members. A run with `snapshots` contributes its best weights and every snapshot, sharing its
- * weight equally; a `halite cv` folder contributes each fold's run, sharing it likewise.
+ * weight equally (the best weights once when they are also a snapshot); a `halite cv` folder
+ * contributes each fold's run, sharing it likewise.
  */
 export function loadMembers(specs: MemberSpec[]): Member[] {
   if (specs.length === 0) throw new Error('an ensemble needs at least one run');
@@ -30,8 +32,13 @@ export function loadMembers(specs: MemberSpec[]): Member[] {
     const w = s.weight ?? 1;
     if (!(w > 0)) throw new Error(`${dir}: ensemble weight must be > 0, got ${w}`);
     const folds = existsSync(join(dir, 'cv.json')) ? readCv(dir).folds.map((f) => join(dir, f.run)) : [dir];
-    const files = folds.flatMap((d) => ['best.safetensors', ...(s.snapshots ? snapshotFiles(d) : [])].map((f) => ({ d, f })));
-    for (const { d, f } of files) out.push({ label: `${d}/${f}`, run: loadRun(d, f), weight: w / files.length });
+    const loaded = folds.flatMap((d) => ['best.safetensors', ...(s.snapshots ? snapshotFiles(d) : [])].map((f) => ({ label: `${d}/${f}`, run: loadRun(d, f) })));
+    // The best weights of a run whose best epoch was also a snapshot would count twice.
+    const twin = (m: (typeof loaded)[number]) => m.label.endsWith('/best.safetensors') && m.run.epoch !== null &&
+      loaded.some((o) => o !== m && o.run.dir === m.run.dir && o.run.epoch === m.run.epoch);
+    const runs = loaded.filter((m) => !twin(m));
+    for (const m of loaded) if (!runs.includes(m)) m.run.model.dispose();
+    for (const m of runs) out.push({ ...m, weight: w / runs.length });
   }
   return out;
 }
@@ -56,9 +63,14 @@ export function predictEnsemble(members: Member[], images: Float32Array, o: Pred
   return { probs, salt };
 }
 
-/** The members' post-processing: a cv folder's out-of-fold tuning when given one, else the weighted mean. */
+/**
+ * The members' post-processing: a cv folder's out-of-fold tuning, or a run's snapshot-ensemble tuning,
+ * when given one of those alone; else the weighted mean.
+ */
 export function ensemblePostprocess(members: Member[], specs: MemberSpec[]): Postprocess {
   if (specs.length === 1 && existsSync(join(resolve(specs[0]!.dir), 'cv.json'))) return readCv(specs[0]!.dir).oof;
+  const snap = specs.length === 1 && specs[0]!.snapshots ? readThreshold(resolve(specs[0]!.dir), SNAPSHOT_TUNING) : null;
+  if (snap) return { threshold: snap.threshold, minArea: snap.minArea ?? 0, gate: snap.gate ?? null };
   const total = members.reduce((a, m) => a + m.weight, 0);
   const mean = (f: (p: Postprocess) => number) => members.reduce((a, m) => a + (m.weight / total) * f(m.run.post), 0);
   const gated = members.filter((m) => m.run.post.gate !== null);

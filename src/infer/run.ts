@@ -14,6 +14,8 @@ export interface LoadedRun {
   config: TrainConfig;
   model: Module;
   post: Postprocess;
+  /** The epoch the weights were saved at (null in files without it). */
+  epoch: number | null;
 }
 
 export function loadRun(dir: string, weightsFile = 'best.safetensors'): LoadedRun {
@@ -26,10 +28,10 @@ export function loadRun(dir: string, weightsFile = 'best.safetensors'): LoadedRu
   need('config.json');
   const config = readRunConfig(run);
   const model = createModel(config.model, config.modelOptions);
-  loadWeights(need(weightsFile), model);
+  const meta = loadWeights(need(weightsFile), model);
   const th = readThreshold(run);
   const post: Postprocess = { threshold: th?.threshold ?? 0.5, minArea: th?.minArea ?? 0, gate: th?.gate ?? null };
   // Used directly (the web app), the model gates with the tuned value; predictTiles gates in the pipeline.
   if (isMultiHead(model) && post.gate !== null) model.gateThreshold = post.gate;
-  return { dir: run, config, model, post };
+  return { dir: run, config, model, post, epoch: meta.epoch !== undefined ? Number(meta.epoch) : null };
 }

@@ -20,6 +20,12 @@ export interface PhaseConfig {
    * ReduceLROnPlateau is off in such a phase.
    */
   schedule?: { name: 'cosine'; minLr?: number; cycles?: number };
+  /**
+   * Also keep the weights of the phase's last N epochs as snapshots: at the tail of a cosine decay
+   * the epochs differ by more than their mean, so averaging their predictions (a checkpoint ensemble)
+   * costs inference time only.
+   */
+  snapshots?: number;
 }
 
 export interface OptimizerConfig {
@@ -139,6 +145,9 @@ export function resolveConfig(layers: Partial<TrainConfig>[], where = 'config'):
       if (s.minLr !== undefined && !(s.minLr >= 0)) fail(`phases[${i}].schedule.minLr`, 'must be >= 0');
       const cycles = s.cycles ?? 1;
       if (!(posInt(cycles) && p.epochs % cycles === 0)) fail(`phases[${i}].schedule.cycles`, `must be a positive integer dividing the phase's ${p.epochs} epochs`);
+    }
+    if (p.snapshots !== undefined && !(Number.isInteger(p.snapshots) && p.snapshots >= 0 && p.snapshots <= p.epochs)) {
+      fail(`phases[${i}].snapshots`, `must be an integer from 0 to the phase's ${p.epochs} epochs, got ${JSON.stringify(p.snapshots)}`);
     }
   });
   c.augmentations = parseAugmentations(c.augmentations, `${where}.augmentations`);

@@ -32,9 +32,12 @@ export function readHistory(dir: string): EpochRecord[] {
   return out;
 }
 
-/** threshold.json, or null before the run has tuned one. */
-export function readThreshold(dir: string): ThresholdRecord | null {
-  const p = join(dir, 'threshold.json');
+/** The post-processing tuned for the run's snapshot ensemble (best weights and snapshots, predict --snapshots). */
+export const SNAPSHOT_TUNING = 'threshold-snapshots.json';
+
+/** threshold.json (or another tuning file), or null before the run has tuned one. */
+export function readThreshold(dir: string, file = 'threshold.json'): ThresholdRecord | null {
+  const p = join(dir, file);
   return existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as ThresholdRecord) : null;
 }
 

@@ -20,6 +20,7 @@ import { RMSprop } from '../optim/rmsprop.js';
 import { CosineAnnealingWarmRestarts, ReduceLROnPlateau } from '../optim/schedule.js';
 import { SGD } from '../optim/sgd.js';
 import { fromArray, manualSeed, noGrad, setNumThreads, tidy } from '../torch/index.js';
+import { disposeMembers, loadMembers, predictEnsemble, snapshotFiles, type Member } from '../infer/ensemble.js';
 import { predictTiles } from '../infer/predict.js';
 import { tunePostprocess, type Tuned } from '../infer/tune.js';
 import { EncoderUNet } from '../models/encoder-unet.js';
@@ -30,6 +31,7 @@ import { objective } from './objective.js';
 import { loadCheckpoint, saveCheckpoint, type LoopState } from './checkpoint.js';
 import type { OptimizerConfig, PhaseConfig, TrainConfig } from './config.js';
 import { readRunConfig } from './config.js';
+import { SNAPSHOT_TUNING } from './history.js';
 import { Progress } from './progress.js';
 
 export interface EpochRecord {
@@ -273,8 +275,9 @@ export async function train(configOrRun: TrainConfig | { resume: string }, hooks
         }
         appendFileSync(join(run, 'history.jsonl'), JSON.stringify(rec) + '\n');
         const cycles = phase.schedule?.cycles ?? 1;
-        if (cycles > 1 && (st.epochInPhase + 1) % (phase.epochs / cycles) === 0) {
-          // The end of a warm-restart cycle: a snapshot for the ensemble (predict --snapshots).
+        const cycleEnd = cycles > 1 && (st.epochInPhase + 1) % (phase.epochs / cycles) === 0;
+        if (cycleEnd || st.epochInPhase >= phase.epochs - (phase.snapshots ?? 0)) {
+          // A warm-restart cycle's end or one of the phase's last epochs: a snapshot for the ensemble (predict --snapshots).
           saveWeights(join(run, `snapshot-e${rec.epoch}.safetensors`), model, { model: c.model, options: c.modelOptions, extra: { epoch: String(rec.epoch), val_map: String(v.map) } });
         }
         log(`epoch ${rec.epoch}/${totalEpochs} [${rec.loss}] train loss ${rec.train_loss.toFixed(4)}  val loss ${rec.val_loss.toFixed(4)}  val mAP ${rec.val_map.toFixed(4)}${rec.best ? ' *' : ''}  lr ${rec.lr.toExponential(2)}  ${rec.seconds.toFixed(1)} s`);
@@ -323,16 +326,32 @@ export async function train(configOrRun: TrainConfig | { resume: string }, hooks
     thresholdScore = t.score;
     log(`threshold ${threshold.toFixed(3)}: validation mAP ${t.thresholdScore.toFixed(4)} with flip TTA (best epoch ${st.bestEpoch}, ${st.best.toFixed(4)} at 0.5 without TTA)`);
     if (t.score > t.thresholdScore) log(`post-processing: minimum area ${t.minArea}${t.gate !== null ? `, salt gate ${t.gate}` : ''}: validation mAP ${t.score.toFixed(4)}`);
+    const s = tuneSnapshots(run, { images: valImages, masks: valMasks }, c);
+    if (s) log(`snapshot ensemble (${s.models} models, predict --snapshots): threshold ${s.tuned.threshold.toFixed(3)}, minimum area ${s.tuned.minArea}: validation mAP ${s.tuned.score.toFixed(4)} with flip TTA`);
   }
   writeFileSync(statusPath, `${stopped}\n`);
   model.dispose();
   return { run, best: st.best, bestEpoch: st.bestEpoch, threshold, thresholdScore, epochs: st.epoch, stopped, ...(interrupted ? { signal: interrupted } : {}) };
 }
 
-/** Tunes a run's post-processing on its validation tiles with flip TTA and writes threshold.json. */
-export function tuneRun(run: string, model: Module, val: { images: Float32Array; masks: Uint8Array }, c: TrainConfig): Tuned {
-  const { probs, salt } = predictTiles(model, val.images, { tta: true, device: c.device });
+/**
+ * Tunes a run's post-processing on its validation tiles with flip TTA and writes threshold.json; with
+ * `members`, tunes that ensemble of the run's weights instead and writes the snapshot tuning.
+ */
+export function tuneRun(run: string, model: Module | Member[], val: { images: Float32Array; masks: Uint8Array }, c: TrainConfig): Tuned {
+  const { probs, salt } = Array.isArray(model) ? predictEnsemble(model, val.images, { tta: true }) : predictTiles(model, val.images, { tta: true, device: c.device });
   const t = tunePostprocess(probs, val.masks, salt, linspace(c.sweep.from, c.sweep.to, c.sweep.steps));
-  writeFileAtomic(join(run, 'threshold.json'), JSON.stringify({ ...t, tta: true }, null, 2) + '\n');
+  writeFileAtomic(join(run, Array.isArray(model) ? SNAPSHOT_TUNING : 'threshold.json'), JSON.stringify({ ...t, tta: true }, null, 2) + '\n');
   return t;
+}
+
+/** Tunes the run's snapshot ensemble when it saved snapshots besides its best weights; null when it has none. */
+export function tuneSnapshots(run: string, val: { images: Float32Array; masks: Uint8Array }, c: TrainConfig): { tuned: Tuned; models: number } | null {
+  if (snapshotFiles(run).length === 0) return null;
+  const members = loadMembers([{ dir: run, snapshots: true }]);
+  try {
+    return members.length > 1 ? { tuned: tuneRun(run, members, val, c), models: members.length } : null;
+  } finally {
+    disposeMembers(members);
+  }
 }

@@ -5,8 +5,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PIXELS } from '../data/rle.js';
 import { predictTiles, type PredictOptions } from './predict.js';
-import { readThreshold, SNAPSHOT_TUNING } from '../train/history.js';
-import { loadRun, type LoadedRun } from './run.js';
+import { SNAPSHOT_TUNING } from '../train/history.js';
+import { loadRun, tunedPostprocess, type LoadedRun } from './run.js';
 import type { Postprocess } from './tune.js';
 
 export interface Member { label: string; run: LoadedRun; weight: number }
@@ -69,8 +69,8 @@ export function predictEnsemble(members: Member[], images: Float32Array, o: Pred
  */
 export function ensemblePostprocess(members: Member[], specs: MemberSpec[]): Postprocess {
   if (specs.length === 1 && existsSync(join(resolve(specs[0]!.dir), 'cv.json'))) return readCv(specs[0]!.dir).oof;
-  const snap = specs.length === 1 && specs[0]!.snapshots ? readThreshold(resolve(specs[0]!.dir), SNAPSHOT_TUNING) : null;
-  if (snap) return { threshold: snap.threshold, minArea: snap.minArea ?? 0, gate: snap.gate ?? null };
+  const snap = specs.length === 1 && specs[0]!.snapshots ? tunedPostprocess(resolve(specs[0]!.dir), SNAPSHOT_TUNING) : null;
+  if (snap) return snap;
   const total = members.reduce((a, m) => a + m.weight, 0);
   const mean = (f: (p: Postprocess) => number) => members.reduce((a, m) => a + (m.weight / total) * f(m.run.post), 0);
   const gated = members.filter((m) => m.run.post.gate !== null);

@@ -18,6 +18,12 @@ export interface LoadedRun {
   epoch: number | null;
 }
 
+/** A run's tuned post-processing from threshold.json (or another tuning file), or null before tuning. */
+export function tunedPostprocess(dir: string, file?: string): Postprocess | null {
+  const th = readThreshold(dir, file);
+  return th && { threshold: th.threshold, minArea: th.minArea ?? 0, gate: th.gate ?? null };
+}
+
 export function loadRun(dir: string, weightsFile = 'best.safetensors'): LoadedRun {
   const run = resolve(dir);
   const need = (f: string) => {
@@ -29,8 +35,7 @@ export function loadRun(dir: string, weightsFile = 'best.safetensors'): LoadedRu
   const config = readRunConfig(run);
   const model = createModel(config.model, config.modelOptions);
   const meta = loadWeights(need(weightsFile), model);
-  const th = readThreshold(run);
-  const post: Postprocess = { threshold: th?.threshold ?? 0.5, minArea: th?.minArea ?? 0, gate: th?.gate ?? null };
+  const post = tunedPostprocess(run) ?? { threshold: 0.5, minArea: 0, gate: null };
   // Used directly (the web app), the model gates with the tuned value; predictTiles gates in the pipeline.
   if (isMultiHead(model) && post.gate !== null) model.gateThreshold = post.gate;
   return { dir: run, config, model, post, epoch: meta.epoch !== undefined ? Number(meta.epoch) : null };

@@ -21,9 +21,8 @@ export interface PhaseConfig {
    */
   schedule?: { name: 'cosine'; minLr?: number; cycles?: number };
   /**
-   * Also keep the weights of the phase's last N epochs as snapshots: at the tail of a cosine decay
-   * the epochs differ by more than their mean, so averaging their predictions (a checkpoint ensemble)
-   * costs inference time only.
+   * Also keep the weights of the phase's last N epochs as snapshots, for a checkpoint ensemble that
+   * smooths the epoch-to-epoch swings of a short run at inference cost only.
    */
   snapshots?: number;
 }

@@ -20,7 +20,7 @@ import { RMSprop } from '../optim/rmsprop.js';
 import { CosineAnnealingWarmRestarts, ReduceLROnPlateau } from '../optim/schedule.js';
 import { SGD } from '../optim/sgd.js';
 import { fromArray, manualSeed, noGrad, setNumThreads, tidy } from '../torch/index.js';
-import { disposeMembers, loadMembers, predictEnsemble, snapshotFiles, type Member } from '../infer/ensemble.js';
+import { disposeMembers, loadMembers, predictEnsemble, snapshotFiles } from '../infer/ensemble.js';
 import { predictTiles } from '../infer/predict.js';
 import { tunePostprocess, type Tuned } from '../infer/tune.js';
 import { EncoderUNet } from '../models/encoder-unet.js';
@@ -334,15 +334,16 @@ export async function train(configOrRun: TrainConfig | { resume: string }, hooks
   return { run, best: st.best, bestEpoch: st.bestEpoch, threshold, thresholdScore, epochs: st.epoch, stopped, ...(interrupted ? { signal: interrupted } : {}) };
 }
 
-/**
- * Tunes a run's post-processing on its validation tiles with flip TTA and writes threshold.json; with
- * `members`, tunes that ensemble of the run's weights instead and writes the snapshot tuning.
- */
-export function tuneRun(run: string, model: Module | Member[], val: { images: Float32Array; masks: Uint8Array }, c: TrainConfig): Tuned {
-  const { probs, salt } = Array.isArray(model) ? predictEnsemble(model, val.images, { tta: true }) : predictTiles(model, val.images, { tta: true, device: c.device });
-  const t = tunePostprocess(probs, val.masks, salt, linspace(c.sweep.from, c.sweep.to, c.sweep.steps));
-  writeFileAtomic(join(run, Array.isArray(model) ? SNAPSHOT_TUNING : 'threshold.json'), JSON.stringify({ ...t, tta: true }, null, 2) + '\n');
+/** Tunes post-processing on flip-TTA validation probabilities and writes it to `file` in the run. */
+function tuneTo(run: string, file: string, pred: { probs: Float32Array; salt: Float32Array | null }, masks: Uint8Array, c: TrainConfig): Tuned {
+  const t = tunePostprocess(pred.probs, masks, pred.salt, linspace(c.sweep.from, c.sweep.to, c.sweep.steps));
+  writeFileAtomic(join(run, file), JSON.stringify({ ...t, tta: true }, null, 2) + '\n');
   return t;
+}
+
+/** Tunes a run's post-processing on its validation tiles with flip TTA and writes threshold.json. */
+export function tuneRun(run: string, model: Module, val: { images: Float32Array; masks: Uint8Array }, c: TrainConfig): Tuned {
+  return tuneTo(run, 'threshold.json', predictTiles(model, val.images, { tta: true, device: c.device }), val.masks, c);
 }
 
 /** Tunes the run's snapshot ensemble when it saved snapshots besides its best weights; null when it has none. */
@@ -350,7 +351,7 @@ export function tuneSnapshots(run: string, val: { images: Float32Array; masks: U
   if (snapshotFiles(run).length === 0) return null;
   const members = loadMembers([{ dir: run, snapshots: true }]);
   try {
-    return members.length > 1 ? { tuned: tuneRun(run, members, val, c), models: members.length } : null;
+    return members.length > 1 ? { tuned: tuneTo(run, SNAPSHOT_TUNING, predictEnsemble(members, val.images, { tta: true }), val.masks, c), models: members.length } : null;
   } finally {
     disposeMembers(members);
   }

@@ -9,7 +9,8 @@ import * as T from '../src/torch/index.js';
 import * as nn from '../src/nn/index.js';
 import { writeSynth } from '../src/data/synth/generate.js';
 import { resolveConfig, type TrainConfig } from '../src/train/config.js';
-import { train } from '../src/train/trainer.js';
+import { splitIndices, train } from '../src/train/trainer.js';
+import { readTgs } from '../src/data/tgs.js';
 import { registerModel } from '../src/models/registry.js';
 import { loadSafetensors } from '../src/io/safetensors.js';
 
@@ -98,8 +99,18 @@ test('a NaN loss stops training with a clear message', async () => {
     /the bce loss became NaN at epoch 1, batch 1; training stopped\. No checkpoint was written yet; lower the learning rate/);
 });
 
+test('splitSeed keeps the validation tiles of another seed while seed varies the rest', async () => {
+  const d = await readTgs(data, { test: false });
+  const split = (over: Partial<TrainConfig>) => splitIndices(d, config('split', over));
+  const base = split({ seed: 1 });
+  assert.notDeepEqual(split({ seed: 2 }).val, base.val);
+  assert.deepEqual(split({ seed: 2, splitSeed: 1 }), base);
+  assert.deepEqual(split({ seed: 1, splitSeed: 2 }), split({ seed: 2 }));
+});
+
 test('config errors name the field', () => {
   assert.throws(() => resolveConfig([{ batchSize: 0 }], 'cfg.json'), /cfg\.json\.batchSize: must be a positive integer, got 0/);
+  assert.throws(() => resolveConfig([{ splitSeed: -1 }], 'cfg.json'), /cfg\.json\.splitSeed: must be a non-negative integer, got -1/);
   assert.throws(() => resolveConfig([{ optimizer: { name: 'lion' as 'adam', lr: 1 } }]), /config\.optimizer\.name: must be adam, adamw, sgd or rmsprop, got "lion"/);
   assert.throws(() => resolveConfig([{ phases: [{ loss: 'bce', epochs: 1.5 }] }]), /phases\[0\]\.epochs: must be a positive integer/);
   assert.throws(() => resolveConfig([{ folds: 5, fold: 7 }]), /config\.fold: must be in 0\.\.4/);

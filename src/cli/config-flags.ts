@@ -21,6 +21,7 @@ export function configOptions(cmd: Command): Command {
     .option('--batch-size <n>', 'batch size')
     .option('--val <fraction>', 'stratified validation fraction')
     .option('--seed <n>', 'seed for the split, shuffles, augmentations and initialisation')
+    .option('--split-seed <n>', 'seed for the split alone (default: --seed), to vary a run on the same validation tiles')
     .option('--device <name>', 'cpu or cuda')
     .option('--precision <p>', 'fp32, or bf16 for mixed-precision training (bfloat16 autocast)')
     .option('--runs <dir>', 'folder for run directories')
@@ -48,6 +49,7 @@ export function configFromFlags(o: ConfigFlags): TrainConfig {
   if (o.val) flags.valFraction = Number(o.val);
   if (o.folds) { flags.folds = Number(o.folds); flags.fold = Number(o.fold ?? 0); }
   if (o.seed) flags.seed = Number(o.seed);
+  if (o.splitSeed) flags.splitSeed = Number(o.splitSeed);
   if (o.device) flags.device = o.device;
   if (o.precision) flags.precision = o.precision as TrainConfig['precision'];
   if (o.runs) flags.runsDir = o.runs;

@@ -45,6 +45,8 @@ export interface TrainConfig {
   folds?: number;
   fold?: number;
   seed: number;
+  /** Seed of the split alone, so runs can vary initialisation and shuffles on the same validation tiles; defaults to `seed`. */
+  splitSeed?: number;
   batchSize: number;
   threads?: number;
   device: string;
@@ -125,7 +127,9 @@ export function resolveConfig(layers: Partial<TrainConfig>[], where = 'config'):
   const posInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
   if (typeof c.data !== 'string' || c.data === '') fail('data', 'must name a TGS layout folder');
   if (!posInt(c.batchSize)) fail('batchSize', `must be a positive integer, got ${JSON.stringify(c.batchSize)}`);
-  if (!Number.isInteger(c.seed) || c.seed < 0) fail('seed', `must be a non-negative integer, got ${JSON.stringify(c.seed)}`);
+  for (const f of ['seed', 'splitSeed'] as const) {
+    if (c[f] !== undefined && !(Number.isInteger(c[f]) && c[f]! >= 0)) fail(f, `must be a non-negative integer, got ${JSON.stringify(c[f])}`);
+  }
   if (c.threads !== undefined && !posInt(c.threads)) fail('threads', 'must be a positive integer');
   if (!isPrecision(c.precision)) fail('precision', `must be fp32 or bf16, got ${JSON.stringify(c.precision)}`);
   if (c.folds !== undefined) {

@@ -88,12 +88,13 @@ function makeOptimizer(model: Module, o: OptimizerConfig, lr: number): Optimizer
 
 /** Train and validation indices from the config's split. */
 export function splitIndices(data: TgsData, c: TrainConfig): { train: number[]; val: number[] } {
+  const seed = c.splitSeed ?? c.seed;
   const classes = data.train.ids.map((_, i) => coverageClass(coverage(data.train.masks.subarray(i * PIXELS, (i + 1) * PIXELS))));
   if (c.folds !== undefined) {
-    const fold = stratifiedFolds(classes, c.folds, c.seed);
+    const fold = stratifiedFolds(classes, c.folds, seed);
     return { train: fold.flatMap((f, i) => (f !== c.fold ? [i] : [])), val: fold.flatMap((f, i) => (f === c.fold ? [i] : [])) };
   }
-  return stratifiedSplit(classes, c.valFraction, c.seed);
+  return stratifiedSplit(classes, c.valFraction, seed);
 }
 
 /** The validation tiles of a run's split, gathered into their own arrays. */

@@ -125,11 +125,11 @@ export function resolveConfig(layers: Partial<TrainConfig>[], where = 'config'):
   const c = Object.assign({}, DEFAULT_CONFIG, ...layers) as TrainConfig;
   const fail = (field: string, what: string): never => { throw new ConfigError(`${where}.${field}`, what); };
   const posInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
+  const natural = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
   if (typeof c.data !== 'string' || c.data === '') fail('data', 'must name a TGS layout folder');
   if (!posInt(c.batchSize)) fail('batchSize', `must be a positive integer, got ${JSON.stringify(c.batchSize)}`);
-  for (const f of ['seed', 'splitSeed'] as const) {
-    if (c[f] !== undefined && !(Number.isInteger(c[f]) && c[f]! >= 0)) fail(f, `must be a non-negative integer, got ${JSON.stringify(c[f])}`);
-  }
+  if (!natural(c.seed)) fail('seed', `must be a non-negative integer, got ${JSON.stringify(c.seed)}`);
+  if (c.splitSeed !== undefined && !natural(c.splitSeed)) fail('splitSeed', `must be a non-negative integer, got ${JSON.stringify(c.splitSeed)}`);
   if (c.threads !== undefined && !posInt(c.threads)) fail('threads', 'must be a positive integer');
   if (!isPrecision(c.precision)) fail('precision', `must be fp32 or bf16, got ${JSON.stringify(c.precision)}`);
   if (c.folds !== undefined) {

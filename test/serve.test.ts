@@ -95,9 +95,20 @@ test('the API lists runs and refuses ../ paths, oversized uploads and non-PNG up
 
     const tile = await s.app.inject({ method: 'POST', url: '/api/runs/r/try', ...multipart('tile.png', png(101, 101)) });
     assert.equal(tile.statusCode, 200, tile.body);
-    const t = tile.json() as { width: number; height: number; tiles: number; probs: string; image: string };
+    const t = tile.json() as { width: number; height: number; tiles: number; probs: string; image: string; threshold: number; minArea: number; gate: number | null; salt: number | null };
     assert.deepEqual([t.width, t.height, t.tiles], [101, 101, 1]);
     assert.equal(Buffer.from(t.probs, 'base64').length, 101 * 101);
+    const thFile = join(runs, 'r', 'threshold.json'), tunedText = readFileSync(thFile, 'utf8');
+    const tunedTry = JSON.parse(tunedText) as { threshold: number; minArea: number };
+    assert.deepEqual([t.threshold, t.minArea, t.gate, t.salt], [tunedTry.threshold, tunedTry.minArea, null, null]);
+    // Tuning the run again (halite tune) reaches the next prediction without a restart.
+    try {
+      writeFileSync(thFile, JSON.stringify({ ...tunedTry, threshold: 0.25, minArea: 60 }));
+      const again = (await s.app.inject({ method: 'POST', url: '/api/runs/r/try', ...multipart('tile.png', png(101, 101)) })).json() as { threshold: number; minArea: number };
+      assert.deepEqual([again.threshold, again.minArea], [0.25, 60]);
+    } finally {
+      writeFileSync(thFile, tunedText);
+    }
     const wide = (await s.app.inject({ method: 'POST', url: '/api/runs/r/try', ...multipart('wide.png', png(130, 90)) })).json() as { width: number; tiles: number; probs: string };
     assert.deepEqual([wide.width, wide.tiles], [130, 2]);
     assert.equal(Buffer.from(wide.probs, 'base64').length, 130 * 90);
@@ -244,7 +255,20 @@ test('in headless Chromium every page renders real numbers, the threshold slider
         return n;
       });
       assert.ok(Math.abs(orange / (101 * 101) - salt / 100) < 0.002, `${orange} orange pixels for ${salt}% salt`);
+      assert.ok(await page.locator('#try-postprocess').isChecked());
+      assert.match(await page.locator('label', { has: page.locator('#try-postprocess') }).innerText(), new RegExp(`minimum area ${run.minArea} px`));
       await shot('try');
+      // A minimum area above the mask's empties it, as halite predict would; unchecked, the mask is back.
+      await page.route('**/api/runs/*/try', async (route) => {
+        const r = await route.fetch();
+        await route.fulfill({ response: r, json: { ...(await r.json()), threshold: 0, minArea: 101 * 101 + 1 } });
+      });
+      await page.click('#predict');
+      await page.waitForFunction(() => document.querySelector('#try-postprocess')?.parentElement?.textContent?.includes('minimum area 10202 px'));
+      assert.match(await page.locator('#try-info').innerText(), /salt 0\.0% of the image/);
+      await page.locator('#try-postprocess').uncheck();
+      assert.equal(Number(/salt (\d+\.\d)%/.exec(await page.locator('#try-info').innerText())![1]), salt);
+      await page.unroute('**/api/runs/*/try');
       await page.setInputFiles('#upload', { name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('not a png') });
       await page.click('#predict');
       await page.getByRole('alert').filter({ hasText: 'notes.png: not a PNG image' }).waitFor();

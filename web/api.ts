@@ -14,7 +14,8 @@ export interface RunDetail {
 export interface Validation {
   ids: string[]; threshold: number; minArea: number; gate: number | null; size: number; images: string; truths: string; probs: string; salt: number[] | null;
 }
-export interface TryResult { width: number; height: number; threshold: number; tiles: number; seconds: number; image: string; probs: string }
+/** minArea, gate and salt apply to a 101×101 upload only (salt: the classifier's probability, with a gate). */
+export interface TryResult { width: number; height: number; threshold: number; minArea: number; gate: number | null; salt: number | null; tiles: number; seconds: number; image: string; probs: string }
 
 export async function getJson<T>(url: string, init?: RequestInit): Promise<T> {
   const r = await fetch(url, init);

@@ -49,6 +49,11 @@ export function threshold(probs: Uint8Array, t: number, offset = 0, n = probs.le
   return out;
 }
 
+/** The tuned post-processing after the threshold, as the pages name it (the gate only with a classifier). */
+export function postprocessText(p: { minArea: number; gate: number | null }, hasSalt: boolean): string {
+  return `minimum area ${p.minArea} px${p.gate !== null && hasSalt ? `, salt gate ${p.gate}` : ''}`;
+}
+
 /** A page's heading, then the runs that have weights to predict with (saying so when there are none). */
 export async function runsWithWeights(root: HTMLElement, title: string): Promise<RunSummary[]> {
   const runs = (await getJson<RunSummary[]>('/api/runs')).filter((r) => r.bestValMap !== null);

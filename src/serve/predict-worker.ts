@@ -4,9 +4,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import { TILE } from '../data/rle.js';
 import { readTgs, type TgsData } from '../data/tgs.js';
 import { predictProbabilities, predictTiles } from '../infer/predict.js';
-import { loadRun, type LoadedRun } from '../infer/run.js';
+import { loadRun, tunedPostprocess, type LoadedRun } from '../infer/run.js';
 import { cutTiles, stitchTiles } from '../infer/tiling.js';
 import { writeReport } from '../report/report.js';
 import { setNumThreads } from '../torch/runtime.js';
@@ -16,17 +17,20 @@ import type { WorkerReply, WorkerRequest } from './predictor.js';
 const { threads } = workerData as { threads?: number };
 if (threads) setNumThreads(threads);
 
-const runs = new Map<string, { mtime: number; run: LoadedRun }>();
+const runs = new Map<string, { key: string; run: LoadedRun }>();
 const datasets = new Map<string, Promise<TgsData>>();
 
-/** The run's model, reloaded when its best weights change (a run still training). */
+/**
+ * The run's model, reloaded when its best weights change (a run still training) or its tuning does
+ * (halite tune after the page was opened): the post-processing and the model's gate come from it.
+ */
 function model(dir: string): LoadedRun {
-  const mtime = statSync(join(dir, 'best.safetensors')).mtimeMs;
+  const key = `${statSync(join(dir, 'best.safetensors')).mtimeMs}:${JSON.stringify(tunedPostprocess(dir))}`;
   const cached = runs.get(dir);
-  if (cached && cached.mtime === mtime) return cached.run;
+  if (cached && cached.key === key) return cached.run;
   cached?.run.model.dispose();
   const run = loadRun(dir);
-  runs.set(dir, { mtime, run });
+  runs.set(dir, { key, run });
   return run;
 }
 
@@ -46,9 +50,17 @@ async function handle(req: WorkerRequest): Promise<WorkerReply> {
     }
     case 'image': {
       const run = model(req.run);
+      const o = { tta: true, device: run.config.device };
+      // A competition tile gets what halite predict gives it: ungated probabilities and the classifier's
+      // salt probability, for the page to apply the tuned minimum area and gate. Both were tuned per
+      // 101×101 tile, so a larger section is stitched from probabilities the model gates itself.
+      if (req.width === TILE && req.height === TILE) {
+        const { probs, salt } = predictTiles(run.model, req.pixels, o);
+        return { id: req.id, ok: true, kind: 'image', probs, salt: salt?.[0] ?? null, post: run.post, tiles: 1 };
+      }
       const { tiles, tiling } = cutTiles(req.pixels, req.width, req.height);
-      const probs = stitchTiles(predictProbabilities(run.model, tiles, { tta: true, device: run.config.device }), tiling);
-      return { id: req.id, ok: true, kind: 'image', probs, threshold: run.post.threshold, tiles: tiling.xs.length * tiling.ys.length };
+      const probs = stitchTiles(predictProbabilities(run.model, tiles, o), tiling);
+      return { id: req.id, ok: true, kind: 'image', probs, salt: null, post: run.post, tiles: tiling.xs.length * tiling.ys.length };
     }
     case 'report': {
       const r = await writeReport(req.run, req.data);

@@ -11,7 +11,7 @@ export type WorkerRequest = { id: number } & (
 export type WorkerReply = { id: number } & (
   | { ok: false; error: string }
   | { ok: true; kind: 'validation'; ids: string[]; images: Float32Array; masks: Uint8Array; probs: Float32Array; salt: Float32Array | null; post: Postprocess }
-  | { ok: true; kind: 'image'; probs: Float32Array; threshold: number; tiles: number }
+  | { ok: true; kind: 'image'; probs: Float32Array; salt: number | null; post: Postprocess; tiles: number }
   | { ok: true; kind: 'report'; path: string });
 
 type Request = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;

@@ -148,7 +148,7 @@ export async function createServer(o: ServeOptions): Promise<{ app: FastifyInsta
     const img = decodeUpload(bytes, file.filename);
     const t0 = performance.now();
     const r = await predictor.request({ kind: 'image', run: dir, width: img.width, height: img.height, pixels: img.pixels });
-    return { width: img.width, height: img.height, threshold: r.threshold, tiles: r.tiles, seconds: (performance.now() - t0) / 1000, image: quantize(img.pixels), probs: quantize(r.probs) };
+    return { width: img.width, height: img.height, ...r.post, salt: r.salt, tiles: r.tiles, seconds: (performance.now() - t0) / 1000, image: quantize(img.pixels), probs: quantize(r.probs) };
   });
 
   app.get('/api/data', async () => {

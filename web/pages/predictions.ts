@@ -4,7 +4,7 @@
 import { imageScore, meanScore } from '../../src/metrics/competition.js';
 import { postprocessMask } from '../../src/infer/tune.js';
 import { bytes, getJson, type Validation } from '../api.js';
-import { drawOverlay, runsWithWeights, el, fmt, threshold } from '../dom.js';
+import { drawOverlay, runsWithWeights, el, fmt, postprocessText, threshold } from '../dom.js';
 
 const SHOWN = 60;
 
@@ -31,7 +31,7 @@ function renderValidation(body: HTMLElement, v: Validation): void {
 
   const slider = el('input', { type: 'range', id: 'threshold', min: 0, max: 1, step: 0.01, value: v.threshold.toFixed(2) });
   const tLabel = el('output', { id: 'threshold-value' });
-  const postText = `minimum area ${v.minArea} px${v.gate !== null && v.salt ? `, salt gate ${v.gate}` : ''}`;
+  const postText = postprocessText(v, v.salt !== null);
   const post = el('input', { type: 'checkbox', id: 'postprocess', checked: true });
   const score = el('strong', { id: 'map-value' });
   const order = el('select', { id: 'order' }, el('option', { value: 'worst', text: 'worst first' }), el('option', { value: 'best', text: 'best first' }), el('option', { value: 'id', text: 'by id' }));

@@ -1,7 +1,9 @@
 // Try a model on an image: a 101×101 tile, or a larger section that the server tiles, predicts
-// and stitches. The threshold can be moved afterwards without predicting again.
+// and stitches. The threshold can be moved afterwards without predicting again. A tile gets the
+// run's tuned minimum area and gate too, so it shows what halite predict would submit for it.
+import { postprocessMask } from '../../src/infer/tune.js';
 import { bytes, getJson, type TryResult } from '../api.js';
-import { drawOverlay, runsWithWeights, el, threshold } from '../dom.js';
+import { drawOverlay, runsWithWeights, el, postprocessText, threshold } from '../dom.js';
 
 export async function tryPage(root: HTMLElement): Promise<void> {
   const runs = await runsWithWeights(root, 'Try it');
@@ -33,16 +35,21 @@ export async function tryPage(root: HTMLElement): Promise<void> {
 
 function show(out: HTMLElement, r: TryResult, name: string): void {
   const image = bytes(r.image), probs = bytes(r.probs);
+  const tile = r.width === 101 && r.height === 101;
   const canvas = el('canvas', { id: 'try-canvas', class: 'large' });
   const slider = el('input', { type: 'range', min: 0, max: 1, step: 0.01, value: r.threshold.toFixed(2), id: 'try-threshold' });
+  const post = el('input', { type: 'checkbox', id: 'try-postprocess', checked: tile, disabled: !tile });
+  const postNote = tile ? '' : ' (tuned per 101×101 tile: not applied to a section)';
   const info = el('p', { id: 'try-info' });
   const redraw = () => {
-    const mask = threshold(probs, Number(slider.value));
+    const m = threshold(probs, Number(slider.value));
+    const mask = post.checked ? postprocessMask(m, r.salt, r) : m;
     const salt = mask.reduce((a, b) => a + b, 0);
     drawOverlay(canvas, r.width, r.height, image, null, mask);
     info.textContent = `${name}: ${r.width}×${r.height}, ${r.tiles} tile${r.tiles === 1 ? '' : 's'}, ${r.seconds.toFixed(2)} s · threshold ${Number(slider.value).toFixed(2)} · salt ${(100 * salt / mask.length).toFixed(1)}% of the image`;
   };
   slider.oninput = redraw;
-  out.replaceChildren(el('label', {}, 'threshold ', slider), info, canvas);
+  post.onchange = redraw;
+  out.replaceChildren(el('div', { class: 'toolbar' }, el('label', {}, 'threshold ', slider), el('label', {}, post, ` ${postprocessText(r, r.salt !== null)}${postNote}`)), info, canvas);
   redraw();
 }

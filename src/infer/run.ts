@@ -1,5 +1,5 @@
 // A finished run as a predictor: its config, its best weights and its tuned post-processing.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadWeights } from '../io/weights.js';
 import { isMultiHead } from '../models/heads.js';
@@ -22,6 +22,11 @@ export interface LoadedRun {
 export function tunedPostprocess(dir: string, file?: string): Postprocess | null {
   const th = readThreshold(dir, file);
   return th && { threshold: th.threshold, minArea: th.minArea ?? 0, gate: th.gate ?? null };
+}
+
+/** What loadRun would read changes with this: the best weights' time and the tuning. Keys caches of loaded runs. */
+export function runVersion(dir: string): string {
+  return `${statSync(join(dir, 'best.safetensors')).mtimeMs}:${JSON.stringify(tunedPostprocess(dir))}`;
 }
 
 export function loadRun(dir: string, weightsFile = 'best.safetensors'): LoadedRun {

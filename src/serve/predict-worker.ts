@@ -2,12 +2,10 @@
 // validation predictions for a run, predictions on uploaded images, and reports. Models and data
 // sets stay loaded between requests.
 import { parentPort, workerData } from 'node:worker_threads';
-import { statSync } from 'node:fs';
-import { join } from 'node:path';
 import { TILE } from '../data/rle.js';
 import { readTgs, type TgsData } from '../data/tgs.js';
 import { predictProbabilities, predictTiles } from '../infer/predict.js';
-import { loadRun, tunedPostprocess, type LoadedRun } from '../infer/run.js';
+import { loadRun, runVersion, type LoadedRun } from '../infer/run.js';
 import { cutTiles, stitchTiles } from '../infer/tiling.js';
 import { writeReport } from '../report/report.js';
 import { setNumThreads } from '../torch/runtime.js';
@@ -25,7 +23,7 @@ const datasets = new Map<string, Promise<TgsData>>();
  * (halite tune after the page was opened): the post-processing and the model's gate come from it.
  */
 function model(dir: string): LoadedRun {
-  const key = `${statSync(join(dir, 'best.safetensors')).mtimeMs}:${JSON.stringify(tunedPostprocess(dir))}`;
+  const key = runVersion(dir);
   const cached = runs.get(dir);
   if (cached && cached.key === key) return cached.run;
   cached?.run.model.dispose();

@@ -1,7 +1,7 @@
 // `halite serve`: a local web app over Fastify. Pages are one shell each, filled in by the browser
 // bundle (web/, built in memory by esbuild); data comes from a JSON API, live training from
 // server-sent events, and model work from a worker thread so the server keeps answering.
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +12,7 @@ import { explore, overlayPng, summarize, type Summary } from '../data/explore.js
 import { PIXELS } from '../data/rle.js';
 import { readTgs, type TgsData } from '../data/tgs.js';
 import { readRunConfig } from '../train/config.js';
-import { readThreshold } from '../train/history.js';
+import { runVersion } from '../infer/run.js';
 import { watchRun } from './events.js';
 import { Predictor } from './predictor.js';
 import { decodeUpload, UploadError } from './upload.js';
@@ -81,11 +81,10 @@ export async function createServer(o: ServeOptions): Promise<{ app: FastifyInsta
     return { dir, data: d, summary, figures: files.filter((f) => f.endsWith('.svg')).map((f) => f.slice(join(cacheDir, 'explore').length + 1, -4)), tiles };
   })().catch((e) => { dataset = null; throw e; }));
 
-  // Validation predictions per run, recomputed when the run's best weights change.
+  // Validation predictions per run, recomputed when the run's best weights or tuning change.
   const validations = new Map<string, { key: string; result: Promise<string> }>();
   const validation = (dir: string): Promise<string> => {
-    const th = readThreshold(dir);
-    const key = `${statSync(join(dir, 'best.safetensors')).mtimeMs}:${th?.threshold}:${th?.minArea}:${th?.gate}`;
+    const key = runVersion(dir);
     const hit = validations.get(dir);
     if (hit && hit.key === key) return hit.result;
     const result = predictor.request({ kind: 'validation', run: dir, data: dataOverride }).then((r) => JSON.stringify({

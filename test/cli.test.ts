@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { nativeBf16 } from '../src/cli/doctor.js';
+import { blasInUse } from '../src/torch/runtime.js';
 
 const halite = (...args: string[]) => spawnSync(process.execPath, ['bin/halite.js', ...args], { encoding: 'utf8' });
 
@@ -17,6 +18,8 @@ test('doctor reports the libtorch in use', () => {
   assert.ok(Array.isArray(d.cudaDevices));
   assert.match(d.cpuCapability, /^(DEFAULT|AVX2|AVX512|ZVECTOR|NEON|\w+)$/);
   assert.ok(Array.isArray(d.bf16));
+  assert.equal(typeof d.blas, 'string');
+  assert.equal(typeof d.blasSlow, 'boolean');
   const text = halite('doctor');
   assert.match(text.stdout, /libtorch\s+\d+\.\d+/);
   assert.match(text.stdout, /cuda\s+/);
@@ -28,6 +31,24 @@ test('doctor reads native bfloat16 support from the CPU flags', () => {
   assert.deepEqual(nativeBf16(info('avx512_bf16 amx_tile amx_bf16')), ['avx512_bf16', 'amx_bf16']);
   assert.deepEqual(nativeBf16(info('avx2 avx512f avx512bw')), []);
   assert.deepEqual(nativeBf16(''), []);
+});
+
+test('doctor names the BLAS from the memory maps and flags the reference one as slow', () => {
+  const line = (path: string) => `7f3a2c000000-7f3a2c021000 r-xp 00000000 fe:01 1835 ${path}`;
+  const torch = line('/usr/lib/x86_64-linux-gnu/libtorch_cpu.so.1.13');
+  const anon = '7ffd1c1e2000-7ffd1c203000 rw-p 00000000 00:00 0                          [stack]';
+  const netlib = blasInUse([torch, line('/usr/lib/x86_64-linux-gnu/blas/libblas.so.3.11.0'), anon].join('\n'));
+  assert.deepEqual(netlib, { name: 'reference BLAS (Netlib)', path: '/usr/lib/x86_64-linux-gnu/blas/libblas.so.3.11.0', slow: true });
+  // Debian's OpenBLAS also maps its own libblas.so.3; OpenBLAS must win whatever the order.
+  const open = blasInUse([torch, line('/usr/lib/x86_64-linux-gnu/openblas-openmp/libblas.so.3'),
+    line('/usr/lib/x86_64-linux-gnu/openblas-openmp/libopenblasp-r0.3.21.so')].join('\n'));
+  assert.deepEqual(open, { name: 'OpenBLAS (openmp)', path: '/usr/lib/x86_64-linux-gnu/openblas-openmp/libopenblasp-r0.3.21.so', slow: false });
+  // Netlib's libblas selected beside OpenBLAS's LAPACK: the BLAS calls may go to Netlib, so it is flagged.
+  assert.equal(blasInUse([line('/usr/lib/x86_64-linux-gnu/openblas-openmp/libopenblasp-r0.3.21.so'),
+    line('/usr/lib/x86_64-linux-gnu/blas/libblas.so.3')].join('\n')).slow, true);
+  assert.equal(blasInUse(line('/opt/intel/lib/libmkl_rt.so.2')).name, 'MKL');
+  assert.deepEqual(blasInUse([torch, anon].join('\n')), { name: 'built into libtorch', slow: false });
+  assert.deepEqual(blasInUse(''), { name: 'built into libtorch', slow: false });
 });
 
 test('unknown commands and bad thread counts fail with a message', () => {

@@ -1,7 +1,7 @@
 // `halite doctor`: what engine this installation runs on.
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { buildInfo, cudaDeviceCount, getNumThreads } from '../torch/runtime.js';
+import { BLAS_ADVICE, blasInUse, buildInfo, cudaDeviceCount, getNumThreads } from '../torch/runtime.js';
 
 /** CPU flags with native bfloat16 arithmetic, where `--precision bf16` pays off (elsewhere oneDNN emulates it). */
 export function nativeBf16(cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : ''): string[] {
@@ -12,12 +12,16 @@ export function nativeBf16(cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync(
 export function doctorReport(): Record<string, unknown> {
   const b = buildInfo();
   const n = cudaDeviceCount();
+  const blas = blasInUse();
   return {
     libtorch: b.version,
     library: b.library,
     threads: getNumThreads(),
     cpuCapability: b.cpuCapability,
     mkldnn: b.mkldnn,
+    blas: blas.name,
+    blasPath: blas.path ?? null,
+    blasSlow: blas.slow,
     bf16: nativeBf16(),
     cudaBuild: b.cudaCompiled,
     cudaAvailable: n > 0,
@@ -28,7 +32,7 @@ export function doctorReport(): Record<string, unknown> {
 export function register(program: Command): void {
   program
     .command('doctor')
-    .description('print the libtorch version and path, threads, CUDA devices and CPU features')
+    .description('print the libtorch version and path, threads, BLAS, CUDA devices and CPU features')
     .option('--json', 'print one JSON line')
     .option('--config', 'also print libtorch\'s full build configuration')
     .action((o: { json?: boolean; config?: boolean }) => {
@@ -39,6 +43,7 @@ export function register(program: Command): void {
       console.log(`library         ${r.library}`);
       console.log(`threads         ${r.threads} (intra-op; halite uses one per core unless --threads or HALITE_THREADS says otherwise)`);
       console.log(`cpu features    ${r.cpuCapability}${r.mkldnn ? ', oneDNN (MKL-DNN)' : ''}`);
+      console.log(`blas            ${r.blas}${r.blasPath ? ` (${r.blasPath})` : ''}${r.blasSlow ? `: ${BLAS_ADVICE}` : ''}`);
       const bf16 = r.bf16 as string[];
       console.log(`bf16            ${bf16.length ? `native (${bf16.join(', ')}): --precision bf16 trains faster` : 'no native bfloat16 in this CPU: train in fp32'}`);
       console.log(`cuda            ${r.cudaAvailable ? `available: ${(r.cudaDevices as string[]).join(', ')}` : `not available${r.cudaBuild ? ' (CUDA build, no device found)' : ' (CPU-only libtorch; build with LIBTORCH=/path/to/cuda/libtorch)'}`}`);

@@ -19,7 +19,7 @@ import type { OptimizerLike } from '../optim/optimizer.js';
 import { RMSprop } from '../optim/rmsprop.js';
 import { CosineAnnealingWarmRestarts, ReduceLROnPlateau } from '../optim/schedule.js';
 import { SGD } from '../optim/sgd.js';
-import { fromArray, manualSeed, noGrad, setNumThreads, tidy } from '../torch/index.js';
+import { BLAS_ADVICE, blasInUse, fromArray, manualSeed, noGrad, setNumThreads, tidy } from '../torch/index.js';
 import { disposeMembers, loadMembers, predictEnsemble, snapshotFiles } from '../infer/ensemble.js';
 import { predictTiles } from '../infer/predict.js';
 import { tunePostprocess, type Tuned } from '../infer/tune.js';
@@ -166,6 +166,8 @@ export async function train(configOrRun: TrainConfig | { resume: string }, hooks
   writeFileSync(statusPath, `running ${process.pid}\n`);
   if (c.threads) setNumThreads(c.threads);
   manualSeed(c.seed);
+  const blas = blasInUse();
+  if (c.device === 'cpu' && blas.slow) log(`warning: ${BLAS_ADVICE} (loaded: ${blas.path})`);
 
   const data = await readTgs(c.data, { test: false });
   const trIdx = splitIndices(data, c).train;

@@ -1,6 +1,7 @@
 // Try a model on an image: a 101×101 tile, or a larger section that the server tiles, predicts
 // and stitches. The threshold can be moved afterwards without predicting again. A tile gets the
 // run's tuned minimum area and gate too, so it shows what halite predict would submit for it.
+import { TILE } from '../../src/data/rle.js';
 import { postprocessMask } from '../../src/infer/tune.js';
 import { bytes, getJson, type TryResult } from '../api.js';
 import { drawOverlay, runsWithWeights, el, postprocessText, threshold } from '../dom.js';
@@ -35,7 +36,8 @@ export async function tryPage(root: HTMLElement): Promise<void> {
 
 function show(out: HTMLElement, r: TryResult, name: string): void {
   const image = bytes(r.image), probs = bytes(r.probs);
-  const tile = r.width === 101 && r.height === 101;
+  // The same test the prediction worker makes before it returns ungated tile probabilities.
+  const tile = r.width === TILE && r.height === TILE;
   const canvas = el('canvas', { id: 'try-canvas', class: 'large' });
   const slider = el('input', { type: 'range', min: 0, max: 1, step: 0.01, value: r.threshold.toFixed(2), id: 'try-threshold' });
   const post = el('input', { type: 'checkbox', id: 'try-postprocess', checked: tile, disabled: !tile });

@@ -2,6 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { nativeBf16 } from '../src/cli/doctor.js';
 import { blasInUse } from '../src/torch/runtime.js';
 
@@ -58,4 +61,27 @@ test('unknown commands and bad thread counts fail with a message', () => {
   const unknown = halite('frobnicate');
   assert.notEqual(unknown.status, 0);
   assert.match(unknown.stderr, /unknown command/);
+});
+
+test('the demo writes data, figures, a run, a submission and masks, and ends on a JSON line', () => {
+  const out = mkdtempSync(join(tmpdir(), 'halite-demo-'));
+  try {
+    const r = halite('--threads', '2', 'demo', '--out', out, '--train', '48', '--test', '6', '--epochs', '1,1');
+    assert.equal(r.status, 0, r.stderr);
+    const last = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    assert.ok(last.val_map >= 0 && last.val_map <= 1, String(last.val_map));
+    const tuned = JSON.parse(readFileSync(join(out, 'run', 'threshold.json'), 'utf8'));
+    assert.ok(Math.abs(tuned.threshold - last.threshold) < 1e-9);
+    const history = readFileSync(join(out, 'run', 'history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(history.map((h) => h.loss), ['bce', 'lovasz']);
+    // The submission lists the sample submission's ids, in its order.
+    const ids = (f: string) => readFileSync(f, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[0]);
+    const sample = ids(join(out, 'data', 'sample_submission.csv'));
+    assert.equal(sample.length, 6);
+    assert.deepEqual(ids(join(out, 'submission.csv')), sample);
+    assert.deepEqual(readdirSync(join(out, 'test-masks')).sort(), sample.map((id) => `${id}.png`).sort());
+    assert.ok(readdirSync(join(out, 'figures')).includes('coverage.png'));
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 });

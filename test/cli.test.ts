@@ -1,14 +1,12 @@
 // The command line as a user runs it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nativeBf16 } from '../src/cli/doctor.js';
 import { blasInUse } from '../src/torch/runtime.js';
-
-const halite = (...args: string[]) => spawnSync(process.execPath, ['bin/halite.js', ...args], { encoding: 'utf8' });
+import { firstColumn, halite } from './helpers/cli.js';
 
 test('doctor reports the libtorch in use', () => {
   const r = halite('--threads', '2', 'doctor', '--json');
@@ -75,10 +73,9 @@ test('the demo writes data, figures, a run, a submission and masks, and ends on 
     const history = readFileSync(join(out, 'run', 'history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     assert.deepEqual(history.map((h) => h.loss), ['bce', 'lovasz']);
     // The submission lists the sample submission's ids, in its order.
-    const ids = (f: string) => readFileSync(f, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[0]);
-    const sample = ids(join(out, 'data', 'sample_submission.csv'));
+    const sample = firstColumn(join(out, 'data', 'sample_submission.csv')).slice(1);
     assert.equal(sample.length, 6);
-    assert.deepEqual(ids(join(out, 'submission.csv')), sample);
+    assert.deepEqual(firstColumn(join(out, 'submission.csv')).slice(1), sample);
     assert.deepEqual(readdirSync(join(out, 'test-masks')).sort(), sample.map((id) => `${id}.png`).sort());
     assert.ok(readdirSync(join(out, 'figures')).includes('coverage.png'));
   } finally {

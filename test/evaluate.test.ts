@@ -4,11 +4,10 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { halite } from './helpers/cli.js';
 
 const TGS = join(import.meta.dirname, '..', '..', 'shared', 'tgs');
 const dir = mkdtempSync(join(tmpdir(), 'halite-eval-'));
-const halite = (...args: string[]) => spawnSync(process.execPath, ['bin/halite.js', ...args], { encoding: 'utf8' });
 const skip = !existsSync(TGS) && 'no ../shared/tgs';
 
 test('a perfect submission scores exactly 1.0 and an all-empty one the empty fraction', { skip }, () => {

@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import * as T from '../src/torch/index.js';
 import * as nn from '../src/nn/index.js';
 import { writeSynth } from '../src/data/synth/generate.js';
@@ -14,6 +13,7 @@ import { toMask, writeSubmission } from '../src/infer/submission.js';
 import { resolveConfig } from '../src/train/config.js';
 import { train } from '../src/train/trainer.js';
 import { writeReport } from '../src/report/report.js';
+import { firstColumn, halite } from './helpers/cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'halite-predict-'));
 
@@ -45,7 +45,7 @@ test('minimum area empties small masks; submissions carry every id in order with
   const { empty } = writeSubmission(f, ids, probs, { threshold: 0.5, masksDir: join(root, 'masks') });
   assert.equal(empty, 2);
   const lines = readFileSync(f, 'utf8').trim().split('\n');
-  assert.deepEqual(lines.map((l) => l.split(',')[0]), ['id', 'b', 'a', 'c']);
+  assert.deepEqual(firstColumn(f), ['id', 'b', 'a', 'c']);
   assert.equal(rleDecode(lines[2]!.split(',')[1]!).reduce((a, b) => a + b, 0), 500);
   assert.deepEqual(readdirSync(join(root, 'masks')).sort(), ['a.png', 'b.png', 'c.png']);
 });
@@ -57,24 +57,22 @@ test('halite predict writes a submission for the sample ids and halite evaluate 
     valFraction: 0.25, seed: 2, threads: 2, phases: [{ loss: 'bce', epochs: 1 }], sweep: { from: 0.4, to: 0.6, steps: 3 } }]);
   const r = await train(cfg, { log: () => {} });
   const sub = join(root, 'test.csv');
-  const run = (...a: string[]) => spawnSync(process.execPath, ['bin/halite.js', ...a], { encoding: 'utf8' });
-  let p = run('predict', '--run', r.run, '--images', join(data, 'test/images'), '--sample', join(data, 'sample_submission.csv'), '--out', sub, '--min-area', '10');
+  let p = halite('predict', '--run', r.run, '--images', join(data, 'test/images'), '--sample', join(data, 'sample_submission.csv'), '--out', sub, '--min-area', '10');
   assert.equal(p.status, 0, p.stderr);
   assert.match(p.stdout, /wrote .*test\.csv: 6 tiles, \d+ without salt, 1 model, threshold 0\.\d+, minimum area 10, flip TTA/);
-  const want = readFileSync(join(data, 'sample_submission.csv'), 'utf8').trim().split('\n').map((l) => l.split(',')[0]);
-  assert.deepEqual(readFileSync(sub, 'utf8').trim().split('\n').map((l) => l.split(',')[0]), want);
+  assert.deepEqual(firstColumn(sub), firstColumn(join(data, 'sample_submission.csv')));
   const trainSub = join(root, 'train.csv');
-  p = run('predict', '--run', r.run, '--images', join(data, 'train/images'), '--out', trainSub, '--no-tta', '--threshold', '0.5');
+  p = halite('predict', '--run', r.run, '--images', join(data, 'train/images'), '--out', trainSub, '--no-tta', '--threshold', '0.5');
   assert.equal(p.status, 0, p.stderr);
-  const e = run('evaluate', '--data', data, '--submission', trainSub, '--json');
+  const e = halite('evaluate', '--data', data, '--submission', trainSub, '--json');
   assert.equal(e.status, 0, e.stderr);
   const m = JSON.parse(e.stdout.trim().split('\n').pop()!).map;
   assert.ok(m >= 0 && m <= 1);
   // The run's own validation tiles: evaluate --run scores exactly what the threshold sweep scored.
   const valSub = join(root, 'val.csv');
-  p = run('predict', '--run', r.run, '--val', '--out', valSub);
+  p = halite('predict', '--run', r.run, '--val', '--out', valSub);
   assert.equal(p.status, 0, p.stderr);
-  const ev = run('evaluate', '--data', data, '--submission', valSub, '--run', r.run, '--json');
+  const ev = halite('evaluate', '--data', data, '--submission', valSub, '--run', r.run, '--json');
   assert.equal(ev.status, 0, ev.stderr);
   const tuned = JSON.parse(readFileSync(join(r.run, 'threshold.json'), 'utf8')).score;
   assert.ok(Math.abs(JSON.parse(ev.stdout.trim().split('\n').pop()!).map - tuned) < 1e-12, 'evaluate --run reproduces the tuned validation score');
@@ -88,9 +86,9 @@ test('halite predict writes a submission for the sample ids and halite evaluate 
   assert.ok((html.match(/<svg/g) ?? []).length >= 8, 'curves, sweep and exploration figures are inlined');
   assert.ok(!/(src|href)="(https?:|\/)/.test(html), 'nothing is loaded from outside the file');
   writeFileSync(join(root, 'bad.csv'), 'id,rle_mask\nnope,\n');
-  p = run('predict', '--run', r.run, '--images', join(data, 'test/images'), '--sample', join(root, 'bad.csv'), '--out', join(root, 'x.csv'));
+  p = halite('predict', '--run', r.run, '--images', join(data, 'test/images'), '--sample', join(root, 'bad.csv'), '--out', join(root, 'x.csv'));
   assert.notEqual(p.status, 0);
   assert.match(p.stderr, /bad\.csv:2: id nope has no image/);
-  p = run('predict', '--run', join(root, 'nowhere'), '--images', data, '--out', join(root, 'x.csv'));
+  p = halite('predict', '--run', join(root, 'nowhere'), '--images', data, '--out', join(root, 'x.csv'));
   assert.match(p.stderr, /nowhere: no config\.json; is this a finished halite run directory\?/);
 });

@@ -13,6 +13,7 @@ import { splitIndices, train } from '../src/train/trainer.js';
 import { readTgs } from '../src/data/tgs.js';
 import { registerModel } from '../src/models/registry.js';
 import { loadSafetensors } from '../src/io/safetensors.js';
+import { halite } from './helpers/cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'halite-train-'));
 const data = join(root, 'data');
@@ -121,7 +122,7 @@ test('config errors name the field', () => {
 
 for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
   test(`${signal} to a running \`halite train\` writes a checkpoint, and --resume finishes the run`, async () => {
-    const { spawn, spawnSync } = await import('node:child_process');
+    const { spawn } = await import('node:child_process');
     const runs = join(root, 'cli-runs');
     const name = signal.toLowerCase();
     const args = ['bin/halite.js', '--threads', '2', 'train', '--data', data, '--model', 'resunet', '--model-options', '{"startFilters":4}',
@@ -138,7 +139,7 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     const st = JSON.parse(loadSafetensors(join(runs, name, 'last.ckpt.safetensors')).metadata.state!);
     assert.equal(st.epoch, 1);
     assert.ok(st.batch >= 1, 'stopped inside epoch 2');
-    const r = spawnSync(process.execPath, ['bin/halite.js', 'train', '--resume', join(runs, name)], { encoding: 'utf8' });
+    const r = halite('train', '--resume', join(runs, name));
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /resuming .* at epoch 2, batch \d+/);
     assert.match(r.stdout, /finished, best val mAP/);

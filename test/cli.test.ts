@@ -61,12 +61,14 @@ test('unknown commands and bad thread counts fail with a message', () => {
   assert.match(unknown.stderr, /unknown command/);
 });
 
-test('the demo writes data, figures, a run, a submission and masks, and ends on a JSON line', () => {
+test('the demo writes data, figures, a run, a submission and masks, points at report and serve, and ends on a JSON line', () => {
   const out = mkdtempSync(join(tmpdir(), 'halite-demo-'));
   try {
     const r = halite('--threads', '2', 'demo', '--out', out, '--train', '48', '--test', '6', '--epochs', '1,1');
     assert.equal(r.status, 0, r.stderr);
     const last = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    assert.match(r.stdout, /npx halite report \S*run\b/);
+    assert.match(r.stdout, /npx halite serve --runs \S+ --data \S+/);
     assert.ok(last.val_map >= 0 && last.val_map <= 1, String(last.val_map));
     const tuned = JSON.parse(readFileSync(join(out, 'run', 'threshold.json'), 'utf8'));
     assert.ok(Math.abs(tuned.threshold - last.threshold) < 1e-9);

@@ -1,7 +1,7 @@
 // `halite demo`: the whole write-up on halite's synthetic seismic — synthesize, explore, train a
 // small resunet (BCE then Lovász), tune the threshold, predict the test tiles, evaluate.
 import { existsSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { writeSynth } from '../data/synth/generate.js';
 import { readTgs } from '../data/tgs.js';
@@ -25,13 +25,18 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed', '0')
     .action(async (o: { out: string; train: string; test: string; epochs: string; seed: string }) => {
       const t0 = performance.now();
+      // Each step is stamped with the time since the start, so a user sees where the minutes go.
+      const say = (msg: string) => {
+        const sec = Math.round((performance.now() - t0) / 1000);
+        console.log(`[${Math.floor(sec / 60)}:${String(sec % 60).padStart(2, '0')}] ${msg}`);
+      };
       const out = resolve(o.out);
       const dataDir = join(out, 'data'), runDir = join(out, 'run');
       const seed = Number(o.seed);
-      console.log(`1/5 synthesizing ${o.train} + ${o.test} tiles into ${dataDir}`);
+      say(`1/5 synthesizing ${o.train} + ${o.test} tiles into ${dataDir}`);
       writeSynth({ out: dataDir, train: Number(o.train), test: Number(o.test), seed, force: true });
       const data = await readTgs(dataDir);
-      console.log(`2/5 exploring: figures in ${join(out, 'figures')}`);
+      say(`2/5 exploring: figures in ${join(out, 'figures')}`);
       await explore(data, join(out, 'figures'), seed);
       if (existsSync(join(runDir, 'config.json'))) rmSync(runDir, { recursive: true });
       const [bceEpochs, lovaszEpochs] = o.epochs.split(',').map(Number);
@@ -48,17 +53,29 @@ export function register(program: Command): void {
         ],
         earlyStopping: null,
       }], 'demo');
-      console.log(`3/5 training resunet (8 start filters): ${bceEpochs} BCE + ${lovaszEpochs} Lovász epochs, run directory ${runDir}`);
+      say(`3/5 training resunet (8 start filters): ${bceEpochs} BCE + ${lovaszEpochs} Lovász epochs, run directory ${runDir}`);
       const r = await train(config);
+      if (r.stopped === 'interrupted') {
+        // Ctrl-C or SIGTERM: the checkpoint is written; predicting from a half-trained run would mislead.
+        console.log(`demo stopped during training; continue it with: npx halite train --resume ${relative(process.cwd(), r.run) || '.'}`);
+        process.exitCode = r.signal === 'SIGTERM' ? 143 : 130;
+        return;
+      }
       const run = loadRun(r.run);
-      console.log(`4/5 predicting ${data.test!.ids.length} test tiles -> ${join(out, 'submission.csv')}`);
+      say(`4/5 predicting ${data.test!.ids.length} test tiles -> ${join(out, 'submission.csv')}`);
       const test = predictTiles(run.model, data.test!.images, { tta: true });
       writeSubmission(join(out, 'submission.csv'), data.submissionIds ?? data.test!.ids, test.probs, { ...run.post, salt: test.salt, masksDir: join(out, 'test-masks') });
-      console.log('5/5 evaluating the validation tiles with the tuned post-processing and flip TTA');
+      say('5/5 evaluating the validation tiles with the tuned post-processing and flip TTA');
       const e = scoreValidation(run, validationTiles(data, config)).evaluation;
       console.log(formatEvaluation(e));
       console.log(`\nvalidation mAP ${e.map.toFixed(4)} (threshold ${run.post.threshold.toFixed(3)}, minimum area ${run.post.minArea}, flip TTA) in ${((performance.now() - t0) / 60000).toFixed(1)} min`);
       console.log(`data        ${dataDir}\nfigures     ${join(out, 'figures')}\nrun         ${runDir} (config.json, history.jsonl, best.safetensors, last.ckpt.safetensors, threshold.json)\nsubmission  ${join(out, 'submission.csv')}\ntest masks  ${join(out, 'test-masks')}`);
+      // Where a user looks next: the run's report, and the web app over this demo's runs and data.
+      const rel = (p: string) => { const r = relative(process.cwd(), p); return r === '' ? '.' : r.startsWith('..') ? p : r; };
+      const next = [[`npx halite report ${rel(runDir)}`, `writes ${rel(join(runDir, 'report.html'))}: curves, scores, galleries`],
+        [`npx halite serve --runs ${rel(out)} --data ${rel(dataDir)}`, 'the web app at http://127.0.0.1:8080']];
+      const w = Math.max(...next.map(([c]) => c!.length));
+      console.log(`\nnext:\n${next.map(([c, why]) => `  ${c!.padEnd(w)}   # ${why}`).join('\n')}`);
       console.log(JSON.stringify({ val_map: e.map, threshold: run.post.threshold, minutes: (performance.now() - t0) / 60000 }));
     });
 }

@@ -82,7 +82,9 @@ export function thresholdSweep(scores: readonly ArrayLike<number>[], truths: rea
 
 /** Thresholds the seed sweeps: 31 points over [lo, hi]. */
 export function linspace(lo: number, hi: number, n: number): number[] {
-  return Array.from({ length: n }, (_, i) => (n === 1 ? lo : lo + ((hi - lo) * i) / (n - 1)));
+  // Rounded to 12 significant digits so a threshold reads 0.5, not the 0.49999999999999994 that
+  // 0.05 + 0.9 * 15 / 30 gives in binary floating point.
+  return Array.from({ length: n }, (_, i) => (n === 1 ? lo : Number((lo + ((hi - lo) * i) / (n - 1)).toPrecision(12))));
 }
 
 export interface ClassRow { coverageClass: number; images: number; score: number }

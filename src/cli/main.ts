@@ -10,6 +10,7 @@ import { register as explore } from './explore.js';
 import { register as predict } from './predict.js';
 import { register as presets } from './presets.js';
 import { register as report } from './report.js';
+import { register as segy } from './segy.js';
 import { register as serveCmd } from './serve.js';
 import { register as synth } from './synth.js';
 import { register as trainCmd } from './train.js';
@@ -38,6 +39,7 @@ tune(program);
 presets(program);
 predict(program);
 report(program);
+segy(program);
 serveCmd(program);
 
 try {

@@ -98,7 +98,8 @@ export class SegyWriter {
     if (this.swap) swapFields(bin, BINARY_FIELDS, 3201);
     const at = (f: { byte: number }) => f.byte - 3201;
     writeInt(bin, at(BINARY_FIELDS.formatCode), 2, this.format, le);
-    if (le || template.binary.byteOrderConstant !== 0) writeInt(bin, at(BINARY_FIELDS.byteOrderConstant), 4, 0x01020304, le);
+    // Rev 2 marks little-endian files with this constant; a file already little-endian keeps its own header.
+    if ((le && this.swap) || template.binary.byteOrderConstant !== 0) writeInt(bin, at(BINARY_FIELDS.byteOrderConstant), 4, 0x01020304, le);
     if (template.revision[0] >= 2) {
       // Rev 2 fields that describe the layout, which this writer may change.
       if (template.binary.tracesInFile > 0) writeInt(bin, at(BINARY_FIELDS.tracesInFile), 8, this.traceCount, le);

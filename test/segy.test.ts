@@ -244,9 +244,9 @@ test('extended textual headers of unknown count (-1) end at ((SEG: EndText)); wi
   const bin = Buffer.from(tiny.subarray(3200, 3600));
   bin.writeInt16BE(-1, 304);
   const p = join(dir, 'unknown-count.sgy');
-  writeFileSync(p, Buffer.concat([tiny.subarray(0, 3200), bin, stanza('((halite: a note))'), stanza('((SEG: EndText))'), tiny.subarray(3600)]));
+  writeFileSync(p, Buffer.concat([tiny.subarray(0, 3200), bin, stanza('((halite: a note that quotes ((SEG: EndText)) mid-record))'), stanza('((SEG: EndText))'), tiny.subarray(3600)]));
   const f = openSegy(p);
-  assert.equal(f.extendedTextHeaders.length, 2);
+  assert.equal(f.extendedTextHeaders.length, 2, 'ends at the record that opens with the stanza, not one quoting it');
   assert.equal(f.traceCount, 6);
   const t = openSegy(at('tiny.sgy'));
   assert.deepEqual(allSamples(f), allSamples(t));
@@ -255,6 +255,75 @@ test('extended textual headers of unknown count (-1) end at ((SEG: EndText)); wi
   const q = join(dir, 'no-endtext.sgy');
   writeFileSync(q, Buffer.concat([tiny.subarray(0, 3200), bin, stanza('((halite: a note))')]));
   assert.throws(() => openSegy(q), (e: unknown) => e instanceof SegyError && e.place.offset === 6800 && /EndText/.test(e.message) && e.message.includes(q));
+});
+
+/** tiny.sgy with its binary header edited by `edit` and parts around its traces, written to a temporary file. */
+function tinyWith(name: string, edit: (bin: Buffer) => void, parts: { gap?: number; extraHeaders?: number; trailer?: number } = {}): string {
+  const tiny = readFileSync(at('tiny.sgy'));
+  const bin = Buffer.from(tiny.subarray(3200, 3600));
+  edit(bin);
+  const traces: Buffer[] = [];
+  for (let t = 0; t < 6; t++) {
+    const o = 3600 + t * 256;
+    traces.push(tiny.subarray(o, o + 240), Buffer.alloc(240 * (parts.extraHeaders ?? 0), t + 1), tiny.subarray(o + 240, o + 256));
+  }
+  const p = join(dir, name);
+  writeFileSync(p, Buffer.concat([tiny.subarray(0, 3200), bin, Buffer.alloc(parts.gap ?? 0, 0xee), ...traces, Buffer.alloc(parts.trailer ?? 0, 0x40)]));
+  return p;
+}
+
+test('sample interval: a negative binary-header value falls back to trace 0\'s, and both negative is unknown (0)', { skip }, () => {
+  const b = Buffer.from(readFileSync(tinyWith('neg-bin.sgy', (bin) => bin.writeInt16BE(-2000, 16))));
+  b.writeInt16BE(4000, 3600 + 116); // trace 0's interval (tiny.sgy leaves it 0)
+  const p = join(dir, 'neg-bin-pos-trace.sgy');
+  writeFileSync(p, b);
+  const f = openSegy(p);
+  assert.equal(f.sampleInterval, 4000, 'trace 0 says 4000 µs');
+  f.close();
+  b.writeInt16BE(-25000, 3600 + 116);
+  writeFileSync(p, b);
+  const g = openSegy(p);
+  assert.equal(g.sampleInterval, 0);
+  g.close();
+});
+
+test('rev 2 layouts: first trace offset, additional trace headers and trailer stanzas are honoured; garbage in those fields is not', { skip }, () => {
+  const ref = openSegy(at('tiny.sgy'));
+  const want = allSamples(ref);
+  const rev2 = (b: Buffer) => { b.writeUInt8(2, 300); b.writeUInt8(0, 301); };
+  const gap = tinyWith('rev2-gap.sgy', (b) => { rev2(b); b.writeBigUInt64BE(3600n + 500n, 320); }, { gap: 500 });
+  const extra = tinyWith('rev2-extra.sgy', (b) => { rev2(b); b.writeInt32BE(2, 306); }, { extraHeaders: 2 });
+  const trailer = tinyWith('rev2-trailer.sgy', (b) => { rev2(b); b.writeInt32BE(1, 328); b.writeBigUInt64BE(6n, 312); }, { trailer: 3200 });
+  const garbage = tinyWith('rev2-garbage.sgy', (b) => {
+    rev2(b);
+    b.writeInt32BE(0x7ffffff0, 306); // additional trace headers
+    b.writeBigUInt64BE(0xfffffffffffffff0n, 312); // traces in file
+    b.writeBigUInt64BE(0xffffffffffffff00n, 320); // first trace offset
+    b.writeInt32BE(0x7fffff00, 328); // trailer stanzas
+  });
+  for (const [p, headers, offset] of [[gap, 240, 4100], [extra, 720, 3600], [trailer, 240, 3600], [garbage, 240, 3600]] as const) {
+    const f = openSegy(p);
+    assert.equal(f.revision[0], 2);
+    assert.equal(f.traceHeaderBytes, headers, p);
+    assert.equal(f.dataOffset, offset, p);
+    assert.equal(f.traceCount, 6, p);
+    assert.deepEqual(allSamples(f), want, p);
+    assert.deepEqual(scanGeometry(f).index, scanGeometry(ref).index);
+    f.close();
+  }
+  // The writer keeps the additional trace headers with their traces.
+  const src = openSegy(extra);
+  const out = join(dir, 'rev2-extra-copy.sgy');
+  copySegy(src, out, { byteOrder: 'little' });
+  const back = openSegy(out);
+  assert.equal(back.traceHeaderBytes, 720);
+  assert.deepEqual(allSamples(back), want);
+  const h = new Uint8Array(720);
+  back.readHeaderInto(3, h);
+  assert.ok(h.subarray(240).every((x) => x === 4), 'additional headers of trace 3 copied');
+  back.close();
+  src.close();
+  ref.close();
 });
 
 test('trace headers: the delay and its rev 2 time scalar, the coordinate scalar, and any field by byte position', { skip }, () => {

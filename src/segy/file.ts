@@ -17,7 +17,8 @@ export interface TextHeader {
 }
 
 const BYTE_ORDER_MARK = 0x01020304;
-const END_TEXT = /\(\(\s*SEG\s*:\s*ENDTEXT\s*\)\)/i;
+// The stanza that ends extended textual headers of unknown count: it opens the last record.
+const END_TEXT = /^[\s\0]*\(\(\s*SEG\s*:\s*ENDTEXT\s*\)\)/i;
 
 /** Reads exactly `length` bytes at `position`, or fails naming the file and offset. */
 export function readExactly(fd: number, file: string, buf: Uint8Array, position: number, length = buf.length): void {
@@ -60,7 +61,7 @@ export class SegyFile {
   /** SEG-Y revision as [major, minor]; a revision written as a 16-bit integer 1 or 2 reads as [1, 0] or [2, 0]. */
   readonly revision: [number, number];
   readonly samplesPerTrace: number;
-  /** Sample interval as written: µs for time data (rev 2's extended interval where it is set). */
+  /** Sample interval: µs for time data (rev 2's extended interval where set; trace 0's where the binary header's is 0 or negative; 0 if neither is valid). */
   readonly sampleInterval: number;
   /** Byte offset of trace 0's header. */
   readonly dataOffset: number;
@@ -116,27 +117,45 @@ export class SegyFile {
 
       let ns = rev2 && b.extSamplesPerTrace > 0 ? b.extSamplesPerTrace : b.samplesPerTrace;
       let dt = rev2 && b.extSampleInterval > 0 ? b.extSampleInterval : b.sampleInterval;
-      this.dataOffset = rev2 && b.firstTraceOffset >= offset && b.firstTraceOffset <= this.size ? b.firstTraceOffset : offset;
-      this.traceHeaderBytes = 240 * (1 + (rev2 && b.maxAdditionalTraceHeaders > 0 ? b.maxAdditionalTraceHeaders : 0));
+      const plainStart = offset;
+      // Rev 2 layout fields (first trace offset, additional trace headers, trailer, trace count) are
+      // unassigned bytes in older files and sometimes garbage in newer ones: each is used only where
+      // it fits the file, and the whole rev 2 layout only where it gives a whole number of traces.
+      const start2 = rev2 && b.firstTraceOffset >= plainStart && b.firstTraceOffset <= this.size ? b.firstTraceOffset : plainStart;
       // Rev 0 files sometimes leave the binary header's count or interval 0: take trace 0's.
-      if ((ns === 0 || dt === 0) && this.dataOffset + 240 <= this.size) {
+      // A negative interval (a signed field) is no interval; 0 then means unknown.
+      if ((ns === 0 || dt <= 0) && start2 + 240 <= this.size) {
         const h = new Uint8Array(240);
-        readExactly(fd, path, h, this.dataOffset);
+        readExactly(fd, path, h, start2);
         if (ns === 0) ns = readInt(h, 114, 2, le, false);
-        if (dt === 0) dt = readInt(h, 116, 2, le, false);
+        if (dt <= 0) dt = Math.max(0, readInt(h, 116, 2, le, true));
       }
       this.samplesPerTrace = ns;
-      this.sampleInterval = dt;
-      this.traceBytes = this.traceHeaderBytes + ns * fmt.bytes;
-
-      const trailer = rev2 && b.trailerStanzas > 0 ? b.trailerStanzas * 3200 : 0;
-      const area = this.size - trailer - this.dataOffset;
-      if (area < 0) throw new SegyError(path, `the headers (${this.dataOffset} bytes${trailer ? ` and ${trailer} bytes of trailer` : ''}) are longer than the file (${this.size} bytes): it was cut short`, { offset: this.size });
+      this.sampleInterval = Math.max(0, dt);
+      const samplesBytes = ns * fmt.bytes;
+      const layouts: { start: number; headers: number; trailer: number }[] = [];
+      if (rev2) {
+        const extra = b.maxAdditionalTraceHeaders;
+        const headers = 240 * (1 + (extra > 0 && 240 * (1 + extra) + samplesBytes <= this.size - start2 ? extra : 0));
+        const trailer = b.trailerStanzas > 0 && b.trailerStanzas * 3200 <= this.size - start2 ? b.trailerStanzas * 3200 : 0;
+        layouts.push({ start: start2, headers, trailer });
+      }
+      layouts.push({ start: plainStart, headers: 240, trailer: 0 });
+      const fits = (l: (typeof layouts)[number]) => {
+        const area = this.size - l.trailer - l.start;
+        return area >= 0 && area % (l.headers + samplesBytes) === 0;
+      };
+      const layout = layouts.find(fits) ?? layouts[0]!;
+      this.dataOffset = layout.start;
+      this.traceHeaderBytes = layout.headers;
+      this.traceBytes = layout.headers + samplesBytes;
+      const area = this.size - layout.trailer - layout.start;
+      if (area < 0) throw new SegyError(path, `the headers (${layout.start} bytes${layout.trailer ? ` and ${layout.trailer} bytes of trailer` : ''}) are longer than the file (${this.size} bytes): it was cut short`, { offset: this.size });
       const whole = Math.floor(area / this.traceBytes);
       const rest = area - whole * this.traceBytes;
       if (rest !== 0) {
         const at = this.dataOffset + whole * this.traceBytes;
-        throw new SegyError(path, `the trace area (${area} bytes from byte ${this.dataOffset}) is not a whole number of ${this.traceBytes}-byte traces (${this.traceHeaderBytes}-byte header + ${ns} samples × ${fmt.bytes} bytes of format ${fmt.code}): trace ${whole} has only ${rest} bytes. The file was cut short (copy it again), or the samples per trace (bytes 3221-3222) or the format code (bytes 3225-3226) in the binary header are wrong`, { offset: at, trace: whole });
+        throw new SegyError(path, `the trace area (${area} bytes from byte ${this.dataOffset}) is not a whole number of ${this.traceBytes}-byte traces (${this.traceHeaderBytes}-byte header + ${ns} samples × ${fmt.bytes} bytes of format ${fmt.code}): trace ${whole} has only ${rest} bytes. The file was cut short (copy it again), or the samples per trace (bytes 3221-3222${rev2 ? ', or 3269-3272 in rev 2' : ''}) or the format code (bytes 3225-3226) in the binary header are wrong`, { offset: at, trace: whole });
       }
       this.traceCount = rev2 && b.tracesInFile > 0 && b.tracesInFile <= whole ? b.tracesInFile : whole;
     } catch (e) {

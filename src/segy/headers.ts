@@ -20,9 +20,9 @@ export const BINARY_FIELDS = {
   reelNumber: f(3209, 4),
   dataTracesPerEnsemble: f(3213, 2),
   auxTracesPerEnsemble: f(3215, 2),
-  /** Sample interval, µs for time data (rev 2: Hz for frequency, m or ft for depth). */
-  sampleInterval: f(3217, 2, 'uint'),
-  originalSampleInterval: f(3219, 2, 'uint'),
+  /** Sample interval, µs for time data (rev 2: Hz for frequency, m or ft for depth); signed, so negative is invalid. */
+  sampleInterval: f(3217, 2),
+  originalSampleInterval: f(3219, 2),
   samplesPerTrace: f(3221, 2, 'uint'),
   originalSamplesPerTrace: f(3223, 2, 'uint'),
   formatCode: f(3225, 2),
@@ -112,7 +112,7 @@ export const TRACE_FIELDS = {
   muteTimeStart: f(111, 2),
   muteTimeEnd: f(113, 2),
   samplesInTrace: f(115, 2, 'uint'),
-  sampleInterval: f(117, 2, 'uint'),
+  sampleInterval: f(117, 2),
   gainType: f(119, 2),
   instrumentGain: f(121, 2),
   instrumentInitialGain: f(123, 2),

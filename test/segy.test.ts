@@ -419,6 +419,32 @@ test('round trip read -> write -> read: same headers and samples, f3.sgy and sma
   }
 });
 
+test('numpy reads what the writer wrote: float32 little-endian and IBM big-endian, samples and inline/crossline numbers', { skip }, () => {
+  const src = openSegy(at('f3.sgy'));
+  const le5 = join(dir, 'np-f3-le5.sgy');
+  const be1 = join(dir, 'np-f3-be1.sgy');
+  copySegy(src, le5, { byteOrder: 'little', format: 5 });
+  copySegy(src, be1, { format: 1 });
+  src.close();
+  // An IBM decoder of its own: (-1)^s * 0.F * 16^(e-64).
+  const py = `
+import numpy as np, json
+def traces(path, dt):
+    raw = np.frombuffer(open(path, 'rb').read()[3600:], dtype='u1').reshape(414, 240 + 300)
+    return raw[:, :240].copy(), raw[:, 240:].copy().view(dt)
+f3 = np.frombuffer(open(${JSON.stringify(at('f3.sgy'))}, 'rb').read()[3600:], dtype='u1').reshape(414, 390)[:, 240:].copy().view('>i2').astype(np.float64)
+h5, s5 = traces(${JSON.stringify(le5)}, '<f4')
+h1, u1 = traces(${JSON.stringify(be1)}, '>u4')
+u1 = u1.astype(np.int64)
+ibm = np.where(u1 >> 31, -1.0, 1.0) * (u1 & 0xffffff) / 2.0**24 * 16.0 ** (((u1 >> 24) & 0x7f) - 64)
+il5 = h5[:, 188:192].copy().view('<i4').ravel(); xl5 = h5[:, 192:196].copy().view('<i4').ravel()
+il1 = h1[:, 188:192].copy().view('>i4').ravel()
+print(json.dumps({'f5': bool((s5 == f3).all()), 'f1': bool((ibm == f3).all()), 'il': [int(il5.min()), int(il5.max())], 'xl': [int(xl5.min()), int(xl5.max())], 'il1': bool((il1 == il5).all())}))`;
+  const r = spawnSync('python3', ['-c', py], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), { f5: true, f1: true, il: [111, 133], xl: [875, 892], il1: true });
+});
+
 test('writer: traces in any order, nothing left behind when a trace is missing or on abort, textual header lines replaced', { skip }, () => {
   const src = openSegy(at('f3.sgy'));
   const ref = allSamples(src);

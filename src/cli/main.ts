@@ -10,7 +10,6 @@ import { register as explore } from './explore.js';
 import { register as predict } from './predict.js';
 import { register as presets } from './presets.js';
 import { register as report } from './report.js';
-import { register as segy } from './segy.js';
 import { register as serveCmd } from './serve.js';
 import { register as synth } from './synth.js';
 import { register as trainCmd } from './train.js';
@@ -39,7 +38,7 @@ tune(program);
 presets(program);
 predict(program);
 report(program);
-segy(program);
+(await import('./segy.js')).register(program);
 serveCmd(program);
 
 try {

@@ -26,7 +26,9 @@ export function formatInfo(r: SegyInfo): string {
   row('byte order', `${r.byteOrder}-endian`);
   row('format', `${r.format.code} (${r.format.name})`);
   const endMs = (r.samples - 1) * r.sampleIntervalMs;
-  row('samples', `${r.samples} × ${r.sampleIntervalMs} ms (${r.sampleIntervalUs} µs; 0–${+endMs.toFixed(3)} ms)`);
+  row('samples', r.sampleIntervalUs > 0
+    ? `${r.samples} × ${r.sampleIntervalMs} ms (${r.sampleIntervalUs} µs; 0–${+endMs.toFixed(3)} ms)`
+    : `${r.samples}, interval unknown (neither the binary header nor trace 0 gives a positive one)`);
   row('traces', String(r.traces));
   const g = r.geometry;
   if ('error' in g) row('geometry', g.error);

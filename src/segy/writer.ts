@@ -39,7 +39,8 @@ export function textHeaderBytes(path: string, lines: string[], encoding: TextEnc
  * Writes a SEG-Y file trace by trace with a template's headers: its textual header (or a new one),
  * extended textual headers, binary header (format code, and rev 2 trace count and offsets, updated)
  * and each trace's header(s), byte-swapped when the byte order changes. Samples are float32 (format
- * 5) or IBM float (format 1), samplesPerTrace per trace as in the template.
+ * 5) or IBM float (format 1), samplesPerTrace per trace as in the template. Rev 2 additional trace
+ * headers are copied as they are (not byte-swapped: their layout is not standard).
  *
  * Usage: `const w = SegyWriter.open(out, template); w.writeTraces(traces, samples) ...; w.close()`.
  * Traces may come in any order (each is written at its own offset); close() fsyncs and renames the

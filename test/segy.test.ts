@@ -520,6 +520,19 @@ test('an irregular survey (f3 with traces and a whole inline removed) is padded 
   src.close();
 });
 
+test('a 2D line (one inline of f3) reads as one inline of 18 crosslines', { skip }, () => {
+  const src = openSegy(at('f3.sgy'));
+  const p = join(dir, 'f3-line-120.sgy');
+  copySegy(src, p, { traces: Array.from({ length: 18 }, (_, j) => 9 * 18 + j) });
+  const v = openVolume(p);
+  assert.deepEqual([v.inlines.first, v.inlines.count, v.crosslines.first, v.crosslines.count, v.geometry.padded], [120, 1, 875, 18, 0]);
+  assert.deepEqual(v.inline(120), src.readTraces(9 * 18, 18));
+  assert.deepEqual(v.crossline(880), src.trace(9 * 18 + 5));
+  assert.match(formatInfo(segyInfo(p)), /a 2D line: one inline/);
+  v.close();
+  src.close();
+});
+
 /** f3.sgy with its inline and crossline numbers moved to bytes 9 and 21, and 189/193 zeroed. */
 function f3MovedNumbers(): string {
   const b = Buffer.from(readFileSync(at('f3.sgy')));

@@ -555,6 +555,8 @@ test('inline and crossline numbers from other trace-header bytes (9 and 21)', { 
   const f3 = openVolume(at('f3.sgy'));
   assert.deepEqual(v.geometry.index, f3.geometry.index);
   assert.deepEqual(v.inline(125), f3.inline(125));
+  // Coordinates are not line numbers: a grid of 4403 × 5617 positions for 414 traces is refused.
+  assert.throws(() => openVolume(at('f3.sgy'), { ilineByte: 181, xlineByte: 185 }), /4403 × 5617 positions for 414 traces/);
   v.close();
   f3.close();
 });

@@ -37,7 +37,12 @@ export interface Geometry {
   traceCount: number;
 }
 
-/** Grids larger than this are almost certainly wrong header bytes, not a survey. */
+/**
+ * A grid this much larger than its trace count (and larger than a few million positions) is wrong
+ * header bytes, not a survey: real irregular surveys are padded by tens of percent, not many-fold.
+ */
+const MAX_PADDING_RATIO = 4;
+const SMALL_GRID = 1 << 22;
 const MAX_POSITIONS = 1 << 28;
 
 const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
@@ -77,7 +82,7 @@ export function scanGeometry(file: SegyFile, opts: GeometryOptions = {}): Geomet
   const inlines = axis(new Set(il));
   const crosslines = axis(new Set(xl));
   const positions = inlines.count * crosslines.count;
-  if (positions > MAX_POSITIONS) {
+  if (positions > MAX_POSITIONS || (positions > SMALL_GRID && positions > MAX_PADDING_RATIO * n)) {
     throw new SegyError(file.path, `the inline numbers at trace-header byte ${ilineByte} (${inlines.first}..${inlines.last}) and crossline numbers at byte ${xlineByte} (${crosslines.first}..${crosslines.last}) make a grid of ${inlines.count} × ${crosslines.count} positions for ${n} traces: these bytes do not hold the survey's inline and crossline numbers. Pass --iline-byte N --xline-byte N`);
   }
   const index = new Int32Array(positions).fill(-1);

@@ -514,6 +514,12 @@ test('an irregular survey (f3 with traces and a whole inline removed) is padded 
   assert.ok(il.subarray(0, 75).every((x) => x === -1), 'trace 0 padded');
   assert.deepEqual(il.subarray(75, 150), Float32Array.from(ref.subarray(75, 150)));
   assert.ok(v.inline(116).every((x) => x === -1), 'the missing inline is padded');
+  // Written back crossline by crossline, as a survey prediction would: the same file.
+  const q = join(dir, 'f3-irregular-by-crossline.sgy');
+  const w = SegyWriter.open(q, v.file);
+  for (let j = 0; j < v.crosslines.count; j++) w.writeSection(v.crosslineTraces(j), v.crosslineAt(j));
+  w.close();
+  assert.ok(readFileSync(q).subarray(3600).equals(readFileSync(p).subarray(3600)), 'traces byte for byte');
   const info = segyInfo(p);
   assert.ok(!('error' in info.geometry) && info.geometry.padded === gone.size);
   v.close();

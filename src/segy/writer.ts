@@ -175,6 +175,24 @@ export class SegyWriter {
     flush();
   }
 
+  /**
+   * Writes a section as SegyVolume reads it: `traces` are its positions' template trace numbers (a
+   * volume's inlineTraces(i) or crosslineTraces(j), -1 where the survey has no trace) and `samples`
+   * the [positions × samplesPerTrace] section. Padded positions (-1) have no trace to write and are
+   * passed over; every other position is written as by writeTraces.
+   */
+  writeSection(traces: Int32Array, samples: ArrayLike<number>): void {
+    const ns = this.samplesPerTrace;
+    if (samples.length < traces.length * ns) throw new SegyError(this.path, `writeSection: ${traces.length} positions of ${ns} samples need ${traces.length * ns} values; got ${samples.length}`);
+    for (let r = 0; r < traces.length;) {
+      if (traces[r]! < 0) { r++; continue; }
+      let run = 1;
+      while (r + run < traces.length && traces[r + run]! >= 0) run++;
+      this.writeTraces(traces.subarray(r, r + run), samples, r * ns);
+      r += run;
+    }
+  }
+
   /** Output traces not yet written. */
   missing(): number {
     let n = 0;

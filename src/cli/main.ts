@@ -38,6 +38,7 @@ tune(program);
 presets(program);
 predict(program);
 report(program);
+(await import('./segy.js')).register(program);
 serveCmd(program);
 
 try {

@@ -2,8 +2,13 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
+/** A fresh temporary path beside `path`, for writing it whole and then renaming. */
+export function tempPath(path: string): string {
+  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
+}
+
 export function writeFileAtomic(path: string, data: string | Uint8Array | Uint8Array[]): void {
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  const tmp = tempPath(path);
   const parts = Array.isArray(data) ? data : [typeof data === 'string' ? Buffer.from(data) : data];
   let fd: number | undefined;
   try {

@@ -1,3 +1,3 @@
 export * from './safetensors.js';
 export * from './weights.js';
-export { writeFileAtomic } from './atomic.js';
+export { tempPath, writeFileAtomic } from './atomic.js';

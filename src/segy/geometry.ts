@@ -1,0 +1,120 @@
+// Survey geometry from trace headers: which trace sits at each (inline, crossline) position, found by
+// reading trace headers once. Missing positions are padded, never refused.
+import { SegyError } from './errors.js';
+import type { SegyFile } from './file.js';
+import { readInt } from './headers.js';
+
+export interface GeometryOptions {
+  /** 1-based trace-header byte of the inline number (default 189). */
+  ilineByte?: number;
+  /** 1-based trace-header byte of the crossline number (default 193). */
+  xlineByte?: number;
+  /** Width of both numbers in bytes (default 4). */
+  width?: 1 | 2 | 4;
+}
+
+/** An axis of the survey grid: numbers first, first + step, ..., last. */
+export interface Axis {
+  first: number;
+  last: number;
+  step: number;
+  count: number;
+}
+
+export type Sorting = 'inline' | 'crossline' | 'unsorted';
+
+export interface Geometry {
+  ilineByte: number;
+  xlineByte: number;
+  inlines: Axis;
+  crosslines: Axis;
+  /** Trace number at grid position (inline index i, crossline index j): index[i * crosslines.count + j]; -1 where no trace is. */
+  index: Int32Array;
+  /** 'inline' when consecutive traces share an inline (crossline varies fastest), 'crossline' for the reverse. */
+  sorting: Sorting;
+  /** Grid positions with no trace (padded with the fill value in sections). */
+  padded: number;
+  traceCount: number;
+}
+
+/**
+ * A grid this much larger than its trace count (and larger than a few million positions) is wrong
+ * header bytes, not a survey: real irregular surveys are padded by tens of percent, not many-fold.
+ */
+const MAX_PADDING_RATIO = 4;
+const SMALL_GRID = 1 << 22;
+const MAX_POSITIONS = 1 << 28;
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
+function axis(values: Set<number>): Axis {
+  const sorted = [...values].sort((a, b) => a - b);
+  let step = 0;
+  for (let k = 1; k < sorted.length; k++) step = gcd(step, sorted[k]! - sorted[k - 1]!);
+  step ||= 1;
+  const first = sorted[0] ?? 0;
+  const last = sorted[sorted.length - 1] ?? 0;
+  return { first, last, step, count: sorted.length ? (last - first) / step + 1 : 0 };
+}
+
+/**
+ * Reads every trace header once and lays the traces on an inline × crossline grid. Axes run from the
+ * smallest to the largest number in steps of the greatest common divisor of the gaps, so missing
+ * traces (and missing whole inlines) become padded positions.
+ * Throws SegyError when a position holds more than one trace (pre-stack data, or the wrong header
+ * bytes) or when the numbers make an implausibly large grid.
+ */
+export function scanGeometry(file: SegyFile, opts: GeometryOptions = {}): Geometry {
+  const ilineByte = opts.ilineByte ?? 189;
+  const xlineByte = opts.xlineByte ?? 193;
+  const width = opts.width ?? 4;
+  for (const [flag, b] of [['--iline-byte', ilineByte], ['--xline-byte', xlineByte]] as const) {
+    if (!Number.isInteger(b) || b < 1 || b + width - 1 > 240) throw new SegyError(file.path, `${flag} ${b}: a trace-header byte position must be 1..${241 - width} for a ${width}-byte number`);
+  }
+  const n = file.traceCount;
+  const il = new Int32Array(n);
+  const xl = new Int32Array(n);
+  const le = file.littleEndian;
+  file.forEachHeader((i, h) => {
+    il[i] = readInt(h, ilineByte - 1, width, le);
+    xl[i] = readInt(h, xlineByte - 1, width, le);
+  });
+  const inlines = axis(new Set(il));
+  const crosslines = axis(new Set(xl));
+  const positions = inlines.count * crosslines.count;
+  if (positions > MAX_POSITIONS || (positions > SMALL_GRID && positions > MAX_PADDING_RATIO * n)) {
+    throw new SegyError(file.path, `the inline numbers at trace-header byte ${ilineByte} (${inlines.first}..${inlines.last}) and crossline numbers at byte ${xlineByte} (${crosslines.first}..${crosslines.last}) make a grid of ${inlines.count} × ${crosslines.count} positions for ${n} traces: these bytes do not hold the survey's inline and crossline numbers. Pass --iline-byte N --xline-byte N`);
+  }
+  const index = new Int32Array(positions).fill(-1);
+  let duplicates = 0;
+  let firstDup: [number, number, number] | undefined;
+  let sameIl = 0;
+  let sameXl = 0;
+  for (let t = 0; t < n; t++) {
+    const p = ((il[t]! - inlines.first) / inlines.step) * crosslines.count + (xl[t]! - crosslines.first) / crosslines.step;
+    if (index[p] !== -1) {
+      duplicates++;
+      firstDup ??= [il[t]!, xl[t]!, index[p]!];
+      continue;
+    }
+    index[p] = t;
+    if (t > 0) {
+      if (il[t] === il[t - 1]) sameIl++;
+      if (xl[t] === xl[t - 1]) sameXl++;
+    }
+  }
+  if (firstDup) {
+    const [i, x, t0] = firstDup;
+    let here = 0;
+    for (let t = 0; t < n; t++) if (il[t] === i && xl[t] === x) here++;
+    throw new SegyError(file.path, `${duplicates} of its ${n} traces share an inline/crossline position with another trace (inline ${i}, crossline ${x} alone holds ${here} traces, the first trace ${t0}; inline and crossline read as ${width}-byte integers at trace-header bytes ${ilineByte} and ${xlineByte}). This looks like pre-stack data (gathers), and halite reads post-stack volumes: stack the gathers first, or, if the inline and crossline numbers are at other bytes, pass --iline-byte N --xline-byte N`, { trace: t0 });
+  }
+  const sorting: Sorting = n <= 1 || sameIl > sameXl ? 'inline' : sameXl > sameIl ? 'crossline' : 'unsorted';
+  return { ilineByte, xlineByte, inlines, crosslines, index, sorting, padded: positions - n, traceCount: n };
+}
+
+/** The position of `value` on `axis`, or -1 when it is not one of the axis's numbers. */
+export function axisIndex(a: Axis, value: number): number {
+  const k = (value - a.first) / a.step;
+  return Number.isInteger(k) && k >= 0 && k < a.count ? k : -1;
+}

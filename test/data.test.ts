@@ -8,7 +8,7 @@ import { rleDecode, rleEncode, PIXELS } from '../src/data/rle.js';
 import { coverage, coverageClass } from '../src/data/coverage.js';
 import { stratifiedFolds, stratifiedSplit } from '../src/data/split.js';
 import { readTgs } from '../src/data/tgs.js';
-import { imageScore, iou, meanScore, IOU_THRESHOLDS, thresholdSweep, scoreByCoverageClass, emptyConfusion } from '../src/metrics/competition.js';
+import { imageScore, iou, meanScore, IOU_THRESHOLDS, linspace, thresholdSweep, scoreByCoverageClass, emptyConfusion } from '../src/metrics/competition.js';
 
 const TGS = join(import.meta.dirname, '..', '..', 'shared', 'tgs');
 
@@ -57,6 +57,16 @@ test('metric: empty/empty 1, exactly one empty 0, IoU just above and below thres
   assert.equal(sweep.best.threshold, 0.59);
   assert.equal(sweep.best.score, 1);
   assert.deepEqual(emptyConfusion([empty, empty, full, full], [empty, full, empty, full]), { bothEmpty: 1, falseSalt: 1, missedSalt: 1, bothSalt: 1 });
+});
+
+test('the tuning sweep thresholds are the decimals they stand for (0.5, not 0.49999999999999994)', () => {
+  const t = linspace(0.05, 0.95, 31);
+  assert.equal(t.length, 31);
+  assert.equal(t[0], 0.05);
+  assert.equal(t[15], 0.5);
+  assert.equal(t[30], 0.95);
+  // Every point is 0.05 + 0.03 k, written with at most two decimals.
+  t.forEach((v, k) => assert.equal(v, Number((0.05 + 0.03 * k).toFixed(2))));
 });
 
 test('coverage classes: 0 for empty, then ceil(coverage * 10)', () => {

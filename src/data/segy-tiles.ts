@@ -258,7 +258,7 @@ From ${m.source}${m.labels ? ` with labels ${m.labels}` : ''}: ${m.sections.join
 (the last tile of each axis flush with the section's end). ${c.train + c.val} labelled tiles (${c.val} held out), ${c.test} test tiles, ${c.empty} without salt${c.dropped ? `, ${c.dropped} crossline tiles dropped` : ''}.
 
 - Ids: \`il<inline>-t<top sample>-x<first crossline>\` for inline sections, \`xl<crossline>-t<top sample>-i<first inline>\` for crossline sections.
-  A tile's row y, column x is sample top + y of the section's trace number first + x along the section.
+  A tile's row y, column x is sample top + y of the x-th trace after the one numbered first along the section (counting in the survey's line steps).
 - Images: 8-bit grey, ${m.mapping}, with clip = the ${m.percentiles[0]} and ${m.percentiles[1]} percentiles
   (${m.clip[0]} and ${m.clip[1]}) of ${m.sampledTraces} traces spread through the file. Predict a survey with the same mapping (tiles.json).
 - Masks: 255 where the labels volume is non-zero (salt), 0 elsewhere; train.csv holds the same as Kaggle RLE.

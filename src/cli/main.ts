@@ -39,6 +39,7 @@ presets(program);
 predict(program);
 report(program);
 (await import('./segy.js')).register(program);
+(await import('./tiles.js')).register(program);
 serveCmd(program);
 
 try {

@@ -1,5 +1,37 @@
 // Stratified train/validation splits and k-folds by coverage class, seeded.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DataError } from './png.js';
 import { rng, shuffled } from './random.js';
+
+/** A data folder's fixed validation set (written by `halite tiles --val-inlines`): {"val": [ids]}. */
+export const SPLIT_FILE = 'split.json';
+
+/**
+ * The split a data folder prescribes in split.json, if it has one: validation = the listed ids,
+ * training = the rest of `ids`. Throws DataError naming the file for bad JSON, an id not among the
+ * training tiles, or an empty side.
+ */
+export function prescribedSplit(dir: string, ids: readonly string[]): { train: number[]; val: number[] } | undefined {
+  const path = join(dir, SPLIT_FILE);
+  if (!existsSync(path)) return undefined;
+  let val: unknown;
+  try {
+    val = (JSON.parse(readFileSync(path, 'utf8')) as { val?: unknown }).val;
+  } catch (e) {
+    throw new DataError(`${path}: not valid JSON: ${(e as Error).message}`);
+  }
+  if (!Array.isArray(val) || val.some((v) => typeof v !== 'string')) throw new DataError(`${path}: "val" must be a list of tile ids`);
+  const index = new Map(ids.map((id, i) => [id, i]));
+  const held = new Set<number>();
+  for (const id of val as string[]) {
+    const i = index.get(id);
+    if (i === undefined) throw new DataError(`${path}: validation id ${id} is not a training tile of ${dir}`);
+    held.add(i);
+  }
+  if (held.size === 0 || held.size === ids.length) throw new DataError(`${path}: holds out ${held.size} of ${ids.length} tiles; both training and validation need tiles. Hold out another block of inlines`);
+  return { train: ids.flatMap((_, i) => (held.has(i) ? [] : [i])), val: ids.flatMap((_, i) => (held.has(i) ? [i] : [])) };
+}
 
 function byClass(classes: readonly number[]): Map<number, number[]> {
   const groups = new Map<number, number[]>();

@@ -7,6 +7,7 @@ export { BINARY_FIELDS, TRACE_FIELDS, TraceHeader, applyScalar, readInt, type Bi
 export { SegyFile, openSegy, detectByteOrder, textLines, type ByteOrder, type OpenOptions, type TextHeader } from './file.js';
 export { scanGeometry, axisIndex, type Axis, type Geometry, type GeometryOptions, type Sorting } from './geometry.js';
 export { SegyVolume, openVolume, type VolumeOptions } from './volume.js';
-export { SegyWriter, copySegy, textHeaderBytes, type WriterOptions } from './writer.js';
+export { SegyWriter, copySegy, textHeaderBytes, type WriterOptions, type WriterTemplate } from './writer.js';
+export { NewSurvey, newSurvey, surveyTextLines, type AxisSpec, type SurveySpec } from './create.js';
 export { sampleAmplitudes, percentile, type AmplitudeSample } from './stats.js';
 export { segyInfo, INFO_PERCENTILES, type SegyInfo } from './info.js';

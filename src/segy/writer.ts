@@ -9,6 +9,14 @@ import { textLines, type ByteOrder, type SegyFile } from './file.js';
 import { encodeSamples, type WriteFormat } from './formats.js';
 import { BINARY_FIELDS, swapFields, TRACE_FIELDS, writeInt } from './headers.js';
 
+/**
+ * What the writer takes from its template: an open SegyFile, or a new survey's headers built in
+ * memory (newSurvey in create.ts) for a file written without one.
+ */
+export type WriterTemplate = Pick<SegyFile,
+  'path' | 'byteOrder' | 'samplesPerTrace' | 'traceHeaderBytes' | 'traceCount' | 'textHeader' | 'extendedTextHeaders' |
+  'binaryBytes' | 'binary' | 'revision' | 'readHeaderInto'>;
+
 export interface WriterOptions {
   /** 5 (IEEE float32, the default) or 1 (IBM float). */
   format?: WriteFormat;
@@ -60,7 +68,7 @@ export class SegyWriter {
   private readonly written: Uint8Array;
   private readonly swap: boolean;
 
-  private constructor(readonly path: string, readonly template: SegyFile, opts: WriterOptions) {
+  private constructor(readonly path: string, readonly template: WriterTemplate, opts: WriterOptions) {
     this.format = opts.format ?? 5;
     if (this.format !== 5 && this.format !== 1) throw new SegyError(path, `cannot write sample format ${String(this.format)}; write 5 (IEEE float) or 1 (IBM float)`);
     this.byteOrder = opts.byteOrder ?? template.byteOrder;
@@ -119,7 +127,7 @@ export class SegyWriter {
   }
 
   /** Opens `path` for writing with `template`'s headers (see the class). */
-  static open(path: string, template: SegyFile, opts: WriterOptions = {}): SegyWriter {
+  static open(path: string, template: WriterTemplate, opts: WriterOptions = {}): SegyWriter {
     return new SegyWriter(path, template, opts);
   }
 

@@ -6,7 +6,7 @@ import { Augmenter } from '../data/augment.js';
 import { coverage, coverageClass } from '../data/coverage.js';
 import { BatchLoader } from '../data/loader.js';
 import { PIXELS } from '../data/rle.js';
-import { stratifiedFolds, stratifiedSplit } from '../data/split.js';
+import { prescribedSplit, stratifiedFolds, stratifiedSplit } from '../data/split.js';
 import { readTgs, type TgsData } from '../data/tgs.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { loadWeights, saveWeights } from '../io/weights.js';
@@ -86,8 +86,10 @@ function makeOptimizer(model: Module, o: OptimizerConfig, lr: number): Optimizer
   }
 }
 
-/** Train and validation indices from the config's split. */
+/** Train and validation indices from the config's split, or the data folder's split.json (held-out inlines) when it has one and no folds are asked for. */
 export function splitIndices(data: TgsData, c: TrainConfig): { train: number[]; val: number[] } {
+  const prescribed = c.folds === undefined ? prescribedSplit(data.dir, data.train.ids) : undefined;
+  if (prescribed) return prescribed;
   const seed = c.splitSeed ?? c.seed;
   const classes = data.train.ids.map((_, i) => coverageClass(coverage(data.train.masks.subarray(i * PIXELS, (i + 1) * PIXELS))));
   if (c.folds !== undefined) {

@@ -17,25 +17,34 @@ export function normal(random: () => number): number {
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
 }
 
-const SALT_IMPEDANCE = 9.5; // km/s * g/cc: salt is fast and uniform, sediments slower and varied
+export const SALT_IMPEDANCE = 9.5; // km/s * g/cc: salt is fast and uniform, sediments slower and varied
 
 interface Fault { x0: number; tan: number; throw: number }
+
+/**
+ * The sediment column: `layers` layers with tops (in samples, from 0.3 × depth above the section, so
+ * structure can lift deeper layers into view) and impedances drifting upward with depth (km/s × g/cc).
+ */
+export function layerStack(depth: number, random: () => number): { layers: number; tops: Float32Array; imp: number[] } {
+  const u = (lo: number, hi: number) => lo + (hi - lo) * random();
+  const layers = Math.round(u(15, 55));
+  const thickness = Array.from({ length: layers }, () => u(3, 2.2 * depth / layers));
+  const imp = [u(4.5, 5.5)];
+  for (let k = 1; k <= layers; k++) imp.push(Math.min(8.5, Math.max(3.5, imp[k - 1]! + 0.12 * k / layers + normal(random) * 0.35)));
+  const tops = new Float32Array(layers);
+  let acc = -depth * 0.3;
+  thickness.forEach((t, k) => { tops[k] = acc; acc += t; });
+  return { layers, tops, imp };
+}
 
 export function buildSection(depth: number, width: number, random: () => number, saltBodies: number): Section {
   const u = (lo: number, hi: number) => lo + (hi - lo) * random();
 
   // Layer interfaces: depth of interface k at column x, with a regional dip and a few folds.
-  const layers = Math.round(u(15, 55));
-  const thickness = Array.from({ length: layers }, () => u(3, 2.2 * depth / layers));
-  const imp = [u(4.5, 5.5)];
-  for (let k = 1; k <= layers; k++) imp.push(Math.min(8.5, Math.max(3.5, imp[k - 1]! + 0.12 * k / layers + normal(random) * 0.35)));
+  const { layers, tops, imp } = layerStack(depth, random);
   const dip = u(-0.25, 0.25);
   const folds = Array.from({ length: 3 }, () => ({ amp: u(0, depth * 0.06), len: u(width * 0.3, width * 2), phase: u(0, 2 * Math.PI) }));
   const faults: Fault[] = Array.from({ length: Math.floor(u(0, 4)) }, () => ({ x0: u(0, width), tan: u(-0.6, 0.6), throw: u(-18, 18) }));
-
-  const tops = new Float32Array(layers);
-  let acc = -depth * 0.3;
-  thickness.forEach((t, k) => { tops[k] = acc; acc += t; });
 
   const impedance = new Float32Array(depth * width);
   for (let x = 0; x < width; x++) {

@@ -1,0 +1,63 @@
+// `halite tiles`: cut a labelled SEG-Y volume into a TGS-layout folder that every other command reads.
+import type { Command } from 'commander';
+import type { SectionKind } from '../data/segy-tiles.js';
+import { byteFlag } from './segy.js';
+
+interface TilesFlags {
+  segy: string; labels?: string; out: string; stride: string; sections: string; valInlines?: string;
+  ilineByte?: string; xlineByte?: string; clipPercent: string; maxTraces: string; force?: boolean;
+}
+
+/** "A-B" (inline numbers, inclusive), or an error naming the flag. */
+export function inlineRange(v: string): [number, number] {
+  const m = /^\s*(-?\d+)\s*-\s*(-?\d+)\s*$/.exec(v);
+  if (!m || Number(m[1]) > Number(m[2])) throw new Error(`--val-inlines ${v}: expected A-B, two inline numbers with A <= B (e.g. 300-340)`);
+  return [Number(m[1]), Number(m[2])];
+}
+
+export function register(program: Command): void {
+  program
+    .command('tiles')
+    .description('cut a SEG-Y volume and its labels (salt: non-zero samples, same geometry) into 101×101 TGS-layout tiles: PNGs, train.csv, depths.csv (ms), tiles.json, split.json')
+    .requiredOption('--segy <file>', 'seismic volume (SEG-Y)')
+    .option('--labels <file>', 'labels volume on the same geometry; without it the tiles are a test part (test/images, sample_submission.csv)')
+    .requiredOption('--out <dir>', 'new folder to create')
+    .option('--stride <n>', 'pixels between tiles along each axis of a section (101: no overlap)', '101')
+    .option('--sections <list>', 'inline, crossline or inline,crossline', 'inline')
+    .option('--val-inlines <A-B>', 'hold out inlines A..B for validation (split.json; halite train validates on them)')
+    .option('--iline-byte <n>', 'trace-header byte of the inline number (4-byte integer)', '189')
+    .option('--xline-byte <n>', 'trace-header byte of the crossline number (4-byte integer)', '193')
+    .option('--clip-percent <p>', 'clip amplitudes at the p and 100-p percentiles, then map to 0..255', '0.5')
+    .option('--max-traces <n>', 'traces sampled for the percentiles', '2000')
+    .option('--force', 'replace the folder if it exists (once the new one is complete)')
+    .action(async (o: TilesFlags) => {
+      const { writeSegyTiles } = await import('../data/segy-tiles.js');
+      const cliProgress = (await import('cli-progress')).default;
+      const sections = o.sections.split(',').map((s) => s.trim()) as SectionKind[];
+      for (const s of sections) if (s !== 'inline' && s !== 'crossline') throw new Error(`--sections ${o.sections}: expected inline, crossline or inline,crossline`);
+      const int = (flag: string, v: string, min: number) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < min) throw new Error(`${flag} ${v}: expected a whole number >= ${min}`);
+        return n;
+      };
+      const clipPercent = Number(o.clipPercent);
+      if (!(clipPercent >= 0 && clipPercent < 50)) throw new Error(`--clip-percent ${o.clipPercent}: expected a percentile in [0, 50)`);
+      const bar = process.stderr.isTTY === true ? new cliProgress.SingleBar({ format: 'sections |{bar}| {value}/{total} | ETA {eta_formatted}', stream: process.stderr, clearOnComplete: true }, cliProgress.Presets.shades_classic) : undefined;
+      const t0 = performance.now();
+      try {
+        const r = writeSegyTiles({
+          segy: o.segy, labels: o.labels, out: o.out, stride: int('--stride', o.stride, 1), sections,
+          valInlines: o.valInlines === undefined ? undefined : inlineRange(o.valInlines),
+          ilineByte: byteFlag('--iline-byte', o.ilineByte), xlineByte: byteFlag('--xline-byte', o.xlineByte),
+          clipPercent, maxTraces: int('--max-traces', o.maxTraces, 1), force: o.force === true,
+          onSection: (done, total) => { if (done === 1) bar?.start(total, 0); bar?.update(done); },
+        });
+        bar?.stop();
+        const c = r.counts;
+        console.log(`wrote ${r.dir}: ${c.train + c.val + c.test} tiles from ${r.sections.join(' and ')} sections (stride ${r.stride}): ${c.train} train, ${c.val} held out (split.json)${c.test ? `, ${c.test} test` : ''}, ${c.empty} without salt${c.dropped ? `; ${c.dropped} crossline tiles spanning held-out and other inlines dropped` : ''}`);
+        console.log(`amplitudes clipped at the ${r.percentiles[0]}/${r.percentiles[1]} percentiles (${r.clip[0].toPrecision(6)} .. ${r.clip[1].toPrecision(6)}, from ${r.sampledTraces} traces) -> 0..255; depths.csv in ${r.depthUnit}; mapping in tiles.json; ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      } finally {
+        bar?.stop();
+      }
+    });
+}

@@ -18,4 +18,8 @@ Object.assign(view.dataset, root.dataset); // pages read their parameters (data-
 root.append(view);
 const shown = new MutationObserver(() => { wait?.remove(); shown.disconnect(); });
 shown.observe(view, { childList: true });
-(page ? page(view) : Promise.reject(new Error(`unknown page ${root.dataset.page}`))).catch((e) => fail(view, e));
+(page ? page(view) : Promise.reject(new Error(`unknown page ${root.dataset.page}`))).catch((e) => {
+  // A failure ends every wait on the page: no loading line stays beside the error.
+  for (const w of root.querySelectorAll('.loading')) w.remove();
+  fail(view, e);
+});

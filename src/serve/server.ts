@@ -53,7 +53,7 @@ function errorPage(status: number, message: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>halite · ${status} ${title}</title><link rel="stylesheet" href="/assets/app.css"></head>
 <body><header><span class="brand">halite</span><nav>${nav}</nav></header>
-<main id="app" data-page="error"><h1 id="error-title">${status} · ${title}</h1><p class="error" role="alert" id="error-message">${esc(message)}</p>
+<main id="app" data-page="error"><h1 id="error-title">${status} · ${title}</h1><p class="error" role="alert" id="error-message">${esc(message.charAt(0).toUpperCase() + message.slice(1) + (/[.!?]$/.test(message) ? '' : '.'))}</p>
 <p><a href="/">See every run →</a></p></main></body></html>`;
 }
 

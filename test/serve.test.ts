@@ -225,6 +225,12 @@ test('in headless Chromium every page renders real numbers, the threshold slider
       const frame = page.frameLocator('iframe.report');
       await frame.locator('h2', { hasText: 'Validation gallery' }).waitFor({ timeout: 120_000 });
       await shot('run');
+      // The report on its own fits a 1280-px window: nothing wider than the viewport.
+      await page.goto(`${s.url}/api/runs/r/report.html`);
+      assert.ok(await page.evaluate(() => document.documentElement.scrollWidth) <= 1280, 'the report fits 1280 px');
+      assert.match(await page.locator('.legend[data-legend="compare"]').innerText(), /missed salt \(false negative\)/);
+      assert.equal(await page.locator('#config details').getAttribute('open'), null, 'the config is folded');
+      await shot('report');
 
       await page.goto(`${s.url}/explore`);
       await page.locator('#tile-grid img').first().waitFor();

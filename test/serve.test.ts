@@ -269,6 +269,23 @@ test('in headless Chromium every page renders real numbers, the threshold slider
       assert.equal(await page.locator('#threshold-value').innerText(), '1.00');
       assert.notEqual(atZero, atOne, 'moving the slider re-scores the tiles');
       await shot('predictions');
+      // At threshold 0 nearly every pixel is predicted salt: found salt in blue, false salt in vermillion, none missed.
+      await page.locator('#threshold').fill('0');
+      const kinds = await page.evaluate(() => {
+        const n = { found: 0, false: 0, missed: 0 };
+        for (const c of document.querySelectorAll<HTMLCanvasElement>('#prediction-grid canvas')) {
+          const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+          for (let i = 0; i < d.length; i += 4) {
+            const [r, g, b] = [d[i]!, d[i + 1]!, d[i + 2]!];
+            if (b > r + 60) n.found++;
+            else if (r > g + 40 && r > b + 60) n.false++;
+            else if (g > b + 60 && Math.abs(r - g) < 30) n.missed++;
+          }
+        }
+        return n;
+      });
+      assert.ok(kinds.found > 0 && kinds.false > 0, JSON.stringify(kinds));
+      await shot('predictions-threshold-0');
 
       await page.goto(`${s.url}/try`);
       const tileFile = readdirSync(join(data, 'train', 'images'))[0]!;

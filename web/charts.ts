@@ -66,7 +66,7 @@ export class CurveChart {
         parsing: false,
         scales: {
           // Whole epochs only: precision 0 rounds the tick step up to 1 or more.
-          x: { type: 'linear', title: { display: true, text: 'epoch' }, ticks: { precision: 0 } },
+          x: { type: 'linear', title: { display: true, text: 'epoch' }, ticks: { precision: 0, includeBounds: false } },
           y: o.logY
             ? { type: 'logarithmic', title: { display: !!o.yTitle, text: o.yTitle ?? '' }, ticks: { callback: logTick, autoSkip: false },
               // Grid lines at labelled ticks only: a log axis otherwise draws nine lines a decade.
@@ -96,8 +96,9 @@ export class CurveChart {
       this.chart.data.datasets[i]!.data = pts as never;
     });
     const x = this.chart.options.scales!.x!;
-    x.min = rows.length ? rows[0]!.epoch : 1;
-    x.max = rows.length ? Math.max(rows[rows.length - 1]!.epoch, x.min + 1) : 2;
+    // Half an epoch of room each side, so a lone first epoch sits mid-panel and no point is on the edge.
+    x.min = (rows.length ? rows[0]!.epoch : 1) - 0.5;
+    x.max = (rows.length ? rows[rows.length - 1]!.epoch : 1) + 0.5;
     (this.chart.options.plugins as Options).phaseMarks!.history = rows;
     this.chart.update();
   }

@@ -1,5 +1,6 @@
 // Small DOM helpers: elements from tags and children, tile canvases with the one overlay
 // convention and its legend, and the states every page shares (loading, empty, not found).
+import { threshold as fmtThreshold } from '../src/report/format.js';
 import { legendKeys, overlayPixels, type OverlayKind } from '../src/report/overlay.js';
 import { getJson, type Info, type RunSummary } from './api.js';
 type Child = Node | string | number | null | undefined | false;
@@ -58,7 +59,7 @@ export function threshold(probs: ArrayLike<number>, t: number, offset = 0, n = p
 
 /** The tuned post-processing after the threshold, as the pages name it (the gate only with a classifier). */
 export function postprocessText(p: { minArea: number; gate: number | null }, hasSalt: boolean): string {
-  return `minimum area ${p.minArea} px${p.gate !== null && hasSalt ? `, salt gate ${p.gate}` : ''}`;
+  return `minimum area ${p.minArea} px${p.gate !== null && hasSalt ? `, salt gate ${fmtThreshold(p.gate)}` : ''}`;
 }
 
 /** What to run when there is no run yet, naming the folder this server reads. */
@@ -107,6 +108,3 @@ export function runPicker(runs: RunSummary[], chosen: string | null): HTMLSelect
   });
   return pick;
 }
-
-/** "trained on synthetic seismic (halite synth, seed 0, …): /path", for run summaries. */
-export const trainedOn = (r: RunSummary): string => r.data.text;

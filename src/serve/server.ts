@@ -35,8 +35,10 @@ export const DEFAULT_MAX_UPLOAD = 8 * 1024 * 1024;
 const PAGES = { runs: 'Runs', run: 'Run', explore: 'Explore', predictions: 'Predictions', try: 'Try it' } as const;
 const webDir = fileURLToPath(new URL('../../web/', import.meta.url));
 
+const escHtml = (t: string) => t.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+
 function shell(page: keyof typeof PAGES, params: Record<string, string> = {}): string {
-  const attrs = Object.entries(params).map(([k, v]) => ` data-${k}="${v.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`)}"`).join('');
+  const attrs = Object.entries(params).map(([k, v]) => ` data-${k}="${escHtml(v)}"`).join('');
   const nav = (['runs', 'explore', 'predictions', 'try'] as const)
     .map((p) => `<a href="${p === 'runs' ? '/' : `/${p}`}"${p === page ? ' aria-current="page"' : ''}>${PAGES[p]}</a>`).join('');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -47,13 +49,12 @@ function shell(page: keyof typeof PAGES, params: Record<string, string> = {}): s
 
 /** A page for a failed page request (unknown run, no such page): the status, the message, and ways on. */
 function errorPage(status: number, message: string): string {
-  const esc = (t: string) => t.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
   const nav = (['runs', 'explore', 'predictions', 'try'] as const).map((p) => `<a href="${p === 'runs' ? '/' : `/${p}`}">${PAGES[p]}</a>`).join('');
   const title = status === 404 ? 'Not found' : status === 403 ? 'Not allowed' : 'Something went wrong';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>halite · ${status} ${title}</title><link rel="stylesheet" href="/assets/app.css"></head>
 <body><header><span class="brand">halite</span><nav>${nav}</nav></header>
-<main id="app" data-page="error"><h1 id="error-title">${status} · ${title}</h1><p class="error" role="alert" id="error-message">${esc(message.charAt(0).toUpperCase() + message.slice(1) + (/[.!?]$/.test(message) ? '' : '.'))}</p>
+<main id="app" data-page="error"><h1 id="error-title">${status} · ${title}</h1><p class="error" role="alert" id="error-message">${escHtml(message.charAt(0).toUpperCase() + message.slice(1) + (/[.!?]$/.test(message) ? '' : '.'))}</p>
 <p><a href="/">See every run →</a></p></main></body></html>`;
 }
 
@@ -145,7 +146,11 @@ export async function createServer(o: ServeOptions): Promise<{ app: FastifyInsta
   // What the empty states need: the folders this server looks at, and whether they are there.
   app.get('/api/info', () => {
     let data: DataSource | null = null;
-    try { data = dataSource(dataDir()); } catch { /* no runs and no --data */ }
+    try {
+      data = dataSource(dataDir());
+    } catch (e) {
+      if (!(e instanceof PathError)) throw e; // no runs and no --data: Explore shows what to run
+    }
     return { runsDir, runsDirExists: existsSync(runsDir), data, warnings };
   });
   app.get<{ Params: { name: string } }>('/api/runs/:name', (q) => readRun(runsDir, q.params.name));

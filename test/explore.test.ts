@@ -28,7 +28,10 @@ test('explore writes the seed figures and a summary that matches the data', asyn
     assert.ok(png.width > 200 && png.height > 150, `${name}.png is ${png.width}x${png.height}`);
   }
   assert.match(readFileSync(join(root, 'fig', 'coverage_classes.svg'), 'utf8'), /coverage class/);
-  assert.match(readFileSync(join(root, 'fig', 'samples.svg'), 'utf8'), /cc 0 · cov 0\.000 · z \d+/);
+  const samples = readFileSync(join(root, 'fig', 'samples.svg'), 'utf8');
+  assert.match(samples, /class 0 · cov 0\.000 · z \d+ ft/);
+  assert.ok(samples.includes('salt (label)'), 'the sample grid has its legend');
+  for (const id of d.train.ids.slice(0, 3)) assert.equal(samples.includes(`>${id}</text>`), samples.includes(id), `${id}: a caption line of its own`);
   assert.ok(files.every((f) => existsSync(f)));
   assert.match(formatSummary(summary, data), new RegExp(`train tiles   120 \\(${(100 * made.empty / 120).toFixed(1)}% without salt\\)`));
 });

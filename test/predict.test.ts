@@ -82,7 +82,10 @@ test('halite predict writes a submission for the sample ids and halite evaluate 
   for (const h of ['Summary', 'Configuration', 'Training curves', 'Threshold', 'Scores by coverage class', 'Validation gallery', 'Data']) assert.ok(html.includes(`<h2>${h}</h2>`), h);
   assert.ok(Math.abs(rep.map - tuned) < 1e-12);
   assert.ok(html.includes(`<strong>${tuned.toFixed(4)}</strong>`), 'the summary shows the validation mAP');
-  assert.ok(html.includes('<h3>best</h3>') && html.includes('<h3>worst</h3>') && html.includes('<h3>random</h3>'));
+  assert.ok(html.includes('<h3>best of each coverage class</h3>') && html.includes('<h3>worst</h3>') && html.includes('<h3>random</h3>'));
+  assert.ok(html.indexOf('<h2>Configuration</h2>') > html.indexOf('<h2>Data</h2>') && html.includes('<details><summary>config.json</summary>'), 'the config comes last, folded');
+  assert.ok(html.includes('salt found (true positive)') && html.includes('missed salt (false negative)'), 'the gallery has its legend');
+  assert.match(html, /<dt>trained on<\/dt><dd>synthetic seismic \(halite synth, seed 8, 48 training tiles\)/);
   assert.ok((html.match(/<svg/g) ?? []).length >= 8, 'curves, sweep and exploration figures are inlined');
   assert.ok(!/(src|href)="(https?:|\/)/.test(html), 'nothing is loaded from outside the file');
   writeFileSync(join(root, 'bad.csv'), 'id,rle_mask\nnope,\n');

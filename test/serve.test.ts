@@ -7,10 +7,10 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFi
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encode } from 'fast-png';
+import { decode, encode } from 'fast-png';
 import { writeSynth } from '../src/data/synth/generate.js';
 import { cutTiles, stitchTiles, tileOrigins } from '../src/infer/tiling.js';
-import { createServer, serve } from '../src/serve/server.js';
+import { createServer, serve, startWarnings } from '../src/serve/server.js';
 import { runStatus } from '../src/serve/runs.js';
 import { resolveConfig } from '../src/train/config.js';
 import { train } from '../src/train/trainer.js';
@@ -76,12 +76,28 @@ test('the API lists runs and refuses ../ paths, oversized uploads and non-PNG up
     assert.deepEqual(list.map((r) => [r.name, r.status]), [['r', 'finished']]);
     assert.ok(list[0]!.bestValMap >= 0 && list[0]!.bestValMap <= 1);
     assert.equal((await s.app.inject('/api/runs/../../etc/passwd')).statusCode, 404); // normalised to /etc/passwd: no such route
-    for (const url of ['/api/runs/..%2F..%2Fetc', '/api/runs/..%2F', '/runs/..%2Fdata', '/api/data/figures/..%2F..%2F..%2Fetc%2Fpasswd']) {
+    for (const url of ['/api/runs/..%2F..%2Fetc', '/api/runs/..%2F', '/api/data/figures/..%2F..%2F..%2Fetc%2Fpasswd']) {
       const r = await s.app.inject(url);
       assert.equal(r.statusCode, 403, `${url}: ${r.body}`);
       assert.match(r.json().error, /not a run name|outside the served folder/);
     }
+    // A page answers a person: an HTML page with the status and the reason, never raw JSON.
+    for (const [url, status, text] of [['/runs/..%2Fdata', 403, 'not a run name'], ['/runs/nope', 404, 'no run named nope'], ['/no-such-page', 404, 'no page at /no-such-page']] as const) {
+      const r = await s.app.inject(url);
+      assert.equal(r.statusCode, status, url);
+      assert.match(String(r.headers['content-type']), /^text\/html/, url);
+      assert.ok(r.body.includes(`id="error-title">${status} ·`) && r.body.toLowerCase().includes(text), `${url}: ${r.body}`);
+    }
     assert.equal((await s.app.inject('/api/runs/nope')).statusCode, 404);
+    assert.match((await s.app.inject('/api/runs/nope')).json().error, /no run named nope/);
+    assert.equal((await s.app.inject('/api/nope')).json().error, 'no page at /api/nope');
+    // Every run says what it was trained on.
+    assert.match((await s.app.inject('/api/runs/r')).json().summary.data.text, /^synthetic seismic \(halite synth, seed 5, 48 training tiles\): /);
+    assert.deepEqual(s.warnings, []);
+    const missing = join(root, 'no-runs-here');
+    assert.deepEqual(startWarnings(missing, join(root, 'no-data-here')).map((w) => w.replaceAll(root, 'ROOT')), [
+      'warning: --runs ROOT/no-runs-here does not exist; the Runs page stays empty until a run is trained into it (halite train --runs ROOT/no-runs-here)',
+      'warning: --data ROOT/no-data-here does not exist; Explore will fail until it does (make one with halite synth --out ROOT/no-data-here)']);
     assert.equal((await s.app.inject('/api/runs/%2Fetc')).statusCode, 403);
 
     const big = await s.app.inject({ method: 'POST', url: '/api/runs/r/try', ...multipart('big.png', Buffer.concat([png(101, 101), Buffer.alloc(30_000)])) });
@@ -97,7 +113,7 @@ test('the API lists runs and refuses ../ paths, oversized uploads and non-PNG up
     assert.equal(tile.statusCode, 200, tile.body);
     const t = tile.json() as { width: number; height: number; tiles: number; probs: string; image: string; threshold: number; minArea: number; gate: number | null; salt: number | null };
     assert.deepEqual([t.width, t.height, t.tiles], [101, 101, 1]);
-    assert.equal(Buffer.from(t.probs, 'base64').length, 101 * 101);
+    assert.equal(Buffer.from(t.probs, 'base64').length, 101 * 101 * 4, 'float32 probabilities');
     const thFile = join(runs, 'r', 'threshold.json'), tunedText = readFileSync(thFile, 'utf8');
     const tunedTry = JSON.parse(tunedText) as { threshold: number; minArea: number };
     assert.deepEqual([t.threshold, t.minArea, t.gate, t.salt], [tunedTry.threshold, tunedTry.minArea, null, null]);
@@ -111,7 +127,7 @@ test('the API lists runs and refuses ../ paths, oversized uploads and non-PNG up
     }
     const wide = (await s.app.inject({ method: 'POST', url: '/api/runs/r/try', ...multipart('wide.png', png(130, 90)) })).json() as { width: number; tiles: number; probs: string };
     assert.deepEqual([wide.width, wide.tiles], [130, 2]);
-    assert.equal(Buffer.from(wide.probs, 'base64').length, 130 * 90);
+    assert.equal(Buffer.from(wide.probs, 'base64').length, 130 * 90 * 4);
     // Validation tiles come with the run's tuned post-processing, for the page to apply.
     const v = (await s.app.inject('/api/runs/r/validation')).json() as { ids: string[]; threshold: number; minArea: number; gate: number | null; probs: string; salt: number[] | null };
     const tuned = JSON.parse(readFileSync(join(runs, 'r', 'threshold.json'), 'utf8')) as { threshold: number; minArea: number; gate: number | null };
@@ -192,13 +208,16 @@ test('in headless Chromium every page renders real numbers, the threshold slider
       await row.waitFor();
       assert.match(await row.locator('.best-map').innerText(), /^0\.\d{4} \(epoch [12]\)$/);
       assert.match(await row.innerText(), /finished/);
+      assert.equal(await row.locator('td.data').innerText(), 'synthetic (halite synth)');
       await shot('runs');
 
       await page.goto(`${s.url}/runs/r`);
       await page.waitForFunction(() => document.querySelector('#run-stats')?.textContent?.includes('2 / 2'));
       assert.match(await page.locator('#run-stats').innerText(), /best val mAP\s+0\.\d{4} \(epoch [12]\)/);
+      assert.match(await page.locator('#run-stats').innerText(), /trained on\s+synthetic seismic \(halite synth, seed 5, 48 training tiles\)/);
       assert.match(await page.locator('#progress-text').innerText(), /epoch 2\/2 · batch (\d+)\/\1 · loss \d\.\d{4}/);
-      for (const id of ['chart-loss', 'chart-map', 'chart-lr', 'chart-sweep']) {
+      // One loss panel per loss: BCE (phase 1) and Lovász (phase 2) on their own axes.
+      for (const id of ['chart-loss-bce', 'chart-loss-lovasz', 'chart-map', 'chart-lr', 'chart-sweep']) {
         const box = await page.locator(`#${id}`).boundingBox();
         assert.ok(box && box.width > 100 && box.height > 100, `${id} is drawn`);
       }
@@ -206,6 +225,12 @@ test('in headless Chromium every page renders real numbers, the threshold slider
       const frame = page.frameLocator('iframe.report');
       await frame.locator('h2', { hasText: 'Validation gallery' }).waitFor({ timeout: 120_000 });
       await shot('run');
+      // The report on its own fits a 1280-px window: nothing wider than the viewport.
+      await page.goto(`${s.url}/api/runs/r/report.html`);
+      assert.ok(await page.evaluate(() => document.documentElement.scrollWidth) <= 1280, 'the report fits 1280 px');
+      assert.match(await page.locator('.legend[data-legend="compare"]').innerText(), /missed salt \(false negative\)/);
+      assert.equal(await page.locator('#config details').getAttribute('open'), null, 'the config is folded');
+      await shot('report');
 
       await page.goto(`${s.url}/explore`);
       await page.locator('#tile-grid img').first().waitFor();
@@ -213,13 +238,23 @@ test('in headless Chromium every page renders real numbers, the threshold slider
       assert.equal(await page.locator('#tile-grid figure').count(), 48);
       await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('img.figure')].every((i) => i.complete && i.naturalWidth > 0));
       assert.ok(await page.locator('img.figure').count() >= 5);
+      assert.match(await page.locator('.legend[data-legend="truth"]').innerText(), /salt \(label\)/);
+      assert.match(await page.locator('#data-source').innerText(), /^synthetic seismic \(halite synth/);
+      // Captions wrap between fields, never inside one.
+      assert.match(await page.locator('#tile-grid figcaption').first().innerText(), /^\S+\nclass\u00a0\d+ · cov\u00a0\d\.\d{3} · z\u00a0\d+\u00a0ft$/);
       await page.selectOption('#class-filter', '0');
-      await page.waitForFunction(() => document.querySelectorAll('#tile-grid figcaption')[0]?.textContent?.includes('class 0'));
+      await page.waitForFunction(() => document.querySelectorAll('#tile-grid figcaption')[0]?.textContent?.includes('class\u00a00'));
       await shot('explore');
 
       await page.goto(`${s.url}/predictions?run=r`);
       await page.locator('#prediction-grid canvas').first().waitFor({ timeout: 60_000 });
       assert.equal(Number(await page.locator('#threshold').inputValue()), Number(run.threshold.toFixed(2)));
+      const legendText = await page.locator('.legend[data-legend="compare"]').innerText();
+      for (const k of ['salt found (true positive)', 'false salt (false positive)', 'missed salt (false negative)']) assert.ok(legendText.includes(k), k);
+      const nVal = Number(/over (\d+) tiles/.exec(await page.locator('.toolbar', { has: page.locator('#map-value') }).innerText())![1]);
+      assert.equal(await page.locator('#tile-count').innerText(), `Showing all ${nVal} validation tiles it scores (worst first).`);
+      assert.equal(await page.locator('#prediction-grid figure').count(), nVal);
+      assert.match(await page.locator('#prediction-grid figcaption').first().innerText(), /^\S+\nscore \d\.\d{4} · IoU \d\.\d{4}$/);
       const score = async () => Number(await page.locator('#map-value').innerText());
       // At the tuned threshold the page re-scores to what tuning found in Node, with and without the
       // tuned minimum area (probabilities travel as bytes, so a pixel at the threshold may flip).
@@ -234,6 +269,23 @@ test('in headless Chromium every page renders real numbers, the threshold slider
       assert.equal(await page.locator('#threshold-value').innerText(), '1.00');
       assert.notEqual(atZero, atOne, 'moving the slider re-scores the tiles');
       await shot('predictions');
+      // At threshold 0 nearly every pixel is predicted salt: found salt in blue, false salt in vermillion, none missed.
+      await page.locator('#threshold').fill('0');
+      const kinds = await page.evaluate(() => {
+        const n = { found: 0, false: 0, missed: 0 };
+        for (const c of document.querySelectorAll<HTMLCanvasElement>('#prediction-grid canvas')) {
+          const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+          for (let i = 0; i < d.length; i += 4) {
+            const [r, g, b] = [d[i]!, d[i + 1]!, d[i + 2]!];
+            if (b > r + 60) n.found++;
+            else if (r > g + 40 && r > b + 60) n.false++;
+            else if (g > b + 60 && Math.abs(r - g) < 30) n.missed++;
+          }
+        }
+        return n;
+      });
+      assert.ok(kinds.found > 0 && kinds.false > 0, JSON.stringify(kinds));
+      await shot('predictions-threshold-0');
 
       await page.goto(`${s.url}/try`);
       const tileFile = readdirSync(join(data, 'train', 'images'))[0]!;
@@ -243,18 +295,30 @@ test('in headless Chromium every page renders real numbers, the threshold slider
       assert.match(await page.locator('#try-info').innerText(), /salt \d+\.\d% of the image/);
       const canvas = await page.locator('#try-canvas').boundingBox();
       assert.ok(canvas && canvas.width >= 101);
-      // At threshold 0 every pixel the model gives any chance is salt: the mask is drawn in orange.
+      // At threshold 0 every pixel the model gives any chance is salt: the mask is drawn in the salt blue.
       await page.locator('#try-threshold').fill('0');
       const salt = Number(/salt (\d+\.\d)%/.exec(await page.locator('#try-info').innerText())![1]);
       assert.ok(salt > 0, 'a mask at threshold 0');
-      const orange = await page.evaluate(() => {
+      const blue = await page.evaluate(() => {
         const c = document.querySelector<HTMLCanvasElement>('#try-canvas')!;
         const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
         let n = 0;
-        for (let i = 0; i < d.length; i += 4) if (d[i]! > d[i + 2]! + 60) n++;
+        for (let i = 0; i < d.length; i += 4) if (d[i + 2]! > d[i]! + 60) n++;
         return n;
       });
-      assert.ok(Math.abs(orange / (101 * 101) - salt / 100) < 0.002, `${orange} orange pixels for ${salt}% salt`);
+      assert.ok(Math.abs(blue / (101 * 101) - salt / 100) < 0.002, `${blue} blue pixels for ${salt}% salt`);
+      assert.equal(await page.locator('#try-threshold-value').innerText(), '0.00');
+      assert.match(await page.locator('.legend[data-legend="prediction"]').innerText(), /predicted salt/);
+      // Downloads: the probabilities as float32 .npy (header + 101×101×4 bytes), the mask as a PNG of 0/255.
+      const [npy] = await Promise.all([page.waitForEvent('download'), page.click('#download-probs')]);
+      const npyBytes = readFileSync((await npy.path())!);
+      assert.equal(npy.suggestedFilename(), `${tileFile.replace(/\.png$/, '')}-probabilities.npy`);
+      assert.equal(npyBytes.length, 128 + 101 * 101 * 4);
+      assert.match(npyBytes.subarray(0, 128).toString('latin1'), /^\x93NUMPY\x01\x00.{2}\{'descr': '<f4', 'fortran_order': False, 'shape': \(101, 101\), \}/s);
+      const [maskDl] = await Promise.all([page.waitForEvent('download'), page.click('#download-mask')]);
+      const mask = decode(readFileSync((await maskDl.path())!));
+      assert.deepEqual([mask.width, mask.height, mask.channels], [101, 101, 1]);
+      assert.ok(Math.abs(mask.data.filter((v) => v === 255).length / (101 * 101) - salt / 100) < 0.001, 'the mask downloaded is the mask shown');
       assert.ok(await page.locator('#try-postprocess').isChecked());
       assert.match(await page.locator('label', { has: page.locator('#try-postprocess') }).innerText(), new RegExp(`minimum area ${run.minArea} px`));
       await shot('try');
@@ -275,6 +339,91 @@ test('in headless Chromium every page renders real numbers, the threshold slider
       assert.deepEqual(errors, []);
     } finally {
       await browser.close();
+      await s.close();
+    }
+  });
+
+test('in headless Chromium every page has its empty, loading and error states: what to run, a loading line, an HTML 404, no raw JSON',
+  { skip: !existsSync(CHROMIUM) && `${CHROMIUM} is not installed (apt-get install chromium)`, timeout: 180_000 }, async () => {
+    const { chromium } = await import('playwright-core');
+    mkdirSync(artifacts, { recursive: true });
+    const empty = await serve({ runsDir: join(root, 'no-runs-yet'), port: 0 });
+    const s = await serve({ runsDir: runs, dataDir: data, port: 0 });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      const shot = (name: string) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+      const noRawJson = async () => assert.ok(!/^\s*[{[]/.test(await page.locator('main').innerText()), 'no raw JSON on the page');
+
+      // Empty: no runs folder and no data. Each page says what to run.
+      assert.match(empty.warnings[0]!, /--runs .*no-runs-yet does not exist/);
+      for (const [path, name, want] of [
+        ['/', 'runs', /does not exist yet[\s\S]*npx halite demo --out runs\/demo\nnpx halite serve --runs runs\/demo/],
+        ['/explore', 'explore', /No data set to explore[\s\S]*npx halite synth --out data\/synth\nnpx halite serve --data data\/synth/],
+        ['/predictions', 'predictions', /npx halite demo/],
+        ['/try', 'try', /npx halite train --data DIR --runs /],
+      ] as const) {
+        await page.goto(`${empty.url}${path}`);
+        await page.locator('#empty-state').waitFor();
+        assert.match(await page.locator('#empty-state').innerText(), want, path);
+        assert.equal(await page.locator('.loading').count(), 0, `${path}: the loading line is gone`);
+        await noRawJson();
+        await shot(`empty-${name}`);
+      }
+
+      // Loading: held API answers leave the loading line up until they come.
+      for (const [path, api, name, want] of [
+        ['/', '**/api/runs', 'runs', 'Loading…'],
+        ['/runs/r', '**/api/runs/r', 'run', 'Loading…'],
+        ['/explore', '**/api/data', 'explore', 'Loading…'],
+        ['/predictions?run=r', '**/api/runs/r/validation', 'predictions', 'Predicting the validation tiles with flip TTA…'],
+      ] as const) {
+        let release: () => void = () => {};
+        const held = new Promise<void>((r) => { release = r; });
+        await page.route(api, async (route) => { await held; await route.continue(); });
+        await page.goto(`${s.url}${path}`, { waitUntil: 'domcontentloaded' });
+        await page.locator('.loading', { hasText: want }).waitFor();
+        assert.equal(await page.locator('.loading').getAttribute('role'), 'status');
+        await shot(`loading-${name}`);
+        release();
+        await page.locator('.loading').waitFor({ state: 'detached', timeout: 60_000 });
+        await page.unroute(api);
+      }
+
+      // Errors: an unknown run is a 404 page; ?run=nope says so and shows no other run; a failing API
+      // call shows its message.
+      const r404 = await page.goto(`${s.url}/runs/nope`);
+      assert.equal(r404!.status(), 404);
+      assert.equal(await page.locator('#error-title').innerText(), '404 · Not found');
+      assert.match(await page.locator('#error-message').innerText(), /^No run named nope in .*runs\.$/);
+      await noRawJson();
+      await shot('error-run-404');
+      for (const [path, name] of [['/predictions?run=nope', 'predictions'], ['/try?run=nope', 'try']] as const) {
+        await page.goto(`${s.url}${path}`);
+        await page.locator('#unknown-run').waitFor();
+        assert.match(await page.locator('#unknown-run').innerText(), /There is no run named nope in .*\. Choose one below\./);
+        assert.equal(await page.locator('#run-select').inputValue(), '');
+        assert.equal(await page.locator('#prediction-grid').count(), 0, 'no other run is shown');
+        await shot(`error-${name}-unknown-run`);
+      }
+      await page.selectOption('#run-select', 'r');
+      assert.match(page.url(), /\?run=r$/);
+      await page.route('**/api/data', (route) => route.fulfill({ status: 500, json: { error: 'cannot read /x/train.csv: disk on fire' } }));
+      await page.goto(`${s.url}/explore`);
+      await page.getByRole('alert').filter({ hasText: 'cannot read /x/train.csv: disk on fire' }).waitFor();
+      assert.equal(await page.locator('.loading').count(), 0, 'no loading line beside the error');
+      await noRawJson();
+      await shot('error-explore-api');
+      await page.unroute('**/api/data');
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      await empty.close();
       await s.close();
     }
   });

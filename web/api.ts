@@ -3,7 +3,12 @@ export interface RunSummary {
   name: string; status: 'running' | 'finished' | 'failed' | 'stopped' | 'unknown'; detail: string; model: string;
   epochs: number; plannedEpochs: number; bestValMap: number | null; bestEpoch: number | null;
   threshold: number | null; thresholdScore: number | null; seconds: number; started: string; hasReport: boolean;
+  /** What it was trained on (src/data/source.ts). */
+  data: DataSource;
 }
+export interface DataSource { path: string; kind: 'synthetic' | 'folder' | 'missing'; text: string }
+/** The folders the server reads, for the empty states. */
+export interface Info { runsDir: string; runsDirExists: boolean; data: DataSource | null; warnings: string[] }
 export interface EpochRecord { epoch: number; phase: number; loss: string; train_loss: number; val_loss: number; val_map: number; lr: number; seconds: number; best: boolean }
 export interface Progress { epoch: number; epochs: number; batch: number; batches: number; loss: number; imagesPerSecond: number; lr: number; time: string }
 export interface RunDetail {
@@ -14,7 +19,10 @@ export interface RunDetail {
 export interface Validation {
   ids: string[]; threshold: number; minArea: number; gate: number | null; size: number; images: string; truths: string; probs: string; salt: number[] | null;
 }
-/** minArea, gate and salt apply to a 101×101 upload only (salt: the classifier's probability, with a gate). */
+/**
+ * minArea, gate and salt apply to a 101×101 upload only (salt: the classifier's probability, with a gate).
+ * probs: float32 little-endian, width*height, row-major; image: bytes 0..255.
+ */
 export interface TryResult { width: number; height: number; threshold: number; minArea: number; gate: number | null; salt: number | null; tiles: number; seconds: number; image: string; probs: string }
 
 export async function getJson<T>(url: string, init?: RequestInit): Promise<T> {

@@ -11,5 +11,15 @@ const pages: Record<string, (root: HTMLElement) => Promise<void>> = {
   runs: runsPage, run: runPage, explore: explorePage, predictions: predictionsPage, try: tryPage,
 };
 const page = pages[root.dataset.page ?? ''];
-root.replaceChildren();
-(page ? page(root) : Promise.reject(new Error(`unknown page ${root.dataset.page}`))).catch((e) => fail(root, e));
+// The shell's "Loading…" stays until the page has something to show, then goes.
+const wait = root.querySelector('.loading');
+const view = document.createElement('div');
+Object.assign(view.dataset, root.dataset); // pages read their parameters (data-run) from their root
+root.append(view);
+const shown = new MutationObserver(() => { wait?.remove(); shown.disconnect(); });
+shown.observe(view, { childList: true });
+(page ? page(view) : Promise.reject(new Error(`unknown page ${root.dataset.page}`))).catch((e) => {
+  // A failure ends every wait on the page: no loading line stays beside the error.
+  for (const w of root.querySelectorAll('.loading')) w.remove();
+  fail(view, e);
+});

@@ -16,6 +16,7 @@ export function register(program: Command): void {
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: expected 0..65535, got ${o.port}`);
       if (!(mb > 0)) throw new Error(`--max-upload-mb: expected a positive number, got ${o.maxUploadMb}`);
       const s = await serve({ runsDir: o.runs, dataDir: o.data, host: o.host, port, maxUploadBytes: Math.round(mb * 1048576) });
+      for (const w of s.warnings) console.warn(w);
       console.log(`halite serve: ${s.url} (runs ${o.runs}${o.data ? `, data ${o.data}` : ''}); Ctrl-C stops it`);
       const stop = () => { void s.close().then(() => process.exit(0)); };
       process.once('SIGINT', stop);

@@ -4,6 +4,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { encode } from 'fast-png';
 import { writeFileAtomic } from '../io/atomic.js';
+import { num, percent } from '../report/format.js';
+import { legendSvg, overlayPixels } from '../report/overlay.js';
 import { svgToPng, writeFigure, type TopLevelSpec } from '../report/plot.js';
 import { coverage, coverageClass } from './coverage.js';
 import { rng, shuffled } from './random.js';
@@ -45,43 +47,40 @@ export function summarize(d: TgsData): { summary: Summary; coverages: number[]; 
 }
 
 export function formatSummary(s: Summary, dir: string): string {
-  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   return [
     `data          ${dir}`,
-    `train tiles   ${s.train} (${pct(s.emptyFraction)} without salt)`,
+    `train tiles   ${s.train} (${percent(s.emptyFraction)} without salt)`,
     `test tiles    ${s.test}`,
     `classes       ${Object.entries(s.coverageClasses).map(([c, n]) => `${c}:${n}`).join('  ')}`,
     `depth train   ${s.depth.train[0]}–${s.depth.train[1]} ft`,
     `depth test    ${s.depth.test ? `${s.depth.test[0]}–${s.depth.test[1]} ft` : '—'}`,
-    `intensity     mean ${s.intensity.mean.toFixed(3)}, std ${s.intensity.std.toFixed(3)}`,
+    `intensity     mean ${num(s.intensity.mean, 3, true)}, std ${num(s.intensity.std, 3, true)}`,
   ].join('\n');
 }
 
-/** A tile with its mask overlaid in green, as PNG bytes. */
+/** A tile (values in [0, 1]) with its salt label overlaid in the salt colour of the one overlay convention, as PNG bytes. */
 export function overlayPng(image: Float32Array, mask: Uint8Array | null): Uint8Array {
-  const rgb = new Uint8Array(PIXELS * 3);
-  for (let i = 0; i < PIXELS; i++) {
-    const v = Math.round(image[i]! * 255);
-    const salt = mask !== null && mask[i]! > 0;
-    rgb[3 * i] = salt ? Math.round(v * 0.55) : v;
-    rgb[3 * i + 1] = salt ? Math.min(255, Math.round(v * 0.55 + 115)) : v;
-    rgb[3 * i + 2] = salt ? Math.round(v * 0.55) : v;
-  }
+  const rgb = overlayPixels(image, mask, null, { unit: true, channels: 3 });
   return encode({ width: TILE, height: TILE, data: rgb, channels: 3, depth: 8 });
 }
 
-/** An SVG grid of tiles, each annotated with coverage class, coverage and depth. */
+/**
+ * An SVG grid of tiles with their labels overlaid and a legend, each captioned on two lines (so no
+ * caption is cut mid-word): its id, then coverage class, coverage and depth.
+ */
 export function sampleGridSvg(d: TgsData, picks: number[], coverages: number[], cols = 6): string {
-  const cell = TILE * 2, pad = 8, label = 18;
+  const cell = TILE * 2, pad = 8, label = 30, top = 24;
   const rows = Math.ceil(picks.length / cols);
-  const w = cols * (cell + pad) + pad, h = rows * (cell + label + pad) + pad;
+  const w = cols * (cell + pad) + pad, h = top + rows * (cell + label + pad) + pad;
   const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" font-family="DejaVu Sans, sans-serif" font-size="11"><rect width="100%" height="100%" fill="white"/>`];
+  parts.push(legendSvg('truth', pad, 6).svg);
   picks.forEach((i, k) => {
-    const x = pad + (k % cols) * (cell + pad), y = pad + Math.floor(k / cols) * (cell + label + pad);
+    const x = pad + (k % cols) * (cell + pad), y = top + Math.floor(k / cols) * (cell + label + pad);
     const png = overlayPng(d.train.images.subarray(i * PIXELS, (i + 1) * PIXELS), d.train.masks.subarray(i * PIXELS, (i + 1) * PIXELS));
     const c = coverages[i]!;
     parts.push(`<image x="${x}" y="${y + label}" width="${cell}" height="${cell}" style="image-rendering:pixelated" href="data:image/png;base64,${Buffer.from(png).toString('base64')}"/>`);
-    parts.push(`<text x="${x}" y="${y + 13}">cc ${coverageClass(c)} · cov ${c.toFixed(3)} · z ${d.train.depths[i]}</text>`);
+    parts.push(`<text x="${x}" y="${y + 12}">${d.train.ids[i]!.replace(/[&<>]/g, (ch) => `&#${ch.charCodeAt(0)};`)}</text>`);
+    parts.push(`<text x="${x}" y="${y + 25}" fill="#555">class ${coverageClass(c)} · cov ${num(c, 3, true)} · z ${d.train.depths[i]} ft</text>`);
   });
   parts.push('</svg>');
   return parts.join('');

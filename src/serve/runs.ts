@@ -2,6 +2,7 @@
 // name-to-path resolution that never leaves the runs folder.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
+import { dataSource, type DataSource } from '../data/source.js';
 import type { TrainConfig } from '../train/config.js';
 import { bestEpoch, readHistory, readThreshold, type ThresholdRecord } from '../train/history.js';
 import type { EpochRecord } from '../train/trainer.js';
@@ -23,6 +24,8 @@ export interface RunSummary {
   seconds: number;
   started: string;
   hasReport: boolean;
+  /** What the run was trained on: its config's data folder, and whether halite synth made it. */
+  data: DataSource;
 }
 
 export class PathError extends Error {
@@ -93,6 +96,7 @@ export function readRun(runsDir: string, name: string): { summary: RunSummary; c
     seconds: history.reduce((a, r) => a + r.seconds, 0),
     started: statSync(join(dir, 'config.json')).mtime.toISOString(),
     hasReport: existsSync(join(dir, 'report.html')),
+    data: dataSource(config.data),
   };
   return { summary, config, history, threshold: th };
 }

@@ -1,7 +1,7 @@
 // `halite serve`: a local web app over Fastify. Pages are one shell each, filled in by the browser
 // bundle (web/, built in memory by esbuild); data comes from a JSON API, live training from
 // server-sent events, and model work from a worker thread so the server keeps answering.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,7 @@ import { build } from 'esbuild';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { explore, overlayPng, summarize, type Summary } from '../data/explore.js';
 import { PIXELS } from '../data/rle.js';
+import { dataSource, type DataSource } from '../data/source.js';
 import { readTgs, type TgsData } from '../data/tgs.js';
 import { readRunConfig } from '../train/config.js';
 import { runVersion } from '../infer/run.js';
@@ -34,14 +35,27 @@ export const DEFAULT_MAX_UPLOAD = 8 * 1024 * 1024;
 const PAGES = { runs: 'Runs', run: 'Run', explore: 'Explore', predictions: 'Predictions', try: 'Try it' } as const;
 const webDir = fileURLToPath(new URL('../../web/', import.meta.url));
 
+const escHtml = (t: string) => t.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+
 function shell(page: keyof typeof PAGES, params: Record<string, string> = {}): string {
-  const attrs = Object.entries(params).map(([k, v]) => ` data-${k}="${v.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`)}"`).join('');
+  const attrs = Object.entries(params).map(([k, v]) => ` data-${k}="${escHtml(v)}"`).join('');
   const nav = (['runs', 'explore', 'predictions', 'try'] as const)
     .map((p) => `<a href="${p === 'runs' ? '/' : `/${p}`}"${p === page ? ' aria-current="page"' : ''}>${PAGES[p]}</a>`).join('');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>halite · ${PAGES[page]}</title><link rel="stylesheet" href="/assets/app.css"></head>
 <body><header><span class="brand">halite</span><nav>${nav}</nav></header>
-<main id="app" data-page="${page}"${attrs}><p class="muted">Loading…</p></main><script type="module" src="/assets/app.js"></script></body></html>`;
+<main id="app" data-page="${page}"${attrs}><p class="loading muted" role="status">Loading…</p></main><script type="module" src="/assets/app.js"></script></body></html>`;
+}
+
+/** A page for a failed page request (unknown run, no such page): the status, the message, and ways on. */
+function errorPage(status: number, message: string): string {
+  const nav = (['runs', 'explore', 'predictions', 'try'] as const).map((p) => `<a href="${p === 'runs' ? '/' : `/${p}`}">${PAGES[p]}</a>`).join('');
+  const title = status === 404 ? 'Not found' : status === 403 ? 'Not allowed' : 'Something went wrong';
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>halite · ${status} ${title}</title><link rel="stylesheet" href="/assets/app.css"></head>
+<body><header><span class="brand">halite</span><nav>${nav}</nav></header>
+<main id="app" data-page="error"><h1 id="error-title">${status} · ${title}</h1><p class="error" role="alert" id="error-message">${escHtml(message.charAt(0).toUpperCase() + message.slice(1) + (/[.!?]$/.test(message) ? '' : '.'))}</p>
+<p><a href="/">See every run →</a></p></main></body></html>`;
 }
 
 const size = (n: number) => (n >= 1048576 ? `${+(n / 1048576).toFixed(1)} MiB` : `${+(n / 1024).toFixed(1)} KiB`);
@@ -49,7 +63,16 @@ const b64 = (a: ArrayLike<number>) => Buffer.from(Uint8Array.from(a)).toString('
 /** Probabilities as bytes (0..255): a quarter of the size, finer than any threshold slider. */
 const quantize = (p: Float32Array) => Buffer.from(Uint8Array.from(p, (v) => Math.round(v * 255))).toString('base64');
 
-export async function createServer(o: ServeOptions): Promise<{ app: FastifyInstance; close: () => Promise<void> }> {
+/** What `halite serve` says at start-up about folders it was given that are not there (it still starts: a run may create them). */
+export function startWarnings(runsDir: string, dataDir?: string): string[] {
+  const w: string[] = [];
+  if (!existsSync(runsDir)) w.push(`warning: --runs ${runsDir} does not exist; the Runs page stays empty until a run is trained into it (halite train --runs ${runsDir})`);
+  else if (!statSync(runsDir).isDirectory()) w.push(`warning: --runs ${runsDir} is a file, not a folder of runs`);
+  if (dataDir && !existsSync(dataDir)) w.push(`warning: --data ${dataDir} does not exist; Explore will fail until it does (make one with halite synth --out ${dataDir})`);
+  return w;
+}
+
+export async function createServer(o: ServeOptions): Promise<{ app: FastifyInstance; close: () => Promise<void>; warnings: string[] }> {
   const runsDir = resolve(o.runsDir);
   // Model work reads --data when given, else each run's own data set.
   const dataOverride = o.dataDir ? resolve(o.dataDir) : undefined;
@@ -57,6 +80,7 @@ export async function createServer(o: ServeOptions): Promise<{ app: FastifyInsta
   const app = Fastify({ logger: o.logger ?? false, bodyLimit: 1024 * 1024, forceCloseConnections: true });
   await app.register(multipart, { limits: { fileSize: o.maxUploadBytes ?? DEFAULT_MAX_UPLOAD, files: 1, fields: 4 } });
   const cacheDir = mkdtempSync(join(tmpdir(), 'halite-serve-'));
+  const warnings = startWarnings(runsDir, dataOverride);
 
   let bundle: Promise<string> | null = null;
   const appJs = () => (bundle ??= build({
@@ -95,9 +119,17 @@ export async function createServer(o: ServeOptions): Promise<{ app: FastifyInsta
     return result;
   };
 
-  app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
+  // The API answers errors as JSON; a page (anything else) as an HTML page a person can read.
+  const isApi = (url: string) => url.startsWith('/api/') || url.startsWith('/assets/');
+  app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
     const status = err instanceof PathError || err instanceof UploadError ? err.statusCode : err.statusCode ?? 500;
-    reply.code(status).send({ error: err.message });
+    if (isApi(req.url)) reply.code(status).send({ error: err.message });
+    else reply.code(status).type('text/html; charset=utf-8').send(errorPage(status, err.message));
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const message = `no page at ${req.url.split('?')[0]}`;
+    if (isApi(req.url)) reply.code(404).send({ error: message });
+    else reply.code(404).type('text/html; charset=utf-8').send(errorPage(404, message));
   });
 
   const html = (reply: FastifyReply, page: keyof typeof PAGES, params?: Record<string, string>) => reply.type('text/html; charset=utf-8').send(shell(page, params));
@@ -107,9 +139,20 @@ export async function createServer(o: ServeOptions): Promise<{ app: FastifyInsta
   app.get('/predictions', (_q, r) => html(r, 'predictions'));
   app.get('/try', (_q, r) => html(r, 'try'));
   app.get('/assets/app.js', async (_q, r) => r.type('text/javascript; charset=utf-8').send(await appJs()));
+  app.get('/favicon.ico', (_q, r) => r.code(204).send());
   app.get('/assets/app.css', (_q, r) => r.type('text/css; charset=utf-8').send(readFileSync(join(webDir, 'style.css'))));
 
   app.get('/api/runs', () => listRuns(runsDir));
+  // What the empty states need: the folders this server looks at, and whether they are there.
+  app.get('/api/info', () => {
+    let data: DataSource | null = null;
+    try {
+      data = dataSource(dataDir());
+    } catch (e) {
+      if (!(e instanceof PathError)) throw e; // no runs and no --data: Explore shows what to run
+    }
+    return { runsDir, runsDirExists: existsSync(runsDir), data, warnings };
+  });
   app.get<{ Params: { name: string } }>('/api/runs/:name', (q) => readRun(runsDir, q.params.name));
   app.get<{ Params: { name: string } }>('/api/runs/:name/events', (q, reply) => {
     const dir = runDir(runsDir, q.params.name);
@@ -147,7 +190,9 @@ export async function createServer(o: ServeOptions): Promise<{ app: FastifyInsta
     const img = decodeUpload(bytes, file.filename);
     const t0 = performance.now();
     const r = await predictor.request({ kind: 'image', run: dir, width: img.width, height: img.height, pixels: img.pixels });
-    return { width: img.width, height: img.height, ...r.post, salt: r.salt, tiles: r.tiles, seconds: (performance.now() - t0) / 1000, image: quantize(img.pixels), probs: quantize(r.probs) };
+    // Probabilities as float32 (little-endian), unquantized: the page offers them for download.
+    return { width: img.width, height: img.height, ...r.post, salt: r.salt, tiles: r.tiles, seconds: (performance.now() - t0) / 1000, image: quantize(img.pixels),
+      probs: Buffer.from(r.probs.buffer, r.probs.byteOffset, r.probs.byteLength).toString('base64') };
   });
 
   app.get('/api/data', async () => {
@@ -179,6 +224,7 @@ export async function createServer(o: ServeOptions): Promise<{ app: FastifyInsta
 
   return {
     app,
+    warnings,
     close: async () => {
       await app.close();
       await predictor.close();
@@ -188,8 +234,8 @@ export async function createServer(o: ServeOptions): Promise<{ app: FastifyInsta
 }
 
 /** Starts the server; resolves with its address once it listens. */
-export async function serve(o: ServeOptions): Promise<{ url: string; close: () => Promise<void> }> {
+export async function serve(o: ServeOptions): Promise<{ url: string; close: () => Promise<void>; warnings: string[] }> {
   const s = await createServer(o);
   const address = await s.app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 8080 });
-  return { url: address, close: s.close };
+  return { url: address, close: s.close, warnings: s.warnings };
 }

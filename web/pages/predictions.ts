@@ -1,30 +1,34 @@
-// A run's validation tiles with truth and prediction overlaid. The threshold slider re-draws the
-// masks and re-computes the competition metric here in the page, with halite's own metric and
-// post-processing code, so at the tuned settings it shows the score the run was tuned to.
-import { imageScore, meanScore } from '../../src/metrics/competition.js';
+// A run's validation tiles with truth and prediction compared under the one overlay convention.
+// The threshold slider re-draws the masks and re-computes the competition metric here in the page,
+// with halite's own metric and post-processing code, so at the tuned settings it shows the score
+// the run was tuned to.
+import { imageScore, iou, meanScore } from '../../src/metrics/competition.js';
 import { postprocessMask } from '../../src/infer/tune.js';
+import { score as fmtScore, threshold as fmtThreshold } from '../../src/report/format.js';
 import { bytes, getJson, type Validation } from '../api.js';
-import { drawOverlay, runsWithWeights, el, fmt, postprocessText, threshold } from '../dom.js';
+import { drawOverlay, el, legend, loading, postprocessText, runPicker, runsWithWeights, threshold } from '../dom.js';
 
+/** Tiles drawn at once: enough to scan, few enough to redraw on every slider step. */
 const SHOWN = 60;
 
 export async function predictionsPage(root: HTMLElement): Promise<void> {
-  const runs = await runsWithWeights(root, 'Predictions');
+  const { runs, chosen } = await runsWithWeights(root, 'Predictions');
   if (runs.length === 0) return;
-  const wanted = new URLSearchParams(location.search).get('run');
-  const pick = el('select', { id: 'run-select' }, ...runs.map((r) => el('option', { value: r.name, text: r.name, selected: r.name === wanted })));
+  const pick = runPicker(runs, chosen);
   const body = el('div');
   root.append(el('div', { class: 'toolbar' }, el('label', {}, 'run ', pick)), body);
   const show = async () => {
-    body.replaceChildren(el('p', { class: 'muted', text: 'Predicting the validation tiles with flip TTA…' }));
+    const run = runs.find((r) => r.name === pick.value)!;
+    body.replaceChildren(el('p', { class: 'muted', id: 'run-data', text: `Trained on ${run.data.text}.` }), loading('Predicting the validation tiles with flip TTA…'));
     const v = await getJson<Validation>(`/api/runs/${encodeURIComponent(pick.value)}/validation`);
-    renderValidation(body, v);
+    renderValidation(body, v, run.data.text);
   };
-  pick.onchange = () => void show().catch((e) => body.replaceChildren(el('p', { class: 'error', text: (e as Error).message })));
-  await show();
+  const showing = () => show().catch((e) => body.replaceChildren(el('p', { class: 'error', role: 'alert', text: (e as Error).message })));
+  pick.onchange = () => void showing();
+  if (chosen !== null) await showing();
 }
 
-function renderValidation(body: HTMLElement, v: Validation): void {
+function renderValidation(body: HTMLElement, v: Validation, data: string): void {
   const n = v.ids.length, px = v.size * v.size;
   const images = bytes(v.images), truthsAll = bytes(v.truths), probs = bytes(v.probs);
   const truths = v.ids.map((_, k) => truthsAll.subarray(k * px, (k + 1) * px));
@@ -35,6 +39,7 @@ function renderValidation(body: HTMLElement, v: Validation): void {
   const post = el('input', { type: 'checkbox', id: 'postprocess', checked: true });
   const score = el('strong', { id: 'map-value' });
   const order = el('select', { id: 'order' }, el('option', { value: 'worst', text: 'worst first' }), el('option', { value: 'best', text: 'best first' }), el('option', { value: 'id', text: 'by id' }));
+  const count = el('p', { id: 'tile-count' });
   const grid = el('div', { class: 'grid', id: 'prediction-grid' });
   body.replaceChildren(
     el('div', { class: 'toolbar' },
@@ -42,7 +47,9 @@ function renderValidation(body: HTMLElement, v: Validation): void {
       el('label', {}, post, ` ${postText}`),
       el('span', {}, `validation mAP over ${n} tiles: `, score),
       el('label', {}, 'order ', order)),
-    el('p', { class: 'muted', text: `Run's tuned threshold ${v.threshold.toFixed(3)}, ${postText}. Truth in white, prediction in orange.` }),
+    el('p', { class: 'muted', id: 'run-data', text: `Trained on ${data}. Tuned threshold ${fmtThreshold(v.threshold)}, ${postText}.` }),
+    legend('compare'),
+    count,
     grid);
 
   const redraw = () => {
@@ -53,14 +60,18 @@ function renderValidation(body: HTMLElement, v: Validation): void {
     });
     const scores = preds.map((p, k) => imageScore(truths[k]!, p));
     tLabel.textContent = t.toFixed(2);
-    score.textContent = fmt(meanScore(truths, preds));
+    score.textContent = fmtScore(meanScore(truths, preds));
     const ks = v.ids.map((_, k) => k);
     if (order.value === 'worst') ks.sort((a, b) => scores[a]! - scores[b]! || a - b);
     if (order.value === 'best') ks.sort((a, b) => scores[b]! - scores[a]! || a - b);
+    const shown = Math.min(SHOWN, n);
+    count.textContent = shown < n
+      ? `Showing ${shown} of the ${n} validation tiles it scores (${order.selectedOptions[0]!.text}); the mAP is over all ${n}.`
+      : `Showing all ${n} validation tiles it scores (${order.selectedOptions[0]!.text}).`;
     grid.replaceChildren(...ks.slice(0, SHOWN).map((k) => {
       const c = el('canvas', { class: 'tile' });
       drawOverlay(c, v.size, v.size, images.subarray(k * px, (k + 1) * px), truths[k]!, preds[k]!);
-      return el('figure', {}, c, el('figcaption', { text: `${v.ids[k]} · ${scores[k]!.toFixed(2)}` }));
+      return el('figure', {}, c, el('figcaption', {}, el('b', { text: v.ids[k]! }), el('br'), `score ${fmtScore(scores[k])} · IoU ${fmtScore(iou(truths[k]!, preds[k]!))}`));
     }));
   };
   slider.oninput = redraw;

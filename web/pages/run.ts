@@ -1,7 +1,8 @@
 // One run: summary, live curves and progress (server-sent events), the threshold sweep and the report.
 import { getJson, type EpochRecord, type Progress, type RunDetail, type RunSummary } from '../api.js';
-import { CurveChart, sweepChart } from '../charts.js';
-import { duration, el, fmt } from '../dom.js';
+import { lr as fmtLr, num, score, threshold } from '../../src/report/format.js';
+import { CurveChart, LossCharts, sweepChart } from '../charts.js';
+import { duration, el } from '../dom.js';
 
 export async function runPage(root: HTMLElement): Promise<void> {
   const name = root.dataset.run!;
@@ -14,9 +15,9 @@ export async function runPage(root: HTMLElement): Promise<void> {
   const setStats = (s: RunSummary) => {
     const best = history.reduce<EpochRecord | null>((b, r) => (b === null || r.val_map > b.val_map ? r : b), null);
     stats.replaceChildren(...[
-      ['model', s.model], ['epochs', `${history.length} / ${s.plannedEpochs}`],
-      ['best val mAP', best ? `${fmt(best.val_map)} (epoch ${best.epoch})` : '—'],
-      ['tuned threshold', s.threshold === null ? '—' : `${fmt(s.threshold, 3)} → ${fmt(s.thresholdScore)} with flip TTA`],
+      ['model', s.model], ['trained on', s.data.text], ['epochs', `${history.length} / ${s.plannedEpochs}`],
+      ['best val mAP', best ? `${score(best.val_map)} (epoch ${best.epoch})` : '—'],
+      ['tuned threshold', s.threshold === null ? '—' : `${threshold(s.threshold)} → ${score(s.thresholdScore)} with flip TTA`],
       ['training time', duration(history.reduce((a, r) => a + r.seconds, 0))],
     ].flatMap(([k, v]) => [el('dt', { text: k! }), el('dd', { text: v! })]));
   };
@@ -31,10 +32,13 @@ export async function runPage(root: HTMLElement): Promise<void> {
   );
   const charts = el('section', { class: 'charts' });
   root.append(el('h2', { text: 'Training curves' }), charts);
+  // One loss panel per loss (added as its first epoch arrives), then mAP and learning rate.
+  const lossPanels = el('div', { class: 'loss-panels' });
+  charts.append(lossPanels);
   const canvas = (id: string) => { const c = el('canvas', { id }); charts.append(el('div', { class: 'chart' }, c)); return c; };
-  const loss = new CurveChart(canvas('chart-loss'), 'Loss', [{ label: 'train loss', value: (r) => r.train_loss }, { label: 'validation loss', value: (r) => r.val_loss }]);
-  const metric = new CurveChart(canvas('chart-map'), 'Validation mAP (threshold 0.5, no TTA)', [{ label: 'validation mAP', value: (r) => r.val_map }]);
-  const lr = new CurveChart(canvas('chart-lr'), 'Learning rate (end of epoch)', [{ label: 'lr', value: (r) => r.lr }], { logY: true });
+  const loss = new LossCharts(lossPanels);
+  const metric = new CurveChart(canvas('chart-map'), 'Validation mAP (threshold 0.5, no TTA)', [{ label: 'validation mAP', value: (r) => r.val_map }], { yTitle: 'mAP', yRange: [0, 1] });
+  const lr = new CurveChart(canvas('chart-lr'), 'Learning rate (end of epoch)', [{ label: 'lr', value: (r) => r.lr }], { logY: true, yTitle: 'learning rate' });
   const redraw = () => { for (const c of [loss, metric, lr]) c.update(history); setStats(run.summary); };
 
   if (run.threshold) {
@@ -77,7 +81,7 @@ export async function runPage(root: HTMLElement): Promise<void> {
     bar.max = p.batches;
     bar.value = p.batch;
     const eta = p.imagesPerSecond > 0 ? ((p.batches - p.batch) * (run.config.batchSize as number)) / p.imagesPerSecond : 0;
-    barText.textContent = `epoch ${p.epoch}/${p.epochs} · batch ${p.batch}/${p.batches} · loss ${fmt(p.loss)} · ${p.imagesPerSecond.toFixed(1)} img/s · lr ${p.lr.toExponential(2)} · ETA ${duration(eta)}`;
+    barText.textContent = `epoch ${p.epoch}/${p.epochs} · batch ${p.batch}/${p.batches} · loss ${num(p.loss, 4, true)} · ${p.imagesPerSecond.toFixed(1)} img/s · lr ${fmtLr(p.lr)} · ETA ${duration(eta)}`;
   });
   events.addEventListener('status', (e) => {
     const s = JSON.parse((e as MessageEvent).data) as { status: RunSummary['status']; detail: string };

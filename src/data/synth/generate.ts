@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { encode } from 'fast-png';
 import { rng } from '../random.js';
 import { rleEncode, TILE, PIXELS } from '../rle.js';
+import { SYNTH_MARKER, type SynthMarker } from '../source.js';
 import { buildSection } from './earth.js';
 import { seismicImage } from './seismic.js';
 
@@ -103,6 +104,9 @@ export function writeSynth(o: SynthOptions): { train: number; test: number; empt
     writeFileSync(join(tmp, 'train.csv'), rows.join('\n') + '\n');
     writeFileSync(join(tmp, 'depths.csv'), depths.join('\n') + '\n');
     writeFileSync(join(tmp, 'sample_submission.csv'), sub.join('\n') + '\n');
+    // Marks the folder as synthetic, so runs trained on it can say so (src/data/source.ts).
+    const marker: SynthMarker = { generator: 'halite synth', seed: o.seed, train: o.train, test: o.test, emptyFraction: o.emptyFraction ?? null, written: new Date().toISOString() };
+    writeFileSync(join(tmp, SYNTH_MARKER), JSON.stringify(marker, null, 2) + '\n');
     if (existsSync(out)) {
       const old = `${out}.old-${process.pid}`;
       renameSync(out, old);

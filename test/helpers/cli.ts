@@ -3,7 +3,9 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
-export const halite = (...args: string[]) => spawnSync(process.execPath, ['bin/halite.js', ...args], { encoding: 'utf8' });
+/** Runs src/ through tsx (HALITE_FROM_SOURCE), so the suite needs no build and never meets a stale dist/. */
+export const halite = (...args: string[]) =>
+  spawnSync(process.execPath, ['bin/halite.js', ...args], { encoding: 'utf8', env: { ...process.env, HALITE_FROM_SOURCE: '1' } });
 
 /** Every line's first field, the header's included. */
 export const firstColumn = (file: string): string[] => readFileSync(file, 'utf8').trim().split('\n').map((l) => l.split(',')[0]!);

@@ -26,8 +26,8 @@ export function register(program: Command): void {
       try {
         pred = readSubmission(o.submission, ids);
       } catch (e) {
-        // A submission of some training ids and no others is most likely a run's validation predictions.
-        if (!o.run && e instanceof SubmissionIdsError && e.unknown.length === 0 && e.missing.length < ids.length) {
+        // Under half the training ids and no others: most likely a run's validation predictions.
+        if (!o.run && e instanceof SubmissionIdsError && e.unknown.length === 0 && e.missing.length > ids.length / 2 && e.missing.length < ids.length) {
           throw new Error(`${e.message}\nIt covers ${ids.length - e.missing.length} of the ${ids.length} training tiles: if it holds a run's validation tiles (halite predict --val), add --run RUN_DIR to score those alone.`);
         }
         throw e;

@@ -2,10 +2,10 @@
 // that do not exist named as such, images of any size predicted, and --help that loads no libtorch.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { encode } from 'fast-png';
 import { listImages, pngSize, skippedNote, sortBySize } from '../src/cli/images.js';
@@ -190,4 +190,34 @@ test('predict: larger images are tiled, stitched and written as mask PNGs; the s
   assert.ok(e.stderr.includes(`\nIt covers ${n} of the 48 training tiles: `) && e.stderr.includes('add --run RUN_DIR'), e.stderr);
   const ok = halite('evaluate', '--data', data, '--submission', val, '--run', run, '--json');
   assert.equal(ok.status, 0, ok.stderr);
+});
+
+test('bin/halite.js runs dist/ when it is as new as src/, else src/ through tsx with a note naming the newer file', () => {
+  // A package of its own: bin/halite.js, a src/ and a dist/ main that say which one ran.
+  const pkg = join(root, 'pkg');
+  for (const d of ['bin', 'src/cli', 'dist/cli']) mkdirSync(join(pkg, d), { recursive: true });
+  copyFileSync('bin/halite.js', join(pkg, 'bin', 'halite.js'));
+  symlinkSync(resolve('node_modules'), join(pkg, 'node_modules'));
+  writeFileSync(join(pkg, 'package.json'), '{ "type": "module" }\n');
+  writeFileSync(join(pkg, 'src', 'cli', 'main.ts'), "const from: string = 'src';\nconsole.log(from);\n");
+  writeFileSync(join(pkg, 'src', 'cli', 'parse.ts'), 'export {};\n');
+  writeFileSync(join(pkg, 'dist', 'cli', 'main.js'), "console.log('dist');\n");
+  const run = (env: Record<string, string> = {}) => {
+    const e = { ...process.env, ...env };
+    if (!env.HALITE_FROM_SOURCE) delete e.HALITE_FROM_SOURCE;
+    const r = spawnSync(process.execPath, [join(pkg, 'bin', 'halite.js')], { encoding: 'utf8', env: e });
+    assert.equal(r.status, 0, r.stderr);
+    return { ran: r.stdout.trim(), note: r.stderr.trim() };
+  };
+  const at = (file: string, s: number) => utimesSync(join(pkg, file), s, s);
+  // As npm installs a package: every file the same time.
+  for (const f of ['src/cli/main.ts', 'src/cli/parse.ts', 'dist/cli/main.js']) at(f, 1_000_000);
+  assert.deepEqual(run(), { ran: 'dist', note: '' });
+  at('src/cli/parse.ts', 1_000_100);
+  const stale = run();
+  assert.equal(stale.ran, 'src');
+  assert.match(stale.note, /^halite: dist\/ is older than src\/cli\/parse\.ts; running the sources through tsx .*npx tsc/);
+  assert.deepEqual(run({ HALITE_FROM_SOURCE: '1' }), { ran: 'src', note: '' });
+  rmSync(join(pkg, 'dist'), { recursive: true });
+  assert.match(run().note, /^halite: dist\/ is not built; running the sources through tsx/);
 });

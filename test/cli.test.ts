@@ -55,7 +55,7 @@ test('doctor names the BLAS from the memory maps and flags the reference one as 
 test('unknown commands and bad thread counts fail with a message', () => {
   const bad = halite('--threads', '0', 'doctor');
   assert.notEqual(bad.status, 0);
-  assert.match(bad.stderr, /thread count must be a positive integer, got 0/);
+  assert.match(bad.stderr, /option '--threads <n>' argument '0' is invalid\. Expected a whole number >= 1/);
   const unknown = halite('frobnicate');
   assert.notEqual(unknown.status, 0);
   assert.match(unknown.stderr, /unknown command/);

@@ -93,5 +93,5 @@ test('halite predict writes a submission for the sample ids and halite evaluate 
   assert.notEqual(p.status, 0);
   assert.match(p.stderr, /bad\.csv:2: id nope has no image/);
   p = halite('predict', '--run', join(root, 'nowhere'), '--images', data, '--out', join(root, 'x.csv'));
-  assert.match(p.stderr, /nowhere: no config\.json; is this a finished halite run directory\?/);
+  assert.match(p.stderr, /'--run <dir>' argument '.*nowhere' is invalid\. No such run directory/);
 });

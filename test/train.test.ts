@@ -127,7 +127,7 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     const name = signal.toLowerCase();
     const args = ['bin/halite.js', '--threads', '2', 'train', '--data', data, '--model', 'resunet', '--model-options', '{"startFilters":4}',
       '--epochs', '2', '--losses', 'bce', '--batch-size', '8', '--val', '0.25', '--runs', runs, '--name', name];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HALITE_FROM_SOURCE: '1' } });
     let out = '';
     let sent = false;
     child.stdout.on('data', (d: Buffer) => {

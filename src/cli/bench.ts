@@ -1,60 +1,67 @@
-// `halite bench engine`: throughput beside PyTorch, last line JSON.
+// `halite bench engine|data|encoders|cli`: throughput beside PyTorch, and the command line's start-up; last line JSON.
 import { availableParallelism } from 'node:os';
-import type { Command } from 'commander';
-import { benchEngine } from '../bench/engine.js';
-import { benchData } from '../bench/data.js';
-import { benchEncoders } from '../bench/encoders.js';
-import { ENCODER_NAMES } from '../models/encoders/index.js';
-import { isPrecision } from '../torch/index.js';
+import { Option, type Command } from 'commander';
+import { PRECISIONS, type Precision } from '../torch/dtype.js';
+import { existingFolder, listOf, wholeNumber } from './parse.js';
+import { withoutTorch } from './threads.js';
 
 export function register(program: Command): void {
-  const bench = program.command('bench').description('measure throughput against the PyTorch peer; the last line is JSON');
+  const bench = program.command('bench').description('measure throughput against the PyTorch peer, or the start-up time of halite itself; the last line is JSON');
+  const threads = () => new Option('--threads <n>', 'intra-op threads for both sides').argParser(wholeNumber(1)).default(availableParallelism());
   bench
     .command('engine')
     .description("train and inference images/s of the seed's residual U-Net, halite vs PyTorch (python3-torch)")
-    .option('--threads <n>', 'intra-op threads for both sides', String(availableParallelism()))
-    .option('--batch <n>', 'train batch size', '32')
-    .option('--infer-batch <n>', 'inference batch size', '64')
-    .option('--warmup <n>', 'untimed steps first', '1')
-    .option('--steps <n>', 'timed train steps', '4')
-    .option('--infer-steps <n>', 'timed inference batches', '6')
-    .option('--rounds <n>', 'alternating rounds; each side keeps its best', '2')
-    .option('--precision <p>', 'train step precision on both sides: fp32, or bf16 (bfloat16 autocast)', 'fp32')
+    .addOption(threads())
+    .option('--batch <n>', 'train batch size', wholeNumber(1), 32)
+    .option('--infer-batch <n>', 'inference batch size', wholeNumber(1), 64)
+    .option('--warmup <n>', 'untimed steps first', wholeNumber(0), 1)
+    .option('--steps <n>', 'timed train steps', wholeNumber(1), 4)
+    .option('--infer-steps <n>', 'timed inference batches', wholeNumber(1), 6)
+    .option('--rounds <n>', 'alternating rounds; each side keeps its best', wholeNumber(1), 2)
+    .addOption(new Option('--precision <p>', 'train step precision on both sides: fp32, or bf16 (bfloat16 autocast)').choices(PRECISIONS).default('fp32'))
     .option('--python <path>', "Python with PyTorch (Debian's python3-torch)", '/usr/bin/python3')
-    .action((o: Record<string, string>) => {
-      if (!isPrecision(o.precision)) throw new Error(`--precision: expected fp32 or bf16, got ${o.precision}`);
-      const r = benchEngine({
-        threads: Number(o.threads), batch: Number(o.batch), inferBatch: Number(o.inferBatch), warmup: Number(o.warmup),
-        steps: Number(o.steps), inferSteps: Number(o.inferSteps), python: o.python!, rounds: Number(o.rounds), precision: o.precision, log: (l) => console.log(l),
-      });
+    .action(async (o: { threads: number; batch: number; inferBatch: number; warmup: number; steps: number; inferSteps: number; rounds: number; precision: Precision; python: string }) => {
+      const { benchEngine } = await import('../bench/engine.js');
+      const r = benchEngine({ ...o, log: (l) => console.log(l) });
       console.log(`train  halite ${r.train_img_s.toFixed(2)} img/s  pytorch ${r.train_peer_img_s.toFixed(2)} img/s  ratio ${r.train_ratio.toFixed(3)}`);
       console.log(`infer  halite ${r.infer_img_s.toFixed(2)} img/s  pytorch ${r.infer_peer_img_s.toFixed(2)} img/s  ratio ${r.infer_ratio.toFixed(3)}`);
       console.log(`params halite ${r.params}  pytorch ${r.peer_params}`);
       console.log(JSON.stringify(r));
     });
-  bench
+  withoutTorch(bench
     .command('data')
     .description('load the training tiles and masks of a TGS folder, beside PIL + numpy')
-    .option('--data <dir>', 'TGS layout folder', '../shared/tgs')
+    .option('--data <dir>', 'TGS layout folder', existingFolder, '../shared/tgs')
     .option('--python <path>', 'Python with PIL and numpy', '/usr/bin/python3')
     .action(async (o: { data: string; python: string }) => {
+      const { benchData } = await import('../bench/data.js');
       const r = await benchData(o.data, o.python);
       console.log(`load   halite ${r.load_s.toFixed(2)} s (${r.tiles} tiles + masks, ${r.tiles_s.toFixed(0)} tiles/s)  pil+numpy ${r.peer_load_s.toFixed(2)} s  ratio ${r.ratio.toFixed(2)}`);
       console.log(JSON.stringify(r));
-    });
+    }));
   bench
     .command('encoders')
     .description('forward and backward ms per image of each encoder on grey tiles, halite vs PyTorch (python3-torch)')
-    .option('--encoders <list>', 'comma-separated encoder names', ENCODER_NAMES.join(','))
-    .option('--batch <n>', 'images per pass', '8')
-    .option('--size <px>', 'tile size after padding or resizing', '128')
-    .option('--steps <n>', 'timed passes after one warm-up', '3')
-    .option('--threads <n>', 'intra-op threads for both sides', String(availableParallelism()))
+    .option('--encoders <list>', 'comma-separated encoder names (default: every encoder)', listOf((s) => s))
+    .option('--batch <n>', 'images per pass', wholeNumber(1), 8)
+    .option('--size <px>', 'tile size after padding or resizing', wholeNumber(1), 128)
+    .option('--steps <n>', 'timed passes after one warm-up', wholeNumber(1), 3)
+    .addOption(threads())
     .option('--python <path>', "Python with PyTorch (Debian's python3-torch)", '/usr/bin/python3')
-    .action((o: Record<string, string>) => {
-      const rows = benchEncoders({
-        encoders: o.encoders!.split(','), batch: Number(o.batch), size: Number(o.size), steps: Number(o.steps), threads: Number(o.threads), python: o.python!,
-      }, (l) => console.log(l));
-      console.log(JSON.stringify({ batch: Number(o.batch), size: Number(o.size), threads: Number(o.threads), encoders: rows }));
+    .action(async (o: { encoders?: string[]; batch: number; size: number; steps: number; threads: number; python: string }) => {
+      const { benchEncoders } = await import('../bench/encoders.js');
+      const { ENCODER_NAMES } = await import('../models/encoders/index.js');
+      const rows = benchEncoders({ ...o, encoders: o.encoders ?? ENCODER_NAMES }, (l) => console.log(l));
+      console.log(JSON.stringify({ batch: o.batch, size: o.size, threads: o.threads, encoders: rows }));
     });
+  withoutTorch(bench
+    .command('cli')
+    .description('start-up time of halite --help, --version and doctor (each spawned N times, alternating) against their bars')
+    .option('--runs <n>', 'spawns of each command', wholeNumber(1), 7)
+    .action(async (o: { runs: number }) => {
+      const { benchCli, formatBenchCli } = await import('../bench/cli.js');
+      const r = benchCli(o.runs);
+      console.log(formatBenchCli(r));
+      console.log(JSON.stringify(r));
+    }));
 }

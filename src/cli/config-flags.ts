@@ -1,35 +1,45 @@
 // The flags `halite train` and `halite cv` share, and the config they make: a preset, then a JSON
-// config file, then flags, each overriding the one before.
-import type { Command } from 'commander';
-import { readConfigFile, resolveConfig, type TrainConfig } from '../train/config.js';
-import { preset } from '../train/presets.js';
+// config file, then flags, each overriding the one before. Numbers are checked as the flags are read
+// (parse.ts); the config's own check (resolveConfig) then checks the combination.
+import { Option, type Command } from 'commander';
+import { PRECISIONS } from '../torch/dtype.js';
+import type { TrainConfig } from '../train/config.js';
+import { existingFolder, listOf, numberIn, positiveNumber, wholeNumber } from './parse.js';
 
-export type ConfigFlags = Record<string, string | undefined>;
+export interface ConfigFlags {
+  preset?: string; config?: string; data?: string; model?: string; modelOptions?: string; encoderWeights?: string;
+  pseudoLabels?: string; epochs?: number[]; losses?: string; lr?: number; batchSize?: number; val?: number; seed?: number;
+  splitSeed?: number; device?: string; precision?: TrainConfig['precision']; runs?: string; name?: string; maxMinutes?: number;
+  folds?: number; fold?: number; resume?: string; out?: string;
+}
 
 export function configOptions(cmd: Command): Command {
   return cmd
     .option('--preset <name>', 'start from a named config (halite presets lists them)')
     .option('--config <file>', 'JSON config (flags override it; it overrides the preset)')
-    .option('--data <dir>', 'TGS layout folder')
+    .option('--data <dir>', 'TGS layout folder', existingFolder)
     .option('--model <name>', 'unet, resunet or encoder-unet')
     .option('--model-options <json>', 'model options as JSON, e.g. {"startFilters":8} or {"encoder":"resnet34","scse":true}')
     .option('--encoder-weights <file>', 'ImageNet weights (safetensors) for an encoder-unet encoder')
-    .option('--pseudo-labels <dir>', 'a folder from halite pseudo-label whose tiles join the training set')
-    .option('--epochs <list>', 'epochs per phase, e.g. 30,20')
+    .option('--pseudo-labels <dir>', 'a folder from halite pseudo-label whose tiles join the training set', existingFolder)
+    .option('--epochs <list>', 'epochs per phase, e.g. 30,20', listOf(wholeNumber(1)))
     .option('--losses <list>', 'loss per phase, e.g. bce,lovasz')
-    .option('--lr <x>', 'learning rate of the first phase')
-    .option('--batch-size <n>', 'batch size')
-    .option('--val <fraction>', 'stratified validation fraction')
-    .option('--seed <n>', 'seed for the split, shuffles, augmentations and initialisation')
-    .option('--split-seed <n>', 'seed for the split alone (default: --seed), to vary a run on the same validation tiles')
+    .option('--lr <x>', 'learning rate of the first phase', positiveNumber)
+    .option('--batch-size <n>', 'batch size', wholeNumber(1))
+    .option('--val <fraction>', 'stratified validation fraction', numberIn(0, 1, { lo: true, hi: true }))
+    .option('--seed <n>', 'seed for the split, shuffles, augmentations and initialisation', wholeNumber(0))
+    .option('--split-seed <n>', 'seed for the split alone (default: --seed), to vary a run on the same validation tiles', wholeNumber(0))
     .option('--device <name>', 'cpu or cuda')
-    .option('--precision <p>', 'fp32, or bf16 for mixed-precision training (bfloat16 autocast)')
+    .addOption(new Option('--precision <p>', 'fp32, or bf16 for mixed-precision training (bfloat16 autocast)').choices(PRECISIONS))
     .option('--runs <dir>', 'folder for run directories')
     .option('--name <name>', 'run directory name')
-    .option('--max-minutes <m>', 'stop after the epoch that would otherwise overrun this budget, then tune');
+    .option('--max-minutes <m>', 'stop after the epoch that would otherwise overrun this budget, then tune', positiveNumber);
 }
 
-export function configFromFlags(o: ConfigFlags): TrainConfig {
+/** The config that the flags make; loads the config module (and libtorch with it). */
+export async function configFromFlags(o: ConfigFlags): Promise<TrainConfig> {
+  const { readConfigFile, resolveConfig } = await import('../train/config.js');
+  const { preset } = await import('../train/presets.js');
   const layers: Partial<TrainConfig>[] = [];
   if (o.preset) layers.push(preset(o.preset).config);
   if (o.config) layers.push(readConfigFile(o.config));
@@ -45,20 +55,20 @@ export function configFromFlags(o: ConfigFlags): TrainConfig {
   }
   if (o.encoderWeights) flags.encoderWeights = o.encoderWeights;
   if (o.pseudoLabels) flags.pseudoLabels = o.pseudoLabels;
-  if (o.batchSize) flags.batchSize = Number(o.batchSize);
-  if (o.val) flags.valFraction = Number(o.val);
-  if (o.folds) { flags.folds = Number(o.folds); flags.fold = Number(o.fold ?? 0); }
-  if (o.seed) flags.seed = Number(o.seed);
-  if (o.splitSeed) flags.splitSeed = Number(o.splitSeed);
+  if (o.batchSize !== undefined) flags.batchSize = o.batchSize;
+  if (o.val !== undefined) flags.valFraction = o.val;
+  if (o.folds !== undefined) { flags.folds = o.folds; flags.fold = o.fold ?? 0; }
+  if (o.seed !== undefined) flags.seed = o.seed;
+  if (o.splitSeed !== undefined) flags.splitSeed = o.splitSeed;
   if (o.device) flags.device = o.device;
-  if (o.precision) flags.precision = o.precision as TrainConfig['precision'];
+  if (o.precision) flags.precision = o.precision;
   if (o.runs) flags.runsDir = o.runs;
   if (o.name) flags.name = o.name;
-  if (o.maxMinutes) flags.maxMinutes = Number(o.maxMinutes);
+  if (o.maxMinutes !== undefined) flags.maxMinutes = o.maxMinutes;
   const base = resolveConfig(layers, o.config ?? o.preset ?? 'config');
-  if (o.lr) flags.optimizer = { ...base.optimizer, lr: Number(o.lr) };
+  if (o.lr !== undefined) flags.optimizer = { ...base.optimizer, lr: o.lr };
   if (o.epochs || o.losses) {
-    const epochs = (o.epochs ?? base.phases.map((p) => p.epochs).join(',')).split(',').map(Number);
+    const epochs = o.epochs ?? base.phases.map((p) => p.epochs);
     const losses = o.losses ? o.losses.split(',') : base.phases.map((p) => p.loss);
     if (epochs.length !== losses.length) throw new Error(`--epochs lists ${epochs.length} phases but --losses ${losses.length}`);
     flags.phases = losses.map((loss, i) => ({ ...(base.phases[i] ?? {}), loss, epochs: epochs[i]! }));

@@ -1,7 +1,8 @@
 // `halite doctor`: what engine this installation runs on.
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { BLAS_ADVICE, blasInUse, buildInfo, cudaDeviceCount, getNumThreads } from '../torch/runtime.js';
+
+type Runtime = typeof import('../torch/runtime.js');
 
 /** CPU flags with native bfloat16 arithmetic, where `--precision bf16` pays off (elsewhere oneDNN emulates it). */
 export function nativeBf16(cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : ''): string[] {
@@ -9,14 +10,15 @@ export function nativeBf16(cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync(
   return ['avx512_bf16', 'amx_bf16'].filter((f) => flags.has(f));
 }
 
-export function doctorReport(): Record<string, unknown> {
-  const b = buildInfo();
-  const n = cudaDeviceCount();
-  const blas = blasInUse();
+/** What `halite doctor --json` prints; `rt` is torch/runtime, loaded by the caller (it loads libtorch). */
+export function doctorReport(rt: Runtime): Record<string, unknown> {
+  const b = rt.buildInfo();
+  const n = rt.cudaDeviceCount();
+  const blas = rt.blasInUse();
   return {
     libtorch: b.version,
     library: b.library,
-    threads: getNumThreads(),
+    threads: rt.getNumThreads(),
     cpuCapability: b.cpuCapability,
     mkldnn: b.mkldnn,
     blas: blas.name,
@@ -35,15 +37,16 @@ export function register(program: Command): void {
     .description('print the libtorch version and path, threads, BLAS, CUDA devices and CPU features')
     .option('--json', 'print one JSON line')
     .option('--config', 'also print libtorch\'s full build configuration')
-    .action((o: { json?: boolean; config?: boolean }) => {
-      const r = doctorReport();
+    .action(async (o: { json?: boolean; config?: boolean }) => {
+      const rt = await import('../torch/runtime.js');
+      const r = doctorReport(rt);
       if (o.json) { console.log(JSON.stringify(r)); return; }
-      const b = buildInfo();
+      const b = rt.buildInfo();
       console.log(`libtorch        ${r.libtorch}`);
       console.log(`library         ${r.library}`);
       console.log(`threads         ${r.threads} (intra-op; halite uses one per core unless --threads or HALITE_THREADS says otherwise)`);
       console.log(`cpu features    ${r.cpuCapability}${r.mkldnn ? ', oneDNN (MKL-DNN)' : ''}`);
-      console.log(`blas            ${r.blas}${r.blasPath ? ` (${r.blasPath})` : ''}${r.blasSlow ? `: ${BLAS_ADVICE}` : ''}`);
+      console.log(`blas            ${r.blas}${r.blasPath ? ` (${r.blasPath})` : ''}${r.blasSlow ? `: ${rt.BLAS_ADVICE}` : ''}`);
       const bf16 = r.bf16 as string[];
       console.log(`bf16            ${bf16.length ? `native (${bf16.join(', ')}): --precision bf16 trains faster` : 'no native bfloat16 in this CPU: train in fp32'}`);
       console.log(`cuda            ${r.cudaAvailable ? `available: ${(r.cudaDevices as string[]).join(', ')}` : `not available${r.cudaBuild ? ' (CUDA build, no device found)' : ' (CPU-only libtorch; build with LIBTORCH=/path/to/cuda/libtorch)'}`}`);

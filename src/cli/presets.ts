@@ -1,13 +1,14 @@
 // `halite presets`: the named configs, one line each.
 import type { Command } from 'commander';
-import { PRESETS } from '../train/presets.js';
+import { withoutTorch } from './threads.js';
 
 export function register(program: Command): void {
-  program
+  withoutTorch(program
     .command('presets')
     .description('list the named configs (use with train --preset NAME or cv --preset NAME)')
     .option('--show <name>', "print a preset's full config as JSON")
-    .action((o: { show?: string }) => {
+    .action(async (o: { show?: string }) => {
+      const { PRESETS } = await import('../train/presets.js');
       if (o.show) {
         const p = PRESETS[o.show];
         if (!p) throw new Error(`unknown preset '${o.show}' (known: ${Object.keys(PRESETS).join(', ')})`);
@@ -16,5 +17,5 @@ export function register(program: Command): void {
       }
       const w = Math.max(...Object.keys(PRESETS).map((n) => n.length));
       for (const [name, p] of Object.entries(PRESETS)) console.log(`${name.padEnd(w)}  ${p.description}`);
-    });
+    }));
 }

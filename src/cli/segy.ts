@@ -1,14 +1,11 @@
 // `halite segy info`: what a SEG-Y file holds: headers, geometry, amplitude percentiles.
 import type { Command } from 'commander';
 import type { SegyInfo } from '../segy/info.js';
+import { wholeNumber } from './parse.js';
+import { withoutTorch } from './threads.js';
 
-/** A 1-based trace-header byte position from a flag, or an error naming the flag. */
-export function byteFlag(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 237) throw new Error(`${flag} ${v}: expected a trace-header byte position 1..237 (a 4-byte integer starts there)`);
-  return n;
-}
+/** A 1-based trace-header byte position where a 4-byte integer can start (SEG-Y rev 2, table 3: 240 bytes). */
+export const headerByte = wholeNumber(1, 237);
 
 const num = (v: number | null) => (v === null ? '-' : Number.isInteger(v) ? String(v) : v.toPrecision(6));
 
@@ -48,18 +45,16 @@ export function formatInfo(r: SegyInfo): string {
 
 export function register(program: Command): void {
   const segy = program.command('segy').description('SEG-Y seismic volumes');
-  segy
+  withoutTorch(segy
     .command('info <file>')
     .description('textual and binary headers, geometry (inline/crossline ranges and steps, padded traces), samples and amplitude percentiles')
     .option('--json', 'print one JSON object')
-    .option('--iline-byte <n>', 'trace-header byte of the inline number (4-byte integer)', '189')
-    .option('--xline-byte <n>', 'trace-header byte of the crossline number (4-byte integer)', '193')
-    .option('--max-traces <n>', 'traces sampled for the amplitude percentiles', '1000')
-    .action(async (file: string, o: { json?: boolean; ilineByte?: string; xlineByte?: string; maxTraces: string }) => {
+    .option('--iline-byte <n>', 'trace-header byte of the inline number (4-byte integer)', headerByte, 189)
+    .option('--xline-byte <n>', 'trace-header byte of the crossline number (4-byte integer)', headerByte, 193)
+    .option('--max-traces <n>', 'traces sampled for the amplitude percentiles', wholeNumber(1), 1000)
+    .action(async (file: string, o: { json?: boolean; ilineByte: number; xlineByte: number; maxTraces: number }) => {
       const { segyInfo } = await import('../segy/info.js');
-      const maxTraces = Number(o.maxTraces);
-      if (!Number.isInteger(maxTraces) || maxTraces < 1) throw new Error(`--max-traces ${o.maxTraces}: expected a positive integer`);
-      const r = segyInfo(file, { ilineByte: byteFlag('--iline-byte', o.ilineByte), xlineByte: byteFlag('--xline-byte', o.xlineByte), maxTraces });
+      const r = segyInfo(file, { ilineByte: o.ilineByte, xlineByte: o.xlineByte, maxTraces: o.maxTraces });
       console.log(o.json ? JSON.stringify(r) : formatInfo(r));
-    });
+    }));
 }

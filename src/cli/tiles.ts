@@ -1,11 +1,13 @@
 // `halite tiles`: cut a labelled SEG-Y volume into a TGS-layout folder that every other command reads.
 import type { Command } from 'commander';
 import type { SectionKind } from '../data/segy-tiles.js';
-import { byteFlag } from './segy.js';
+import { numberIn, wholeNumber } from './parse.js';
+import { headerByte } from './segy.js';
+import { withoutTorch } from './threads.js';
 
 interface TilesFlags {
-  segy: string; labels?: string; out: string; stride: string; sections: string; valInlines?: string;
-  ilineByte?: string; xlineByte?: string; clipPercent: string; maxTraces: string; force?: boolean;
+  segy: string; labels?: string; out: string; stride: number; sections: string; valInlines?: string;
+  ilineByte: number; xlineByte: number; clipPercent: number; maxTraces: number; force?: boolean;
 }
 
 /** "A-B" (inline numbers, inclusive), or an error naming the flag. */
@@ -16,40 +18,33 @@ export function inlineRange(v: string): [number, number] {
 }
 
 export function register(program: Command): void {
-  program
+  withoutTorch(program
     .command('tiles')
     .description('cut a SEG-Y volume and its labels (salt: non-zero samples, same geometry) into 101×101 TGS-layout tiles: PNGs, train.csv, depths.csv (ms), tiles.json, split.json')
     .requiredOption('--segy <file>', 'seismic volume (SEG-Y)')
     .option('--labels <file>', 'labels volume on the same geometry; without it the tiles are a test part (test/images, sample_submission.csv)')
     .requiredOption('--out <dir>', 'new folder to create')
-    .option('--stride <n>', 'pixels between tiles along each axis of a section (101: no overlap)', '101')
+    .option('--stride <n>', 'pixels between tiles along each axis of a section (101: no overlap)', wholeNumber(1), 101)
     .option('--sections <list>', 'inline, crossline or inline,crossline', 'inline')
     .option('--val-inlines <A-B>', 'hold out inlines A..B for validation (split.json; halite train validates on them)')
-    .option('--iline-byte <n>', 'trace-header byte of the inline number (4-byte integer)', '189')
-    .option('--xline-byte <n>', 'trace-header byte of the crossline number (4-byte integer)', '193')
-    .option('--clip-percent <p>', 'clip amplitudes at the p and 100-p percentiles, then map to 0..255', '0.5')
-    .option('--max-traces <n>', 'traces sampled for the percentiles', '2000')
+    .option('--iline-byte <n>', 'trace-header byte of the inline number (4-byte integer)', headerByte, 189)
+    .option('--xline-byte <n>', 'trace-header byte of the crossline number (4-byte integer)', headerByte, 193)
+    .option('--clip-percent <p>', 'clip amplitudes at the p and 100-p percentiles, then map to 0..255', numberIn(0, 50, { hi: true }), 0.5)
+    .option('--max-traces <n>', 'traces sampled for the percentiles', wholeNumber(1), 2000)
     .option('--force', 'replace the folder if it exists (once the new one is complete)')
     .action(async (o: TilesFlags) => {
       const { writeSegyTiles } = await import('../data/segy-tiles.js');
       const cliProgress = (await import('cli-progress')).default;
       const sections = o.sections.split(',').map((s) => s.trim()) as SectionKind[];
       for (const s of sections) if (s !== 'inline' && s !== 'crossline') throw new Error(`--sections ${o.sections}: expected inline, crossline or inline,crossline`);
-      const int = (flag: string, v: string, min: number) => {
-        const n = Number(v);
-        if (!Number.isInteger(n) || n < min) throw new Error(`${flag} ${v}: expected a whole number >= ${min}`);
-        return n;
-      };
-      const clipPercent = Number(o.clipPercent);
-      if (!(clipPercent >= 0 && clipPercent < 50)) throw new Error(`--clip-percent ${o.clipPercent}: expected a percentile in [0, 50)`);
       const bar = process.stderr.isTTY === true ? new cliProgress.SingleBar({ format: 'sections |{bar}| {value}/{total} | ETA {eta_formatted}', stream: process.stderr, clearOnComplete: true }, cliProgress.Presets.shades_classic) : undefined;
       const t0 = performance.now();
       try {
         const r = writeSegyTiles({
-          segy: o.segy, labels: o.labels, out: o.out, stride: int('--stride', o.stride, 1), sections,
+          segy: o.segy, labels: o.labels, out: o.out, stride: o.stride, sections,
           valInlines: o.valInlines === undefined ? undefined : inlineRange(o.valInlines),
-          ilineByte: byteFlag('--iline-byte', o.ilineByte), xlineByte: byteFlag('--xline-byte', o.xlineByte),
-          clipPercent, maxTraces: int('--max-traces', o.maxTraces, 1), force: o.force === true,
+          ilineByte: o.ilineByte, xlineByte: o.xlineByte,
+          clipPercent: o.clipPercent, maxTraces: o.maxTraces, force: o.force === true,
           onSection: (done, total) => { if (done === 1) bar?.start(total, 0); bar?.update(done); },
         });
         bar?.stop();
@@ -59,5 +54,5 @@ export function register(program: Command): void {
       } finally {
         bar?.stop();
       }
-    });
+    }));
 }

@@ -2,19 +2,20 @@
 // e.g. for runs trained before minimum-area tuning existed.
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { readTgs } from '../data/tgs.js';
-import { loadRun } from '../infer/run.js';
 import type { Tuned } from '../infer/tune.js';
-import { readRunConfig } from '../train/config.js';
-import { tuneRun, tuneSnapshots, validationTiles } from '../train/trainer.js';
+import { runDirectory } from './parse.js';
 
 export function register(program: Command): void {
   program
     .command('tune')
     .description("tune a run's threshold, minimum salt area and salt gate on its validation tiles with flip TTA; rewrites threshold.json (or, with --snapshots, the snapshot ensemble's tuning)")
-    .requiredOption('--run <dir>', 'run directory from halite train')
+    .requiredOption('--run <dir>', 'run directory from halite train', runDirectory())
     .option('--snapshots', 'tune the ensemble of the best weights and the snapshots (what predict --snapshots uses)')
     .action(async (o: { run: string; snapshots?: boolean }) => {
+      const { readTgs } = await import('../data/tgs.js');
+      const { loadRun } = await import('../infer/run.js');
+      const { readRunConfig } = await import('../train/config.js');
+      const { tuneRun, tuneSnapshots, validationTiles } = await import('../train/trainer.js');
       const dir = resolve(o.run);
       const config = readRunConfig(dir);
       const val = validationTiles(await readTgs(config.data, { test: false }), config);

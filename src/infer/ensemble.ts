@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PIXELS } from '../data/rle.js';
-import { predictTiles, type PredictOptions } from './predict.js';
+import { predictProbabilities, predictTiles, type PredictOptions } from './predict.js';
 import { SNAPSHOT_TUNING } from '../train/history.js';
 import { loadRun, tunedPostprocess, type LoadedRun } from './run.js';
 import type { Postprocess } from './tune.js';
@@ -61,6 +61,22 @@ export function predictEnsemble(members: Member[], images: Float32Array, o: Pred
   }
   if (salt) for (let i = 0; i < n; i++) salt[i]! /= saltWeight;
   return { probs, salt };
+}
+
+/**
+ * Weighted mean of the members' probabilities as each model gives them alone (a model with a salt
+ * gate empties its own tiles at its tuned gate): for tiles of a larger image, whose stitched mask
+ * gets no per-tile post-processing.
+ */
+export function ensembleProbabilities(members: Member[], images: Float32Array, o: PredictOptions = {}): Float32Array {
+  const total = members.reduce((a, m) => a + m.weight, 0);
+  const probs = new Float32Array(images.length);
+  for (const m of members) {
+    const p = predictProbabilities(m.run.model, images, { ...o, device: m.run.config.device });
+    const w = m.weight / total;
+    for (let i = 0; i < probs.length; i++) probs[i]! += w * p[i]!;
+  }
+  return probs;
 }
 
 /**

@@ -19,6 +19,11 @@ export function toMask(prob: Float32Array, o: MaskOptions, salt: number | null =
   return postprocessMask(binarize(prob, o.threshold), salt, { minArea: o.minArea ?? 0, gate: o.gate ?? null });
 }
 
+/** Writes a 0/1 mask (width x height, row-major) as an 8-bit grey PNG of 0 and 255, atomically. */
+export function writeMaskPng(path: string, mask: Uint8Array, width = TILE, height = TILE): void {
+  writeFileAtomic(path, encode({ width, height, data: mask.map((v) => v * 255), channels: 1, depth: 8 }));
+}
+
 /** Writes id,rle_mask rows for `ids` (probabilities N x 10201 in the same order), atomically. */
 export function writeSubmission(path: string, ids: readonly string[], probs: Float32Array, o: MaskOptions & { masksDir?: string; salt?: Float32Array | null }): { empty: number } {
   if (probs.length !== ids.length * PIXELS) throw new RangeError(`${ids.length} ids but ${probs.length / PIXELS} predicted tiles`);
@@ -30,7 +35,7 @@ export function writeSubmission(path: string, ids: readonly string[], probs: Flo
     const rle = rleEncode(m);
     if (rle === '') empty++;
     rows.push(`${id},${rle}`);
-    if (o.masksDir) writeFileAtomic(join(o.masksDir, `${id}.png`), encode({ width: TILE, height: TILE, data: m.map((v) => v * 255), channels: 1, depth: 8 }));
+    if (o.masksDir) writeMaskPng(join(o.masksDir, `${id}.png`), m);
   });
   writeFileAtomic(path, rows.join('\n') + '\n');
   return { empty };

@@ -50,3 +50,13 @@ export function stitchTiles(tiles: Float32Array, t: Tiling): Float32Array {
   for (let i = 0; i < sum.length; i++) sum[i]! /= count[i]!;
   return sum;
 }
+
+/**
+ * Probabilities for a `width`×`height` image (row-major, any size): cut into tiles, predicted by
+ * `predict` (N×101×101 in, the same shape out) and stitched. What the web app's Try it and
+ * `halite predict` do with an image that is not a competition tile.
+ */
+export function predictSection(image: Float32Array, width: number, height: number, predict: (tiles: Float32Array) => Float32Array): { probs: Float32Array; tiles: number } {
+  const { tiles, tiling } = cutTiles(image, width, height);
+  return { probs: stitchTiles(predict(tiles), tiling), tiles: tiling.xs.length * tiling.ys.length };
+}

@@ -7,12 +7,31 @@ export function tempPath(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
 }
 
+/** Why a file cannot be created in its folder, in words that name the folder, not the temporary file. */
+function cannotWrite(path: string, e: NodeJS.ErrnoException): Error {
+  const dir = dirname(path);
+  const why: Record<string, string> = {
+    ENOENT: `the folder ${dir} does not exist (create it first)`,
+    ENOTDIR: `${dir} is not a folder`,
+    EACCES: `no permission to write in ${dir}`,
+    EPERM: `no permission to write in ${dir}`,
+    EROFS: `${dir} is on a read-only file system`,
+    ENOSPC: 'no space left on the device',
+  };
+  return new Error(`${path}: cannot write: ${why[e.code ?? ''] ?? e.code ?? e.message}`);
+}
+
+/** Writes `data` to `path` whole or not at all. Throws an Error naming `path` (never the temporary file). */
 export function writeFileAtomic(path: string, data: string | Uint8Array | Uint8Array[]): void {
   const tmp = tempPath(path);
   const parts = Array.isArray(data) ? data : [typeof data === 'string' ? Buffer.from(data) : data];
   let fd: number | undefined;
   try {
     fd = openSync(tmp, 'w');
+  } catch (e) {
+    throw cannotWrite(path, e as NodeJS.ErrnoException);
+  }
+  try {
     for (const p of parts) {
       let off = 0;
       while (off < p.length) off += writeSync(fd, p, off, p.length - off);
@@ -24,6 +43,6 @@ export function writeFileAtomic(path: string, data: string | Uint8Array | Uint8A
   } catch (e) {
     if (fd !== undefined) closeSync(fd);
     rmSync(tmp, { force: true });
-    throw e;
+    throw (e as NodeJS.ErrnoException).code ? cannotWrite(path, e as NodeJS.ErrnoException) : e;
   }
 }

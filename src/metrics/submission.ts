@@ -4,7 +4,18 @@ import { DataError } from '../data/png.js';
 import { rleDecode, PIXELS } from '../data/rle.js';
 import { emptyConfusion, meanScore, scoreByCoverageClass, type ClassRow, type EmptyConfusion } from './competition.js';
 
-/** Reads a submission and decodes every mask; ids must be exactly `expected` (order free). */
+/** A submission whose ids are not the expected ones: which are missing and which are unknown. */
+export class SubmissionIdsError extends DataError {
+  constructor(message: string, readonly missing: string[], readonly unknown: string[]) {
+    super(message);
+    this.name = 'SubmissionIdsError';
+  }
+}
+
+/**
+ * Reads a submission and decodes every mask; ids must be exactly `expected` (order free).
+ * Throws SubmissionIdsError naming the missing and unknown ids, DataError for a bad file or RLE.
+ */
 export function readSubmission(path: string, expected: readonly string[]): Map<string, Uint8Array> {
   const rows = readCsv(path, ['id', 'rle_mask']);
   const byId = indexById(path, rows);
@@ -16,7 +27,7 @@ export function readSubmission(path: string, expected: readonly string[]): Map<s
     const parts: string[] = [];
     if (missing.length) parts.push(`missing ${missing.length} id(s): ${show(missing)}`);
     if (unknown.length) parts.push(`${unknown.length} unknown id(s) (first on line ${byId.get(unknown[0]!)!.line}): ${show(unknown)}`);
-    throw new DataError(`${path}: ${parts.join('; ')}`);
+    throw new SubmissionIdsError(`${path}: ${parts.join('; ')}`, missing, unknown);
   }
   const out = new Map<string, Uint8Array>();
   for (const [id, r] of byId) out.set(id, rleDecode(r.fields.rle_mask ?? '', `${path}:${r.line} (id ${id})`));

@@ -6,7 +6,7 @@ import { TILE } from '../data/rle.js';
 import { readTgs, type TgsData } from '../data/tgs.js';
 import { predictProbabilities, predictTiles } from '../infer/predict.js';
 import { loadRun, runVersion, type LoadedRun } from '../infer/run.js';
-import { cutTiles, stitchTiles } from '../infer/tiling.js';
+import { predictSection } from '../infer/tiling.js';
 import { writeReport } from '../report/report.js';
 import { setNumThreads } from '../torch/runtime.js';
 import { validationTiles } from '../train/trainer.js';
@@ -56,9 +56,8 @@ async function handle(req: WorkerRequest): Promise<WorkerReply> {
         const { probs, salt } = predictTiles(run.model, req.pixels, o);
         return { id: req.id, ok: true, kind: 'image', probs, salt: salt?.[0] ?? null, post: run.post, tiles: 1 };
       }
-      const { tiles, tiling } = cutTiles(req.pixels, req.width, req.height);
-      const probs = stitchTiles(predictProbabilities(run.model, tiles, o), tiling);
-      return { id: req.id, ok: true, kind: 'image', probs, salt: null, post: run.post, tiles: tiling.xs.length * tiling.ys.length };
+      const { probs, tiles } = predictSection(req.pixels, req.width, req.height, (t) => predictProbabilities(run.model, t, o));
+      return { id: req.id, ok: true, kind: 'image', probs, salt: null, post: run.post, tiles };
     }
     case 'report': {
       const r = await writeReport(req.run, req.data);

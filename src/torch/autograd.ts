@@ -25,10 +25,9 @@ export function noGrad<T>(fn: () => T): T { return withGradMode(false, fn); }
 export function enableGrad<T>(fn: () => T): T { return withGradMode(true, fn); }
 export function isGradEnabled(): boolean { return native.isGradEnabled(); }
 
-/** The training precisions: fp32, or bfloat16 autocast (mixed precision, weights and optimizer stay fp32). */
-export const PRECISIONS = ['fp32', 'bf16'] as const;
-export type Precision = (typeof PRECISIONS)[number];
-export const isPrecision = (p: unknown): p is Precision => PRECISIONS.includes(p as Precision);
+// In dtype.ts, which loads no addon, so that the command line can list them before libtorch loads.
+export { PRECISIONS, isPrecision, type Precision } from './dtype.js';
+import type { Precision } from './dtype.js';
 
 /**
  * Runs fn with torch.autocast on `device`: convolutions and matrix products in bfloat16, the rest as

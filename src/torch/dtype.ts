@@ -3,6 +3,11 @@ export type DType = 'float32' | 'float64' | 'float16' | 'bfloat16' | 'int64' | '
 export type Device = 'cpu' | 'cuda' | `cuda:${number}`;
 export type MemoryFormat = 'contiguous' | 'channelsLast';
 
+/** The training precisions: fp32, or bfloat16 autocast (mixed precision, weights and optimizer stay fp32). */
+export const PRECISIONS = ['fp32', 'bf16'] as const;
+export type Precision = (typeof PRECISIONS)[number];
+export const isPrecision = (p: unknown): p is Precision => PRECISIONS.includes(p as Precision);
+
 export type TypedArray = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array | Uint16Array;
 
 /** The typed array that holds each dtype's elements (float16/bfloat16 as raw 16-bit words). */

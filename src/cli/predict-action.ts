@@ -1,0 +1,116 @@
+// What `halite predict` and `halite pseudo-label` do once their flags are read (predict.ts): loaded
+// only when one of them runs, with libtorch. Input checks that need no model come first, so a wrong
+// folder or a missing --masks fails before any weights load.
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { readCsv, indexById } from '../data/csv.js';
+import { writePseudoLabels } from '../data/pseudo.js';
+import { readTgs } from '../data/tgs.js';
+import { disposeMembers, ensembleProbabilities, ensemblePostprocess, loadMembers, predictEnsemble, type MemberSpec } from '../infer/ensemble.js';
+import { writeMaskPng, writeSubmission } from '../infer/submission.js';
+import { predictSection } from '../infer/tiling.js';
+import type { Postprocess } from '../infer/tune.js';
+import { binarize } from '../metrics/competition.js';
+import { validationTiles } from '../train/trainer.js';
+import { decodeSection, decodeTiles, listImages, skippedNote, sortBySize, type ImageFolder, type Section } from './images.js';
+import type { EnsembleFlags, PredictFlags, PseudoLabelFlags } from './predict.js';
+
+/** The ids to predict: a sample submission's, in its order (each must have an image), or every PNG. */
+export function submissionIds(folder: ImageFolder, sample?: string): string[] {
+  if (!sample) return folder.ids;
+  const pngs = new Set(folder.ids);
+  const rows = readCsv(sample, ['id', 'rle_mask']);
+  indexById(sample, rows);
+  for (const r of rows) if (!pngs.has(r.fields.id!)) throw new Error(`${sample}:${r.line}: id ${r.fields.id} has no image in ${folder.dir}`);
+  return rows.map((r) => r.fields.id!);
+}
+
+/** --run (repeatable) with --weights and --snapshots as member specs. */
+function memberSpecs(o: EnsembleFlags): MemberSpec[] {
+  const weights = o.weights ?? o.run.map(() => 1);
+  if (weights.length !== o.run.length) throw new Error(`--weights lists ${weights.length} values for ${o.run.length} --run`);
+  return o.run.map((dir, i) => ({ dir, weight: weights[i], snapshots: o.snapshots }));
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+const sizes = (s: Section[]) => s.slice(0, 3).map((x) => `${x.id}.png ${x.width}x${x.height}`).join(', ') + (s.length > 3 ? ', ...' : '');
+
+export async function predict(o: PredictFlags): Promise<void> {
+  const t0 = performance.now();
+  const specs = memberSpecs(o);
+  let folder: ImageFolder | null = null, tileIds: string[] = [], sections: Section[] = [];
+  if (!o.val) {
+    if (!o.images) throw new Error("give --images DIR (or --val for the run's validation tiles)");
+    folder = listImages(o.images);
+    const note = skippedNote(folder);
+    if (note) console.log(note);
+    ({ tiles: tileIds, sections } = sortBySize(folder.dir, submissionIds(folder, o.sample)));
+    if (o.sample && sections.length) throw new Error(`${o.sample}: ${plural(sections.length, 'id')} name${sections.length === 1 ? 's' : ''} an image that is not 101x101 (${sizes(sections)}); a Kaggle submission holds only 101x101 tiles`);
+    if (sections.length && !o.masks) {
+      throw new Error(`${plural(sections.length, 'image')} in ${folder.dir} ${sections.length === 1 ? 'is' : 'are'} not 101x101 (${sizes(sections)}): add --masks DIR to get their masks as PNGs; a Kaggle submission holds only 101x101 tiles`);
+    }
+  }
+  const hasTiles = o.val || tileIds.length > 0;
+  if (hasTiles && !o.out) throw new Error(`give --out FILE for the submission${o.val ? '' : ` of the ${plural(tileIds.length, '101x101 tile')}`}`);
+  if (hasTiles) mkdirSync(dirname(resolve(o.out!)), { recursive: true });
+
+  const members = loadMembers(specs);
+  try {
+    const tuned = ensemblePostprocess(members, specs);
+    const post: Postprocess = { threshold: o.threshold ?? tuned.threshold, minArea: o.minArea ?? tuned.minArea, gate: o.gate ?? tuned.gate };
+    const popts = { tta: o.tta, batchSize: o.batchSize };
+    if (hasTiles) {
+      let ids: string[], images: Float32Array;
+      if (o.val) {
+        const first = members[0]!.run.config;
+        // The reader has decoded the validation tiles already; no second pass over the PNGs.
+        ({ ids, images } = validationTiles(await readTgs(first.data, { test: false }), first));
+      } else {
+        ids = tileIds;
+        images = await decodeTiles(folder!.dir, ids);
+      }
+      const { probs, salt } = predictEnsemble(members, images, popts);
+      const { empty } = writeSubmission(o.out!, ids, probs, { ...post, salt, masksDir: o.masks });
+      const who = members.length > 1 ? `${members.length} models` : '1 model';
+      console.log(`wrote ${o.out}: ${ids.length} tiles, ${empty} without salt, ${who}, threshold ${post.threshold.toFixed(3)}, minimum area ${post.minArea}` +
+        `${post.gate !== null && salt ? `, salt gate ${post.gate}` : ''}${o.tta ? ', flip TTA' : ''} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    } else if (o.out) {
+      console.log(`no submission written to ${o.out}: none of the images is 101x101, and a Kaggle submission holds only 101x101 tiles`);
+    }
+    if (sections.length) {
+      // As the web app's Try it: overlapping tiles, stitched probabilities, the threshold alone.
+      mkdirSync(o.masks!, { recursive: true });
+      let tiles = 0;
+      for (const s of sections) {
+        const r = predictSection(decodeSection(folder!.dir, s.id), s.width, s.height, (t) => ensembleProbabilities(members, t, popts));
+        writeMaskPng(join(o.masks!, `${s.id}.png`), binarize(r.probs, post.threshold), s.width, s.height);
+        tiles += r.tiles;
+      }
+      console.log(`${plural(sections.length, 'image')} ${sections.length === 1 ? 'is' : 'are'} not 101x101 (${sizes(sections)}): cut into ${tiles} overlapping tiles, predicted and stitched at threshold ${post.threshold.toFixed(3)} ` +
+        `(the minimum area and gate are tuned per 101x101 tile and not applied); their masks are in --masks ${o.masks}; a Kaggle submission holds only 101x101 tiles`);
+    }
+    if (o.masks && hasTiles) console.log(`masks in ${o.masks}`);
+  } finally {
+    disposeMembers(members);
+  }
+}
+
+export async function pseudoLabel(o: PseudoLabelFlags): Promise<void> {
+  if (!(o.low < o.high)) throw new Error(`--low ${o.low} must be below --high ${o.high}`);
+  const specs = memberSpecs(o);
+  const folder = listImages(o.images);
+  const note = skippedNote(folder);
+  if (note) console.log(note);
+  const { tiles: ids, sections } = sortBySize(folder.dir, folder.ids);
+  if (sections.length) throw new Error(`${plural(sections.length, 'image')} in ${folder.dir} ${sections.length === 1 ? 'is' : 'are'} not 101x101 (${sizes(sections)}): pseudo-labels are 101x101 training tiles`);
+  const members = loadMembers(specs);
+  try {
+    const images = await decodeTiles(folder.dir, ids);
+    const { probs } = predictEnsemble(members, images, { tta: o.tta, batchSize: o.batchSize });
+    const info = writePseudoLabels(o.out, ids, o.images, probs,
+      { threshold: ensemblePostprocess(members, specs).threshold, low: o.low, high: o.high, sources: members.map((m) => m.label) });
+    console.log(`wrote ${o.out}: ${info.kept} of ${info.total} tiles confident (every pixel < ${info.low} or > ${info.high}); train with --pseudo-labels ${o.out}`);
+  } finally {
+    disposeMembers(members);
+  }
+}

@@ -25,10 +25,10 @@ export function submissionIds(images: string, sample?: string): string[] {
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
-interface EnsembleFlags { run: string[]; weights?: string; snapshots?: boolean }
+export interface EnsembleFlags { run: string[]; weights?: string; snapshots?: boolean }
 
 /** --run (repeatable) with --weights and --snapshots as member specs. */
-function memberSpecs(o: EnsembleFlags): MemberSpec[] {
+export function memberSpecs(o: EnsembleFlags): MemberSpec[] {
   const weights = o.weights ? o.weights.split(',').map(Number) : o.run.map(() => 1);
   if (weights.length !== o.run.length) throw new Error(`--weights lists ${weights.length} values for ${o.run.length} --run`);
   return o.run.map((dir, i) => ({ dir, weight: weights[i], snapshots: o.snapshots }));
@@ -55,7 +55,16 @@ export function register(program: Command): void {
     .option('--threshold <p>', 'probability threshold (default: the tuned one)')
     .option('--min-area <pixels>', 'masks with fewer salt pixels become empty (default: the tuned value)')
     .option('--gate <p>', "empty masks whose salt-classifier probability is below this (default: the tuned value)")
-    .action(async (o: EnsembleFlags & { images?: string; val?: boolean; out: string; sample?: string; masks?: string; threshold?: string; minArea?: string; gate?: string; tta: boolean; batchSize: string }) => {
+    .option('--segy <file>', 'predict a post-stack SEG-Y survey instead of tiles; --out is then the salt probability SEG-Y')
+    .option('--sections <list>', 'with --segy: inline, crossline, or inline,crossline (their mean)', 'inline,crossline')
+    .option('--mask-out <file>', 'with --segy: also write the thresholded salt mask volume (1 salt, 0 not)')
+    .option('--png <dir>', 'with --segy: PNG previews of sections with the salt overlaid')
+    .option('--png-sections <list>', 'with --png: sections to preview, e.g. il:120,xl:880 (default: the middle inline and crossline)')
+    .option('--normalise <json>', "with --segy: clip amplitudes at tiles.json's clip: [lo, hi] (default: the survey's 0.5/99.5 percentiles)")
+    .option('--iline-byte <n>', 'with --segy: trace-header byte of the inline number (4-byte integer)', '189')
+    .option('--xline-byte <n>', 'with --segy: trace-header byte of the crossline number (4-byte integer)', '193')
+    .action(async (o: EnsembleFlags & { segy?: string; images?: string; val?: boolean; out: string; sample?: string; masks?: string; threshold?: string; minArea?: string; gate?: string; tta: boolean; batchSize: string }) => {
+      if (o.segy) return (await import('./predict-segy.js')).predictSegy(o);
       const t0 = performance.now();
       const specs = memberSpecs(o);
       const members = loadMembers(specs);

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { SegyInfo } from '../segy/info.js';
 
 /** A 1-based trace-header byte position from a flag, or an error naming the flag. */
-function byteFlag(flag: string, v: string | undefined): number | undefined {
+export function byteFlag(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > 237) throw new Error(`${flag} ${v}: expected a trace-header byte position 1..237 (a 4-byte integer starts there)`);

@@ -1,5 +1,5 @@
 // `halite bench engine`: throughput beside PyTorch, last line JSON.
-import { availableParallelism } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import type { Command } from 'commander';
 import { benchEngine } from '../bench/engine.js';
 import { benchData } from '../bench/data.js';
@@ -40,6 +40,31 @@ export function register(program: Command): void {
     .action(async (o: { data: string; python: string }) => {
       const r = await benchData(o.data, o.python);
       console.log(`load   halite ${r.load_s.toFixed(2)} s (${r.tiles} tiles + masks, ${r.tiles_s.toFixed(0)} tiles/s)  pil+numpy ${r.peer_load_s.toFixed(2)} s  ratio ${r.ratio.toFixed(2)}`);
+      console.log(JSON.stringify(r));
+    });
+  bench
+    .command('segy')
+    .description('write a synthetic SEG-Y survey and predict it whole: peak RSS, traces/s and sections/s beside the model\'s inference images/s')
+    .option('--mb <n>', 'survey size in MiB', '200')
+    .option('--gb <n>', 'survey size in GiB (the issue\'s bar: --gb 2 under 1.5 GB RSS); overrides --mb')
+    .option('--samples <n>', 'samples per trace', '400')
+    .option('--run <dir>', 'predict with this run (default: an untrained residual U-Net)')
+    .option('--start-filters <n>', 'width of the untrained residual U-Net', '16')
+    .option('--stub', 'predict with an identity stub instead of a network: the memory and speed of reading, tiling, stitching and writing alone')
+    .option('--no-tta', 'no flip test-time augmentation')
+    .option('--batch-size <n>', 'tiles per forward pass', '64')
+    .option('--threads <n>', 'intra-op threads', String(availableParallelism()))
+    .option('--dir <dir>', 'where the survey, its prediction and the scratch file go (removed after)', tmpdir())
+    .action(async (o: Record<string, string> & { tta: boolean }) => {
+      const { benchSegy } = await import('../bench/segy.js');
+      const bytes = o.gb !== undefined ? Number(o.gb) * 2 ** 30 : Number(o.mb) * 2 ** 20;
+      if (!(bytes >= 2 ** 20)) throw new Error(`--mb ${o.mb} / --gb ${o.gb}: expected a size of at least 1 MiB`);
+      const r = await benchSegy({
+        bytes, samples: Number(o.samples), dir: o.dir!, run: o.run, stub: Boolean(o.stub), startFilters: Number(o.startFilters), tta: o.tta, batchSize: Number(o.batchSize),
+        threads: Number(o.threads), log: (l) => console.log(l),
+      });
+      console.log(`survey ${r.inlines} × ${r.crosslines} × ${r.samples} (${(r.survey_bytes / 2 ** 20).toFixed(0)} MiB): ${r.predict_s.toFixed(1)} s, ${r.traces_s.toFixed(0)} traces/s, ${r.sections_s.toFixed(2)} sections/s, ` +
+        `${r.survey_images_s.toFixed(1)} model images/s in the survey${r.engine_infer_img_s !== null ? ` vs ${r.engine_infer_img_s.toFixed(1)} alone` : ''}, peak RSS ${r.peak_rss_mb.toFixed(0)} MiB`);
       console.log(JSON.stringify(r));
     });
   bench

@@ -197,5 +197,7 @@ print(json.dumps(out))`, png], { encoding: 'utf8' });
   assert.match(bad.stderr, /--images applies to tiles, not to --segy/);
   const sec = halite('predict', '--run', run, '--segy', F3, '--out', join(root, 'x.sgy'), '--sections', 'timeslice');
   assert.match(sec.stderr, /--sections timeslice: expected inline, crossline, or inline,crossline/);
+  const pick = halite('predict', '--run', run, '--segy', F3, '--out', join(root, 'x.sgy'), '--png', png, '--png-sections', 'il:120,xl:999');
+  assert.match(pick.stderr, /f3\.sgy: --png-sections: crossline 999 is not in this survey: its crosslines are 875\.\.892 in steps of 1/);
   assert.ok(!existsSync(join(root, 'x.sgy')));
 });

@@ -127,6 +127,7 @@ export interface SegyBenchResult {
   /** Model forward images per second during the survey (tiles × TTA), and in isolation. */
   survey_images_s: number;
   engine_infer_img_s: number | null;
+  /** Peak RSS (MiB) up to the end of the survey: writing it, reading it, the model and its batches. */
   peak_rss_mb: number;
 }
 
@@ -173,6 +174,7 @@ export async function benchSegy(o: SegyBenchOptions): Promise<SegyBenchResult> {
       t0 = performance.now();
       const r = await predictSurvey({ input, out: join(dir, 'salt.sgy'), predict, threshold: 0.5, tta: o.tta && !o.stub, model: label, onProgress: progress });
       const s = (performance.now() - t0) / 1000;
+      const peak = process.resourceUsage().maxRSS / 1024; // before the model-alone batches below add theirs
       // Measured after the survey, warm, on the same model: the ceiling the survey's tiles could reach.
       const engine = model ? modelImagesPerSecond(model, o.batchSize) : null;
       if (engine !== null) o.log(`model alone: ${engine.toFixed(1)} images/s (${label}, batch ${o.batchSize}, ${o.threads} threads)`);
@@ -182,7 +184,7 @@ export async function benchSegy(o: SegyBenchOptions): Promise<SegyBenchResult> {
         tta: o.tta && !o.stub, model: label, threads: o.threads, write_s: writeS, predict_s: s,
         traces_s: (2 * r.traces) / s, sections_s: sections / s,
         survey_images_s: (r.tiles * (o.tta && !o.stub ? 2 : 1)) / s, engine_infer_img_s: engine,
-        peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+        peak_rss_mb: peak,
       };
     } finally {
       dispose();

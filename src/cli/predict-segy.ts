@@ -3,7 +3,7 @@
 import cliProgress from 'cli-progress';
 import { disposeMembers, ensemblePostprocess, loadMembers } from '../infer/ensemble.js';
 import {
-  ensemblePredictor, parseSectionPicks, predictSurvey, readNormalisation, SurveyAborted, writePreviews, type Direction, type SurveyProgress,
+  ensemblePredictor, parseSectionPicks, predictSurvey, readNormalisation, SurveyAborted, type Direction, type SurveyProgress,
 } from '../infer/survey.js';
 import { memberSpecs, type EnsembleFlags } from './predict.js';
 import { byteFlag } from './segy.js';
@@ -76,6 +76,7 @@ export async function predictSegy(opts: object): Promise<void> {
     const r = await predictSurvey({
       input: o.segy, out: o.out, maskOut: o.maskOut, predict: ensemblePredictor(members, { tta: o.tta, batchSize }),
       threshold: threshold ?? post.threshold, sections, normalisation, ...geo, model, tta: o.tta, signal: controller.signal, onProgress: progress,
+      png: o.png ? { dir: o.png, picks } : undefined,
     });
     (bar as cliProgress.SingleBar | null)?.stop();
     const n = r.normalisation;
@@ -84,10 +85,7 @@ export async function predictSegy(opts: object): Promise<void> {
     console.log(`amplitudes clipped to [${n.lo.toPrecision(6)}, ${n.hi.toPrecision(6)}] (${n.source}) and scaled to [0, 1]; recorded in textual header lines 34–38`);
     if (r.nonFinite) console.log(`warning: ${r.nonFinite} NaN or infinite input samples were predicted as amplitude 0`);
     if (r.maskOut) console.log(`wrote ${r.maskOut}: salt where probability > ${(threshold ?? post.threshold).toFixed(3)}, ${(100 * r.saltFraction).toFixed(2)}% of samples`);
-    if (o.png) {
-      const files = writePreviews({ input: o.segy, probabilities: r.out, dir: o.png, picks, threshold: threshold ?? post.threshold, normalisation: n, ...geo });
-      console.log(`previews: ${files.join(', ')}`);
-    }
+    if (r.previews.length) console.log(`previews: ${r.previews.join(', ')}`);
   } catch (e) {
     (bar as cliProgress.SingleBar | null)?.stop();
     if (e instanceof SurveyAborted) {

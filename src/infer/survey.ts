@@ -9,7 +9,7 @@ import { setImmediate as yieldToEvents } from 'node:timers/promises';
 import { encode } from 'fast-png';
 import { TILE } from '../data/rle.js';
 import { tempPath, writeFileAtomic } from '../io/atomic.js';
-import { openVolume, percentile, sampleAmplitudes, SegyError, SegyWriter, type SegyFile, type SegyVolume } from '../segy/index.js';
+import { axisIndex, openVolume, percentile, sampleAmplitudes, SegyError, SegyWriter, type SegyFile, type SegyVolume } from '../segy/index.js';
 import { predictEnsemble, type Member } from './ensemble.js';
 import type { PredictOptions } from './predict.js';
 import { blendWindow, cutTiles, stitchTiles } from './tiling.js';
@@ -141,6 +141,8 @@ export interface SurveyOptions {
   model?: string;
   /** Flip TTA on, for the textual header. */
   tta?: boolean;
+  /** PNG previews of these sections (default the middle inline and crossline), written once the volume is. */
+  png?: { dir: string; picks?: SectionPick[] };
   /** Aborting stops after the current section and leaves no output, mask or scratch file. */
   signal?: AbortSignal;
   onProgress?: (p: SurveyProgress) => void;
@@ -166,6 +168,8 @@ export interface SurveyResult {
   seconds: number;
   /** Textual header lines written (1-based line -> text). */
   textLines: Record<number, string>;
+  /** PNG previews written. */
+  previews: string[];
 }
 
 /** Thrown when opts.signal aborts a survey prediction. */
@@ -252,6 +256,11 @@ export async function predictSurvey(o: SurveyOptions): Promise<SurveyResult> {
   const vol = openVolume(o.input, { ilineByte: o.ilineByte, xlineByte: o.xlineByte });
   let out: SegyWriter | undefined, mask: SegyWriter | undefined, scratch: Scratch | undefined;
   try {
+    // A preview of a section the survey lacks is refused before hours of prediction, not after.
+    for (const p of o.png?.picks ?? []) {
+      const a = p.direction === 'inline' ? vol.inlines : vol.crosslines;
+      if (axisIndex(a, p.number) < 0) throw new SegyError(o.input, `--png-sections: ${p.direction} ${p.number} is not in this survey: its ${p.direction}s are ${a.first}..${a.last} in steps of ${a.step}`);
+    }
     const norm = o.normalisation ?? amplitudeClip(vol.file);
     const ns = vol.samples, nIl = vol.inlines.count, nXl = vol.crosslines.count;
     if (ns < 1) throw new SegyError(o.input, 'its traces hold no samples; there is nothing to predict');
@@ -310,10 +319,11 @@ export async function predictSurvey(o: SurveyOptions): Promise<SurveyResult> {
     out.close();
     mask?.close();
     const traces = vol.geometry.traceCount;
+    const previews = o.png ? writePreviews({ input: o.input, probabilities: o.out, dir: o.png.dir, picks: o.png.picks, threshold: o.threshold, normalisation: norm, ilineByte: o.ilineByte, xlineByte: o.xlineByte }) : [];
     return {
       out: o.out, maskOut: o.maskOut ?? null, sections, inlines: nIl, crosslines: nXl, samples: ns, traces, padded: vol.geometry.padded,
       normalisation: norm, nonFinite: sections.length === 2 ? nonFinite / 2 : nonFinite, tiles, saltFraction: mask ? salt / (traces * ns) : Number.NaN,
-      seconds: (performance.now() - t0) / 1000, textLines,
+      seconds: (performance.now() - t0) / 1000, textLines, previews,
     };
   } catch (e) {
     out?.abort();

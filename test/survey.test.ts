@@ -3,10 +3,11 @@
 // tiny trained run through `halite predict --segy` with a mask volume and PNG previews read by PIL.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeSyntheticSurvey } from '../src/bench/segy.js';
 import { writeSynth } from '../src/data/synth/generate.js';
 import { TILE } from '../src/data/rle.js';
 import { blendWindow, tileOrigins } from '../src/infer/tiling.js';
@@ -200,4 +201,22 @@ print(json.dumps(out))`, png], { encoding: 'utf8' });
   const pick = halite('predict', '--run', run, '--segy', F3, '--out', join(root, 'x.sgy'), '--png', png, '--png-sections', 'il:120,xl:999');
   assert.match(pick.stderr, /f3\.sgy: --png-sections: crossline 999 is not in this survey: its crosslines are 875\.\.892 in steps of 1/);
   assert.ok(!existsSync(join(root, 'x.sgy')));
+
+  // Ctrl-C in the middle of the crossline pass: exit 130, and the folder holds only the input.
+  const dir = join(root, 'sigint');
+  mkdirSync(dir);
+  const big = join(dir, 'big.sgy');
+  writeSyntheticSurvey(big, 60, 60, 200);
+  const child = spawn(process.execPath, ['bin/halite.js', 'predict', '--run', run, '--segy', big, '--out', join(dir, 'salt.sgy'), '--mask-out', join(dir, 'mask.sgy')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+  // The scratch file appears when the writers are open and prediction has begun.
+  const t0 = Date.now();
+  while (!readdirSync(dir).some((f) => f.includes('inline-pass')) && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(readdirSync(dir).length > 1, 'prediction started');
+  child.kill('SIGINT');
+  assert.equal(await exited, 130, stderr);
+  assert.match(stderr, /interrupted: .*salt\.sgy and .*mask\.sgy not written/);
+  assert.deepEqual(readdirSync(dir), ['big.sgy']);
 });

@@ -68,8 +68,8 @@ function writeTemplate(path: string, nIl: number, nXl: number, ns: number): void
   }
 }
 
-/** Dipping layers over a dome with a little noise, inline by inline through SegyWriter. */
-function writeSurvey(path: string, nIl: number, nXl: number, ns: number): void {
+/** A `nIl × nXl × ns` float32 survey at `path`: dipping layers over a dome with a little noise, inline by inline through SegyWriter. */
+export function writeSyntheticSurvey(path: string, nIl: number, nXl: number, ns: number): void {
   const tpl = `${path}.template`;
   writeTemplate(tpl, nIl, nXl, ns);
   const t = openSegy(tpl);
@@ -139,7 +139,7 @@ export async function benchSegy(o: SegyBenchOptions): Promise<SegyBenchResult> {
   try {
     const input = join(dir, 'survey.sgy');
     let t0 = performance.now();
-    writeSurvey(input, side, side, o.samples);
+    writeSyntheticSurvey(input, side, side, o.samples);
     const writeS = (performance.now() - t0) / 1000;
     const bytes = statSync(input).size;
     o.log(`wrote a ${side} × ${side} × ${o.samples} survey (${(bytes / 2 ** 20).toFixed(0)} MiB) in ${writeS.toFixed(1)} s`);

@@ -74,7 +74,9 @@ test('a 1D Hann window with a floor, by hand; the stitcher reproduces an identit
 test('an identity model writes the normalised survey back exactly, with the input\'s geometry, trace headers and a textual header that records the clip', { skip }, async () => {
   const out = join(root, 'identity.sgy');
   const mask = join(root, 'identity-mask.sgy');
-  const r = await predictSurvey({ input: F3, out, maskOut: mask, predict: identity, threshold: 0.5, normalisation: CLIP, model: 'identity' });
+  const png = join(root, 'png-identity');
+  const r = await predictSurvey({ input: F3, out, maskOut: mask, predict: identity, threshold: 0.5, normalisation: CLIP, model: 'identity', png: { dir: png } });
+  assert.deepEqual(r.previews, [join(png, 'inline-122.png'), join(png, 'crossline-883.png')], 'the middle inline and crossline by default');
   assert.deepEqual([r.inlines, r.crosslines, r.samples, r.traces, r.padded], [23, 18, 75, 414, 0]);
   assert.equal(r.tiles, 23 + 18, 'one tile per section: sections are smaller than a tile');
   const np = JSON.parse(numpyCheck(`
@@ -82,13 +84,19 @@ hi, a = traces(${JSON.stringify(F3)}, '>i2')
 ho, p = traces(${JSON.stringify(out)}, '>f4')
 hm, m = traces(${JSON.stringify(mask)}, '>f4')
 want = np.clip((a - ${CLIP.lo}) / (${CLIP.hi} - ${CLIP.lo}), 0, 1).astype(np.float32).astype(np.float64)
+from PIL import Image
+def coloured(name):
+    im = np.asarray(Image.open(${JSON.stringify(png)} + '/' + name + '.png').convert('RGB')).astype(int)
+    return (im.max(axis=2) != im.min(axis=2)).T.tolist()
 print(json.dumps({'diff': float(np.abs(p - want).max()), 'headers': bool((hi == ho).all() and (hi == hm).all()),
+  'png': [coloured('inline-122') == (p[11 * 18:12 * 18] > 0.5).tolist(), coloured('crossline-883') == (p[8::18] > 0.5).tolist()],
   'mask': bool((m == (p > 0.5)).all()), 'salt': float(m.mean()), 'fmt': int.from_bytes(open(${JSON.stringify(out)}, 'rb').read()[3224:3226], 'big')}))`));
   assert.equal(np.diff, 0, 'probabilities equal the clipped, scaled amplitudes exactly');
   assert.ok(np.headers, 'every trace header is the input\'s');
   assert.ok(np.mask, 'the mask is probability > threshold');
   assert.ok(Math.abs(np.salt - r.saltFraction) < 1e-12 && np.salt > 0 && np.salt < 1);
   assert.equal(np.fmt, 5, 'IEEE float32');
+  assert.deepEqual(np.png, [true, true], 'PIL finds colour exactly where the probability is over the threshold, grey elsewhere');
 
   const a = openVolume(F3), b = openVolume(out);
   assert.deepEqual([b.inlines, b.crosslines, b.samples, b.file.sampleInterval], [a.inlines, a.crosslines, a.samples, a.file.sampleInterval]);

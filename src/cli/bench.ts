@@ -1,8 +1,8 @@
 // `halite bench engine|data|encoders|cli`: throughput beside PyTorch, and the command line's start-up; last line JSON.
-import { availableParallelism } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { Option, type Command } from 'commander';
 import { PRECISIONS, type Precision } from '../torch/dtype.js';
-import { existingFolder, listOf, wholeNumber } from './parse.js';
+import { existingFolder, listOf, positiveNumber, runDirectory, wholeNumber } from './parse.js';
 import { withoutTorch } from './threads.js';
 
 export function register(program: Command): void {
@@ -39,6 +39,31 @@ export function register(program: Command): void {
       console.log(`load   halite ${r.load_s.toFixed(2)} s (${r.tiles} tiles + masks, ${r.tiles_s.toFixed(0)} tiles/s)  pil+numpy ${r.peer_load_s.toFixed(2)} s  ratio ${r.ratio.toFixed(2)}`);
       console.log(JSON.stringify(r));
     }));
+  bench
+    .command('segy')
+    .description("write a synthetic SEG-Y survey and predict it whole: peak RSS, traces/s and sections/s beside the model's inference images/s")
+    .option('--mb <n>', 'survey size in MiB', positiveNumber, 200)
+    .option('--gb <n>', "survey size in GiB (the issue's bar: --gb 2 under 1.5 GB RSS); overrides --mb", positiveNumber)
+    .option('--samples <n>', 'samples per trace', wholeNumber(8), 400)
+    .option('--run <dir>', 'predict with this run (default: an untrained residual U-Net)', runDirectory())
+    .option('--start-filters <n>', 'width of the untrained residual U-Net', wholeNumber(1), 16)
+    .option('--stub', 'predict with an identity stub instead of a network: the memory and speed of reading, tiling, stitching and writing alone')
+    .option('--no-tta', 'no flip test-time augmentation')
+    .option('--batch-size <n>', 'tiles per forward pass', wholeNumber(1), 64)
+    .addOption(threads())
+    .option('--dir <dir>', 'where the survey, its prediction and the scratch file go (removed after)', existingFolder, tmpdir())
+    .action(async (o: { mb: number; gb?: number; samples: number; run?: string; startFilters: number; stub?: boolean; tta: boolean; batchSize: number; threads: number; dir: string }) => {
+      const { benchSegy } = await import('../bench/segy.js');
+      const bytes = o.gb !== undefined ? o.gb * 2 ** 30 : o.mb * 2 ** 20;
+      if (!(bytes >= 2 ** 20)) throw new Error(`--mb ${o.mb} / --gb ${o.gb}: expected a size of at least 1 MiB`);
+      const r = await benchSegy({
+        bytes, samples: o.samples, dir: o.dir, run: o.run, stub: o.stub === true, startFilters: o.startFilters, tta: o.tta, batchSize: o.batchSize,
+        threads: o.threads, log: (l) => console.log(l),
+      });
+      console.log(`survey ${r.inlines} × ${r.crosslines} × ${r.samples} (${(r.survey_bytes / 2 ** 20).toFixed(0)} MiB): ${r.predict_s.toFixed(1)} s, ${r.traces_s.toFixed(0)} traces/s, ${r.sections_s.toFixed(2)} sections/s, ` +
+        `${r.survey_images_s.toFixed(1)} model images/s in the survey${r.engine_infer_img_s !== null ? ` vs ${r.engine_infer_img_s.toFixed(1)} alone` : ''}, peak RSS ${r.peak_rss_mb.toFixed(0)} MiB`);
+      console.log(JSON.stringify(r));
+    });
   bench
     .command('encoders')
     .description('forward and backward ms per image of each encoder on grey tiles, halite vs PyTorch (python3-torch)')

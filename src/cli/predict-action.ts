@@ -26,7 +26,7 @@ export function submissionIds(folder: ImageFolder, sample?: string): string[] {
 }
 
 /** --run (repeatable) with --weights and --snapshots as member specs. */
-function memberSpecs(o: EnsembleFlags): MemberSpec[] {
+export function memberSpecs(o: EnsembleFlags): MemberSpec[] {
   const weights = o.weights ?? o.run.map(() => 1);
   if (weights.length !== o.run.length) throw new Error(`--weights lists ${weights.length} values for ${o.run.length} --run`);
   return o.run.map((dir, i) => ({ dir, weight: weights[i], snapshots: o.snapshots }));

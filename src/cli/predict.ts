@@ -3,6 +3,7 @@
 // Flags only; the work is in predict-action.ts, loaded when a command runs.
 import { Option, type Command } from 'commander';
 import { listOf, positiveNumber, probability, repeatable, runDirectory, wholeNumber } from './parse.js';
+import { headerByte } from './segy.js';
 
 export interface EnsembleFlags { run: string[]; weights?: number[]; snapshots?: boolean; tta: boolean; batchSize: number }
 
@@ -33,7 +34,17 @@ export function register(program: Command): void {
     .option('--threshold <p>', 'probability threshold (default: the tuned one)', probability)
     .option('--min-area <pixels>', 'masks with fewer salt pixels become empty (default: the tuned value)', wholeNumber(0))
     .option('--gate <p>', 'empty masks whose salt-classifier probability is below this (default: the tuned value)', probability)
-    .action(async (o: PredictFlags) => (await import('./predict-action.js')).predict(o));
+    .option('--segy <file>', 'predict a post-stack SEG-Y survey instead of tiles; --out is then the salt probability SEG-Y')
+    .option('--sections <list>', 'with --segy: inline, crossline, or inline,crossline (their mean)', 'inline,crossline')
+    .option('--mask-out <file>', 'with --segy: also write the thresholded salt mask volume (1 salt, 0 not)')
+    .option('--png <dir>', 'with --segy: PNG previews of sections with the salt overlaid')
+    .option('--png-sections <list>', 'with --png: sections to preview, e.g. il:120,xl:880 (default: the middle inline and crossline)')
+    .option('--normalise <json>', "with --segy: clip amplitudes at tiles.json's clip: [lo, hi] (default: the survey's 0.5/99.5 percentiles)")
+    .option('--iline-byte <n>', 'with --segy: trace-header byte of the inline number (4-byte integer)', headerByte, 189)
+    .option('--xline-byte <n>', 'with --segy: trace-header byte of the crossline number (4-byte integer)', headerByte, 193)
+    .action(async (o: PredictFlags & { segy?: string }) => (o.segy
+      ? (await import('./predict-segy.js')).predictSegy(o)
+      : (await import('./predict-action.js')).predict(o)));
 
   ensembleOptions(program
     .command('pseudo-label')

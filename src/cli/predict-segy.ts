@@ -1,0 +1,99 @@
+// `halite predict --segy`: a run or an ensemble over a whole SEG-Y survey (src/infer/survey.ts),
+// with a progress bar, Ctrl-C that leaves nothing half-written, and PNG previews.
+import cliProgress from 'cli-progress';
+import { disposeMembers, ensemblePostprocess, loadMembers } from '../infer/ensemble.js';
+import {
+  ensemblePredictor, parseSectionPicks, predictSurvey, readNormalisation, SurveyAborted, type Direction, type SurveyProgress,
+} from '../infer/survey.js';
+import type { EnsembleFlags } from './predict.js';
+import { memberSpecs } from './predict-action.js';
+
+interface SegyFlags extends EnsembleFlags {
+  segy: string;
+  out?: string;
+  sections: string;
+  maskOut?: string;
+  png?: string;
+  pngSections?: string;
+  normalise?: string;
+  ilineByte: number;
+  xlineByte: number;
+  threshold?: number;
+  // Tile-only flags, refused here.
+  images?: string;
+  val?: boolean;
+  sample?: string;
+  masks?: string;
+  minArea?: number;
+  gate?: number;
+}
+
+/** `--sections inline,crossline` as directions; throws naming the flag. */
+function parseSections(v: string): Direction[] {
+  const s = v.split(',').map((x) => x.trim()).filter(Boolean);
+  if (!s.length || s.some((x) => x !== 'inline' && x !== 'crossline')) throw new Error(`--sections ${v}: expected inline, crossline, or inline,crossline`);
+  return s as Direction[];
+}
+
+export async function predictSegy(opts: object): Promise<void> {
+  const o = opts as SegyFlags;
+  for (const [flag, v] of [['--images', o.images], ['--val', o.val], ['--sample', o.sample], ['--masks', o.masks], ['--min-area', o.minArea], ['--gate', o.gate]] as const) {
+    if (v !== undefined) throw new Error(`${flag} applies to tiles, not to --segy: a survey is written whole as SEG-Y (use --mask-out for a mask volume, --png for previews)`);
+  }
+  if (o.pngSections && !o.png) throw new Error('--png-sections needs --png DIR');
+  if (!o.out) throw new Error('--segy needs --out FILE: the salt probability volume to write (SEG-Y)');
+  const out = o.out;
+  const sections = parseSections(o.sections);
+  const picks = o.pngSections ? parseSectionPicks(o.pngSections) : undefined;
+  const { batchSize, threshold } = o;
+  const geo = { ilineByte: o.ilineByte, xlineByte: o.xlineByte };
+  const normalisation = o.normalise ? readNormalisation(o.normalise) : undefined;
+
+  const specs = memberSpecs(o);
+  const members = loadMembers(specs);
+  const post = ensemblePostprocess(members, specs);
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let bar: cliProgress.SingleBar | null = null;
+  const progress = (p: SurveyProgress) => {
+    if (!bar) {
+      if (process.stderr.isTTY !== true) return;
+      bar = new cliProgress.SingleBar({
+        format: '{direction}s |{bar}| {value}/{total} sections | {rate} traces/s | ETA {eta_formatted}',
+        stream: process.stderr, hideCursor: true, clearOnComplete: true, etaBuffer: 20,
+      }, cliProgress.Presets.shades_classic);
+      bar.start(p.totalSections, 0, { direction: p.direction, rate: '-' });
+    }
+    bar.update(p.sections, { direction: p.direction, rate: (p.traces / p.seconds).toFixed(0) });
+  };
+  const model = members.length > 1 ? `${members.length} models: ${specs.map((s) => s.dir).join(', ')}` : members[0]!.label;
+  try {
+    const r = await predictSurvey({
+      input: o.segy, out, maskOut: o.maskOut, predict: ensemblePredictor(members, { tta: o.tta, batchSize }),
+      threshold: threshold ?? post.threshold, sections, normalisation, ...geo, model, tta: o.tta, signal: controller.signal, onProgress: progress,
+      png: o.png ? { dir: o.png, picks } : undefined,
+    });
+    (bar as cliProgress.SingleBar | null)?.stop();
+    const n = r.normalisation;
+    console.log(`wrote ${r.out}: salt probability of ${r.inlines} inlines × ${r.crosslines} crosslines × ${r.samples} samples (${r.traces} traces${r.padded ? `, ${r.padded} padded positions left out` : ''}), ` +
+      `${r.sections.join(' and ')} sections${r.sections.length > 1 ? ' averaged' : ''}, ${r.tiles} tiles, ${members.length > 1 ? `${members.length} models` : '1 model'}${o.tta ? ', flip TTA' : ''} in ${r.seconds.toFixed(1)} s (${(r.traces * r.sections.length / r.seconds).toFixed(0)} traces/s)`);
+    console.log(`amplitudes clipped to [${n.lo.toPrecision(6)}, ${n.hi.toPrecision(6)}] (${n.source}) and scaled to [0, 1]; recorded in textual header lines 34–38`);
+    if (r.nonFinite) console.log(`warning: ${r.nonFinite} NaN or infinite input samples were predicted as amplitude 0`);
+    if (r.maskOut) console.log(`wrote ${r.maskOut}: salt where probability > ${(threshold ?? post.threshold).toFixed(3)}, ${(100 * r.saltFraction).toFixed(2)}% of samples`);
+    if (r.previews.length) console.log(`previews: ${r.previews.join(', ')}`);
+  } catch (e) {
+    (bar as cliProgress.SingleBar | null)?.stop();
+    if (e instanceof SurveyAborted) {
+      console.error(`interrupted: ${o.out}${o.maskOut ? ` and ${o.maskOut}` : ''} not written`);
+      process.exitCode = 130;
+      return;
+    }
+    throw e;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    disposeMembers(members);
+  }
+}

@@ -1,7 +1,11 @@
 // The one PNG decoder of halite: tiles, masks, `predict` and `explore` inputs and web uploads all come
-// through here. pngjs expands every PNG (PNG spec, 3rd ed., 11.2.2: bit depths 1/2/4/8/16 packed
-// per byte-padded row, palettes, grey+alpha, RGB, RGBA, Adam7 interlacing) to RGBA samples; this
-// module reduces those to the one grey channel PIL's `convert('L')` gives.
+// through here, and leave as the one grey channel PIL's `convert('L')` gives.
+// Two maintained libraries share the work (PNG spec, 3rd ed., 11.2.2): pngjs expands what needs
+// expanding (1/2/4-bit samples packed per byte-padded row, palettes, Adam7 interlacing) to RGBA;
+// fast-png reads the plain 8- and 16-bit kinds (the TGS tiles and masks) 1.2x and 4.5x faster than
+// pngjs, whose per-pixel path for 16-bit samples is slow (1500 tiles: 618 vs 722 ms, 16-bit masks
+// 231 vs 1037 ms).
+import { decode as fastDecode } from 'fast-png';
 import pngjs from 'pngjs';
 
 export class PngError extends Error {
@@ -28,10 +32,16 @@ export interface PngHeader {
 
 export interface DecodedPng extends PngHeader {
   /**
-   * RGBA samples, 4 per pixel, row-major. Palette images hold the palette colours (8 bit). Other
+   * `channels` samples a pixel, row-major. Palette images hold the palette colours (8 bit). Other
    * images hold their samples unscaled: 0..2^depth-1, in a Uint16Array for 16 bit.
    */
-  rgba: Uint8Array | Uint16Array;
+  samples: Uint8Array | Uint16Array;
+  /** 1 (grey), 2 (grey+alpha), 3 (RGB) or 4 (RGBA, and any file pngjs expanded). */
+  channels: number;
+  /** Whether channels 0-2 are R, G, B (else channel 0 is grey). */
+  colour: boolean;
+  /** The largest sample value: 2^depth - 1, or 255 for palette colours. */
+  max: number;
 }
 
 export function isPng(bytes: Uint8Array): boolean {
@@ -81,18 +91,29 @@ function withoutTransparency(bytes: Uint8Array, colorType: number): Uint8Array {
  */
 export function decodePng(bytes: Uint8Array, name: string): DecodedPng {
   const header = readPngHeader(bytes, name);
+  const n = header.width * header.height;
+  const corrupt = (why: string) => new PngError(`${name}: not a readable PNG (corrupt or truncated): ${why}`);
+  if (header.depth >= 8 && header.colorType !== PALETTE && !header.interlaced) {
+    let png: ReturnType<typeof fastDecode>;
+    try {
+      png = fastDecode(bytes, { checkCrc: true });
+    } catch (e) {
+      throw corrupt((e as Error).message);
+    }
+    if (png.data.length !== n * png.channels) throw corrupt(`${png.data.length / png.channels} pixels decoded for ${header.width}x${header.height}`);
+    return { ...header, samples: png.data as Uint8Array | Uint16Array, channels: png.channels, colour: png.channels >= 3, max: 2 ** header.depth - 1 };
+  }
   let png: ReturnType<typeof pngjs.PNG.sync.read>;
   try {
     const b = withoutTransparency(bytes, header.colorType);
     png = pngjs.PNG.sync.read(Buffer.from(b.buffer, b.byteOffset, b.byteLength), { skipRescale: true });
   } catch (e) {
-    throw new PngError(`${name}: not a readable PNG (corrupt or truncated): ${(e as Error).message}`);
+    throw corrupt((e as Error).message);
   }
-  const rgba = png.data as unknown as Uint8Array | Uint16Array;
-  if (rgba.length !== header.width * header.height * 4) {
-    throw new PngError(`${name}: not a readable PNG (corrupt or truncated): ${rgba.length / 4} pixels decoded for ${header.width}x${header.height}`);
-  }
-  return { ...header, rgba };
+  const samples = png.data as unknown as Uint8Array | Uint16Array;
+  if (samples.length !== n * 4) throw corrupt(`${samples.length / 4} pixels decoded for ${header.width}x${header.height}`);
+  const palette = header.colorType === PALETTE;
+  return { ...header, samples, channels: 4, colour: palette || (header.colorType & 2) !== 0, max: palette ? 255 : 2 ** header.depth - 1 };
 }
 
 /**
@@ -104,14 +125,12 @@ export function decodePng(bytes: Uint8Array, name: string): DecodedPng {
  * 16-bit samples, divided by 255 or 65535. Alpha is ignored, as PIL ignores it.
  */
 export function greyLevels(png: DecodedPng, out: Float32Array = new Float32Array(png.width * png.height), offset = 0): Float32Array {
-  const n = png.width * png.height, d = png.rgba;
-  const palette = png.colorType === PALETTE;
-  const max = palette ? 255 : 2 ** png.depth - 1;
-  if (palette || png.colorType === 2 || png.colorType === 6) {
+  const n = png.width * png.height, d = png.samples, ch = png.channels, max = png.max;
+  if (png.colour) {
     // Floor of a division rather than >> 16: 16-bit samples overflow 32-bit integers.
-    for (let i = 0, o = 0; i < n; i++, o += 4) out[offset + i] = Math.floor((d[o]! * 19595 + d[o + 1]! * 38470 + d[o + 2]! * 7471 + 0x8000) / 65536) / max;
+    for (let i = 0, o = 0; i < n; i++, o += ch) out[offset + i] = Math.floor((d[o]! * 19595 + d[o + 1]! * 38470 + d[o + 2]! * 7471 + 0x8000) / 65536) / max;
   } else {
-    for (let i = 0; i < n; i++) out[offset + i] = d[4 * i]! / max;
+    for (let i = 0, o = 0; i < n; i++, o += ch) out[offset + i] = d[o]! / max;
   }
   return out;
 }
@@ -121,7 +140,11 @@ export function greyLevels(png: DecodedPng, out: Float32Array = new Float32Array
  * other than black), else 0; into `out` from `offset`. This is what a mask's salt is.
  */
 export function nonBlack(png: DecodedPng, out: Uint8Array = new Uint8Array(png.width * png.height), offset = 0): Uint8Array {
-  const n = png.width * png.height, d = png.rgba;
-  for (let i = 0, o = 0; i < n; i++, o += 4) out[offset + i] = d[o]! > 0 || d[o + 1]! > 0 || d[o + 2]! > 0 ? 1 : 0;
+  const n = png.width * png.height, d = png.samples, ch = png.channels;
+  if (png.colour) {
+    for (let i = 0, o = 0; i < n; i++, o += ch) out[offset + i] = d[o]! > 0 || d[o + 1]! > 0 || d[o + 2]! > 0 ? 1 : 0;
+  } else {
+    for (let i = 0, o = 0; i < n; i++, o += ch) out[offset + i] = d[o]! > 0 ? 1 : 0;
+  }
   return out;
 }

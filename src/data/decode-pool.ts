@@ -1,4 +1,4 @@
-// Decodes many tiles at once on worker threads: unfiltering and expanding the pixels is JS (pngjs),
+// Decodes many tiles at once on worker threads: unfiltering and expanding the pixels is JS (io/png),
 // so one thread per core is what brings loading the training set under a few seconds.
 import { availableParallelism } from 'node:os';
 import { DataError, readImage, readMask } from './png.js';

@@ -44,6 +44,7 @@ export interface DecodedPng extends PngHeader {
   max: number;
 }
 
+/** Whether `bytes` start with the 8-byte PNG signature (PNG spec 5.2). */
 export function isPng(bytes: Uint8Array): boolean {
   return bytes.length >= 8 && SIGNATURE.every((b, i) => bytes[i] === b);
 }

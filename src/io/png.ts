@@ -127,7 +127,9 @@ export function decodePng(bytes: Uint8Array, name: string): DecodedPng {
  */
 export function greyLevels(png: DecodedPng, out: Float32Array = new Float32Array(png.width * png.height), offset = 0): Float32Array {
   const n = png.width * png.height, d = png.samples, ch = png.channels, max = png.max;
-  if (png.colour) {
+  if (png.colour && max <= 255) {
+    for (let i = 0, o = 0; i < n; i++, o += ch) out[offset + i] = ((d[o]! * 19595 + d[o + 1]! * 38470 + d[o + 2]! * 7471 + 0x8000) >> 16) / max;
+  } else if (png.colour) {
     // Floor of a division rather than >> 16: 16-bit samples overflow 32-bit integers.
     for (let i = 0, o = 0; i < n; i++, o += ch) out[offset + i] = Math.floor((d[o]! * 19595 + d[o + 1]! * 38470 + d[o + 2]! * 7471 + 0x8000) / 65536) / max;
   } else {

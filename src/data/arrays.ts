@@ -7,3 +7,9 @@ export function concatTyped<A extends Float32Array | Uint8Array>(parts: readonly
   for (const x of parts) { out.set(x, o); o += x.length; }
   return out;
 }
+
+/** The index of the first NaN or ±Infinity in `a` from `from` up to `to`, or -1 when every value is finite. */
+export function firstNonFinite(a: ArrayLike<number>, from = 0, to = a.length): number {
+  for (let i = from; i < to; i++) if (!Number.isFinite(a[i]!)) return i;
+  return -1;
+}

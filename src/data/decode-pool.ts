@@ -1,5 +1,5 @@
-// Decodes many tiles at once on worker threads: PNG inflate is pure JS (fast-png), so one thread
-// per core is what brings loading the training set under a few seconds.
+// Decodes many tiles at once on worker threads: unfiltering and expanding the pixels is JS (io/png),
+// so one thread per core is what brings loading the training set under a few seconds.
 import { availableParallelism } from 'node:os';
 import { DataError, readImage, readMask } from './png.js';
 import { PIXELS } from './rle.js';

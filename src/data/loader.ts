@@ -1,5 +1,7 @@
 // Batches of NCHW float32 tiles and masks: shuffled per epoch under a seed, gathered on a worker
 // thread a few batches ahead so the training step never waits for data.
+import { firstNonFinite } from './arrays.js';
+import { DataError } from './png.js';
 import { rng, shuffled } from './random.js';
 import { startWorker } from './workers.js';
 
@@ -48,7 +50,12 @@ export class BatchLoader {
     if (!(Number.isInteger(o.batchSize) && o.batchSize >= 1)) throw new RangeError(`batch size must be a positive integer, got ${o.batchSize}`);
     this.pixels = source.height * source.width;
     const n = source.images.length / this.pixels;
-    for (const i of indices) if (!(Number.isInteger(i) && i >= 0 && i < n)) throw new RangeError(`index ${i} is outside the ${n} tiles of the source`);
+    for (const i of indices) {
+      if (!(Number.isInteger(i) && i >= 0 && i < n)) throw new RangeError(`index ${i} is outside the ${n} tiles of the source`);
+      // Every tile that training sees passes here: the last gate before a NaN would reach the model.
+      const bad = firstNonFinite(source.images, i * this.pixels, (i + 1) * this.pixels);
+      if (bad >= 0) throw new DataError(`tile ${i} of the training tiles holds ${source.images[bad]} at pixel ${bad - i * this.pixels}; a tile must hold finite values`);
+    }
     this.images = shared(source.images);
     this.masks = source.masks ? shared(source.masks) : null;
   }

@@ -1,6 +1,8 @@
-// Tiles and masks from PNG (fast-png handles 8- and 16-bit, grey and RGB).
+// Tiles and masks from PNG files, through halite's one decoder (io/png): every bit depth, palette and
+// colour type, read as PIL reads it.
 import { readFileSync } from 'node:fs';
-import { decode } from 'fast-png';
+import { decodePng, greyLevels, nonBlack, type DecodedPng } from '../io/png.js';
+import { firstNonFinite } from './arrays.js';
 import { TILE } from './rle.js';
 
 export class DataError extends Error {
@@ -10,31 +12,41 @@ export class DataError extends Error {
   }
 }
 
-function decodeFile(path: string): ReturnType<typeof decode> {
-  let png: ReturnType<typeof decode>;
+function decodeFile(path: string): DecodedPng {
+  let bytes: Buffer;
   try {
-    png = decode(readFileSync(path));
+    bytes = readFileSync(path);
   } catch (e) {
-    throw new DataError(`${path}: not a readable PNG (corrupt or truncated): ${(e as Error).message}`);
+    throw new DataError(`${path}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let png: DecodedPng;
+  try {
+    png = decodePng(bytes, path);
+  } catch (e) {
+    throw new DataError((e as Error).message);
   }
   if (png.width !== TILE || png.height !== TILE) throw new DataError(`${path}: tile is ${png.width}x${png.height}, expected ${TILE}x${TILE}`);
   return png;
 }
 
-/** A seismic tile as one channel scaled to [0, 1], written into `out` at `offset` (row-major). */
+/**
+ * A seismic tile as one grey channel in [0, 1] (io/png greyLevels: PIL's `convert('L')` / 255, or a
+ * 16-bit grey sample / 65535), written into `out` at `offset` (101 x 101, row-major). Throws
+ * DataError naming the file when it cannot be read, is not a PNG, is corrupt, is not 101x101.
+ */
 export function readImage(path: string, out: Float32Array, offset = 0): void {
   const png = decodeFile(path);
-  const ch = png.channels;
-  const max = png.depth === 16 ? 65535 : 255;
-  if (ch !== 1 && ch !== 2 && ch !== 3 && ch !== 4) throw new DataError(`${path}: unsupported PNG with ${ch} channels`);
-  const n = TILE * TILE;
-  for (let i = 0; i < n; i++) out[offset + i] = png.data[i * ch]! / max; // grey, or R of R=G=B
+  greyLevels(png, out, offset);
+  // Whole-number samples over a positive maximum: always finite. Checked all the same, as the
+  // promise that no NaN reaches a model starts here.
+  const bad = firstNonFinite(out, offset, offset + TILE * TILE);
+  if (bad >= 0) throw new DataError(`${path}: pixel ${bad - offset} decoded to ${out[bad]}; a tile must hold finite values`);
 }
 
-/** A mask as 0/1 (any value > 0 is salt), written into `out` at `offset`. */
+/**
+ * A mask as 0/1, written into `out` at `offset`: any pixel that is not black is salt (grey above 0,
+ * or a palette colour other than black). Throws DataError as readImage does.
+ */
 export function readMask(path: string, out: Uint8Array, offset = 0): void {
-  const png = decodeFile(path);
-  const ch = png.channels;
-  const n = TILE * TILE;
-  for (let i = 0; i < n; i++) out[offset + i] = png.data[i * ch]! > 0 ? 1 : 0;
+  nonBlack(decodeFile(path), out, offset);
 }

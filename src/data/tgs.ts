@@ -2,7 +2,7 @@
 // test/images, sample_submission.csv. Ids are cross-checked across all of them.
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { readCsv, indexById } from './csv.js';
+import { readCsv, indexById, numberField } from './csv.js';
 import { DataError } from './png.js';
 import { decodeImages, decodeMasks } from './decode-pool.js';
 import { PIXELS, rleDecode } from './rle.js';
@@ -48,12 +48,11 @@ export async function readTgs(dir: string, o: { test?: boolean; threads?: number
   for (const id of ids) if (!rows.has(id)) throw new DataError(`${imgDir}: image ${id} has no row in ${trainCsv}`);
 
   const depthCsv = join(dir, 'depths.csv');
-  const depths = indexById(depthCsv, readCsv(depthCsv, ['id', 'z']));
+  // Every row's depth is checked, the ids this layout does not use too: a bad row is never skipped.
+  const depths = new Map([...indexById(depthCsv, readCsv(depthCsv, ['id', 'z']))].map(([id, r]) => [id, numberField(depthCsv, r, 'z')]));
   const depthOf = (id: string, where: string): number => {
-    const r = depths.get(id);
-    if (!r) throw new DataError(`${depthCsv}: no depth for ${where} id ${id}`);
-    const z = Number(r.fields.z);
-    if (!Number.isFinite(z)) throw new DataError(`${depthCsv}:${r.line}: depth '${r.fields.z}' of ${id} is not a number`);
+    const z = depths.get(id);
+    if (z === undefined) throw new DataError(`${depthCsv}: no depth for ${where} id ${id}`);
     return z;
   };
 

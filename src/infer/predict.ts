@@ -1,5 +1,7 @@
 // Batched inference: mask probabilities and salt-classifier probabilities for N tiles, with
 // horizontal-flip test-time augmentation.
+import { firstNonFinite } from '../data/arrays.js';
+import { DataError } from '../data/png.js';
 import type { Module } from '../nn/module.js';
 import { isMultiHead } from '../models/heads.js';
 import { cat, fromArray, noGrad, tidy, type Tensor } from '../torch/index.js';
@@ -21,6 +23,10 @@ function batched(model: Module, images: Float32Array, o: PredictOptions, perTile
   const h = o.height ?? 101, w = o.width ?? 101, p = h * w;
   const n = images.length / p;
   if (!Number.isInteger(n)) throw new RangeError(`${images.length} values are not a whole number of ${h}x${w} tiles`);
+  // Every prediction passes here (predictProbabilities, predictTiles, ensembles, the web app): the
+  // last gate before a NaN would reach the model and come out as an empty mask.
+  const bad = firstNonFinite(images);
+  if (bad >= 0) throw new DataError(`tile ${Math.floor(bad / p)} of the ${n} to predict holds ${images[bad]} at pixel ${bad % p}; a tile must hold finite values`);
   const bs = o.batchSize ?? 64;
   const out = new Float32Array(n * perTile);
   const wasTraining = model.training;
@@ -41,7 +47,7 @@ function batched(model: Module, images: Float32Array, o: PredictOptions, perTile
   return out;
 }
 
-/** Sigmoid probabilities for `images` (N x H x W, row-major). */
+/** Sigmoid probabilities for `images` (N x H x W, row-major). Throws DataError if a tile holds NaN or ±Infinity. */
 export function predictProbabilities(model: Module, images: Float32Array, o: PredictOptions = {}): Float32Array {
   const p = (o.height ?? 101) * (o.width ?? 101);
   return batched(model, images, o, p, (x) => {
@@ -54,6 +60,7 @@ export function predictProbabilities(model: Module, images: Float32Array, o: Pre
  * Mask probabilities and, for a model with a thresholding salt gate, the classifier's probabilities
  * with the mask left ungated: the gate is then applied with the tuned post-processing (toMask).
  * Both come from one forwardHeads pass per batch (and per flip), packed as PIXELS + 1 values a tile.
+ * Throws DataError if a tile holds NaN or ±Infinity.
  */
 export function predictTiles(model: Module, images: Float32Array, o: PredictOptions = {}): { probs: Float32Array; salt: Float32Array | null } {
   if (!isMultiHead(model) || model.gateMode !== 'threshold') return { probs: predictProbabilities(model, images, o), salt: null };

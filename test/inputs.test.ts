@@ -17,7 +17,8 @@ import { writeSynth } from '../src/data/synth/generate.js';
 import { PIXELS } from '../src/data/rle.js';
 import { readSubmission } from '../src/metrics/submission.js';
 import { predictProbabilities, predictTiles } from '../src/infer/predict.js';
-import { submissionIds } from '../src/cli/predict.js';
+import { listImages } from '../src/cli/images.js';
+import { submissionIds } from '../src/cli/predict-action.js';
 import { decodeUpload } from '../src/serve/upload.js';
 import * as nn from '../src/nn/index.js';
 import type * as T from '../src/torch/index.js';
@@ -207,7 +208,7 @@ test('CSVs with a BOM and LF, CRLF or lone-CR endings read the same, with right 
       assert.deepEqual(got.train.depths, want.train.depths, how);
       assert.deepEqual(got.test!.depths, want.test!.depths, how);
       assert.deepEqual(got.submissionIds, want.submissionIds, how);
-      assert.deepEqual(submissionIds(join(data, 'test', 'images'), join(data, 'sample_submission.csv')), want.submissionIds, how);
+      assert.deepEqual(submissionIds(listImages(join(data, 'test', 'images')), join(data, 'sample_submission.csv')), want.submissionIds, how);
       // A user's submission (the train rows): read by evaluate's reader.
       writeFileSync(sub, copies['train.csv']!);
       rewrite(sub, eol, bom);

@@ -229,6 +229,7 @@ test('in headless Chromium the viewer draws a section with axis labels, steps wi
       await page.goto(`${s.url}/survey?survey=f3`);
       await page.locator('#section-state .loading').waitFor();
       assert.equal(await page.locator('#section-state .loading').innerText(), 'Reading inline 122…');
+      assert.ok(await page.locator('#section-canvas').isHidden(), 'no blank canvas while the first section loads');
       await shot('survey-loading');
       release();
       await page.waitForFunction(() => document.querySelector('#section-title')?.textContent === 'Inline 122 (of 111–133)');

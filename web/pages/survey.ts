@@ -179,8 +179,10 @@ export async function surveyPage(root: HTMLElement): Promise<void> {
   const wanted = new URLSearchParams(location.search).get('survey');
   const known = list.surveys.some((s) => s.name === wanted);
   if (wanted !== null && !known) root.append(el('p', { class: 'error', role: 'alert', id: 'unknown-survey', text: `There is no survey named ${wanted} in ${list.dir}. Choose one below.` }));
+  // Without a choice in the URL, the first survey that can be shown.
+  const first = (list.surveys.find((s) => s.error === undefined) ?? list.surveys[0]!).name;
   const pick = el('select', { id: 'survey-select', name: 'survey' },
-    ...list.surveys.map((s) => el('option', { value: s.name, text: s.error ? `${s.name} (cannot be shown)` : s.name, selected: s.name === (known ? wanted : list.surveys[0]!.name) })));
+    ...list.surveys.map((s) => el('option', { value: s.name, text: s.error ? `${s.name} (cannot be shown)` : s.name, selected: s.name === (known ? wanted : first) })));
   const body = el('div');
   root.append(el('div', { class: 'toolbar' }, el('label', {}, 'survey ', pick)), body);
   const show = () => {
@@ -205,8 +207,8 @@ function viewer(body: HTMLElement, s: SurveyInfo): void {
   const number = el('output', { id: 'section-number' });
   const useThreshold = el('input', { type: 'checkbox', id: 'use-threshold' });
   const tSlider = el('input', { type: 'range', id: 'threshold', min: 0, max: 1, step: 0.01, value: '0.50' });
-  const tValue = el('output', { id: 'threshold-value' });
-  const canvas = el('canvas', { id: 'section-canvas', class: 'section', tabindex: 0 });
+  const tValue = el('output', { id: 'threshold-value', text: '0.5' });
+  const canvas = el('canvas', { id: 'section-canvas', class: 'section', tabindex: 0, hidden: true }); // shown with its first section
   const title = el('p', { id: 'section-title' });
   const state = el('div', { id: 'section-state' });
   const key = el('div', { id: 'overlay-key' });
@@ -234,7 +236,9 @@ function viewer(body: HTMLElement, s: SurveyInfo): void {
   const load = async () => {
     const d = direction.value as Direction, n = Number(slider.value), ask = ++asked;
     number.textContent = label(d, n);
-    state.replaceChildren(loading(`Reading ${label(d, n)}…`));
+    // The first section shows a loading line; later steps keep the last one on screen (dimmed) so the page does not jump under the slider.
+    if (section) title.classList.add('muted');
+    else state.replaceChildren(loading(`Reading ${label(d, n)}…`));
     try {
       const got = await fetchSection(s.name, d, n);
       if (ask !== asked) return; // a later slider step has been asked for
@@ -243,11 +247,14 @@ function viewer(body: HTMLElement, s: SurveyInfo): void {
         ? `${s.unit === 'm' ? 'Depth' : 'Time'} slice at ${vertical(n)} (sample ${n} of 0–${s.samples - 1})`
         : `${d === 'inline' ? 'Inline' : 'Crossline'} ${n} (of ${axes[d].first}–${last(d)})`;
       state.replaceChildren();
+      title.classList.remove('muted');
       canvas.hidden = false;
       redraw();
     } catch (e) {
       if (ask !== asked) return;
       canvas.hidden = true;
+      section = null;
+      title.textContent = '';
       state.replaceChildren(el('p', { class: 'error', role: 'alert', text: (e as Error).message }));
     }
   };

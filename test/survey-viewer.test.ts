@@ -38,6 +38,11 @@ before(() => {
   f3.close();
   // A pair on different geometries: the error must name both files.
   writeFileSync(join(surveys, 'bad', 'survey.json'), JSON.stringify({ seismic: '../f3.sgy', probability: join(SEGY, 'small.sgy') }));
+  // The same pair named by survey.json as depth data; and a survey.json that names a file not there.
+  mkdirSync(join(surveys, 'deep'));
+  writeFileSync(join(surveys, 'deep', 'survey.json'), JSON.stringify({ seismic: '../f3.sgy', probability: '../f3.salt.sgy', vertical: 'depth' }));
+  mkdirSync(join(surveys, 'gone'));
+  writeFileSync(join(surveys, 'gone', 'survey.json'), JSON.stringify({ seismic: 'lost.sgy', probability: '../f3.salt.sgy' }));
 });
 after(() => rmSync(root, { recursive: true, force: true }));
 
@@ -56,9 +61,14 @@ test('the surveys API lists pairs with their geometry and clip, names unpaired f
   try {
     const list = (await s.app.inject('/api/surveys')).json();
     assert.equal(list.dir, surveys);
-    assert.deepEqual(list.surveys.map((x: { name: string }) => x.name), ['bad', 'f3']);
+    assert.deepEqual(list.surveys.map((x: { name: string }) => x.name), ['bad', 'deep', 'f3', 'gone']);
     assert.deepEqual(list.unpaired, ['tiny.sgy']);
-    const f3 = list.surveys[1];
+    const f3 = list.surveys[2];
+    assert.equal(list.surveys[3].error, `${join(surveys, 'gone', 'survey.json')}: "seismic" names ${join(surveys, 'gone', 'lost.sgy')}, which does not exist`);
+    // Depth data: the interval's ×1000 convention gives metres.
+    assert.deepEqual([list.surveys[1].unit, list.surveys[1].sampleStep], ['m', 4]);
+    const deep = await s.app.inject('/api/surveys/deep/section?direction=inline&n=111');
+    assert.deepEqual(JSON.parse(deep.rawPayload.subarray(4, 4 + deep.rawPayload.readUInt32LE(0)).toString()).y, { label: 'depth', first: 4, step: 4, unit: 'm' });
     // The README's facts for f3.sgy: inlines 111–133, crosslines 875–892, 75 samples of 4000 µs.
     assert.deepEqual([f3.inlines, f3.crosslines, f3.samples, f3.sampleStep, f3.unit, f3.traces], [
       { first: 111, last: 133, step: 1, count: 23 }, { first: 875, last: 892, step: 1, count: 18 }, 75, 4, 'ms', 414]);
@@ -167,7 +177,12 @@ test('in headless Chromium the viewer draws a section with axis labels, steps wi
         return Array.from(c.getContext('2d')!.getImageData(Math.round((74 + fx * 760) * d), Math.round((12 + fy * 440) * d), 1, 1).data.slice(0, 3));
       }, [fx, fy]);
 
+      // With no survey in the URL, the first that can be shown (bad cannot), then f3 by its URL.
       await page.goto(`${s.url}/survey`);
+      await page.waitForFunction(() => document.querySelector('#section-title')?.textContent?.startsWith('Inline'));
+      assert.equal(await page.locator('#survey-select').inputValue(), 'deep');
+      assert.match(await page.locator('#survey-files').innerText(), /75 samples every 4 m;/);
+      await page.goto(`${s.url}/survey?survey=f3`);
       await page.waitForFunction(() => document.querySelector('#section-title')?.textContent?.startsWith('Inline'));
       // The middle inline of 111..133 first; the nav links the page.
       assert.equal(await title.innerText(), 'Inline 122 (of 111–133)');

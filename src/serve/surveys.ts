@@ -54,14 +54,22 @@ export class SurveyError extends Error {
 /**
  * Finds the pairs in `dir`: every X.sgy (or .segy) with X.salt.sgy beside it, and every
  * subfolder (or `dir` itself) holding survey.json. Names are X, or the subfolder's name.
- * Returns them sorted by name, and the SEG-Y files that have no partner (for the empty state).
- * Throws PathError when survey.json is not valid JSON or names a file that is not there.
+ * Returns them sorted by name, the SEG-Y files that have no partner (for the empty state), and
+ * the survey.json files that cannot be used (not JSON, a file not there), each with why.
  */
-export function findSurveys(dir: string): { surveys: SurveyEntry[]; unpaired: string[] } {
+export function findSurveys(dir: string): { surveys: SurveyEntry[]; unpaired: string[]; broken: { name: string; error: string }[] } {
   const surveys: SurveyEntry[] = [];
   const unpaired: string[] = [];
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) return { surveys, unpaired };
+  const broken: { name: string; error: string }[] = [];
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) return { surveys, unpaired, broken };
   const fromJson = (folder: string, name: string) => {
+    try {
+      readJson(folder, name);
+    } catch (e) {
+      broken.push({ name, error: (e as Error).message });
+    }
+  };
+  const readJson = (folder: string, name: string) => {
     const file = join(folder, 'survey.json');
     let j: { seismic?: unknown; probability?: unknown; vertical?: unknown };
     try {
@@ -92,7 +100,7 @@ export function findSurveys(dir: string): { surveys: SurveyEntry[]; unpaired: st
   for (const n of names) if (existsSync(join(dir, n, 'survey.json')) && statSync(join(dir, n)).isDirectory()) fromJson(join(dir, n), n);
   if (!existsSync(join(dir, 'survey.json'))) unpaired.push(...segy.filter((n) => !paired.has(n)));
   surveys.sort((a, b) => a.name.localeCompare(b.name));
-  return { surveys, unpaired };
+  return { surveys, unpaired, broken };
 }
 
 const sameAxis = (a: Axis, b: Axis) => a.first === b.first && a.step === b.step && a.count === b.count;
@@ -198,14 +206,16 @@ export class SurveyShelf {
   constructor(readonly dir: string | undefined) {}
 
   list(): { dir: string | null; dirExists: boolean; surveys: (SurveyInfo | (SurveyEntry & { error: string }))[]; unpaired: string[]; convention: string } {
-    const found = this.dir ? findSurveys(this.dir) : { surveys: [], unpaired: [] };
-    const surveys = found.surveys.map((e) => {
+    const found = this.dir ? findSurveys(this.dir) : { surveys: [], unpaired: [], broken: [] };
+    const surveys: (SurveyInfo | (SurveyEntry & { error: string }))[] = found.surveys.map((e) => {
       try {
         return this.get(e.name, found.surveys).info;
       } catch (err) {
         return { ...e, error: (err as Error).message };
       }
     });
+    for (const b of found.broken) surveys.push({ name: b.name, seismic: '', probability: '', vertical: 'time', error: b.error });
+    surveys.sort((a, b) => a.name.localeCompare(b.name));
     return { dir: this.dir ?? null, dirExists: !!this.dir && existsSync(this.dir), surveys, unpaired: found.unpaired, convention: SURVEY_CONVENTION };
   }
 

@@ -3,12 +3,13 @@ import { explorePage } from './pages/explore.js';
 import { predictionsPage } from './pages/predictions.js';
 import { runPage } from './pages/run.js';
 import { runsPage } from './pages/runs.js';
+import { surveyPage } from './pages/survey.js';
 import { tryPage } from './pages/try.js';
 import { fail } from './dom.js';
 
 const root = document.getElementById('app')!;
 const pages: Record<string, (root: HTMLElement) => Promise<void>> = {
-  runs: runsPage, run: runPage, explore: explorePage, predictions: predictionsPage, try: tryPage,
+  runs: runsPage, run: runPage, explore: explorePage, predictions: predictionsPage, try: tryPage, survey: surveyPage,
 };
 const page = pages[root.dataset.page ?? ''];
 // The shell's "Loading…" stays until the page has something to show, then goes.

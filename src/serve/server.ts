@@ -18,6 +18,7 @@ import { watchRun } from './events.js';
 import { Predictor } from './predictor.js';
 import { decodeUpload, UploadError } from './upload.js';
 import { inside, listRuns, PathError, readRun, runDir } from './runs.js';
+import { encodeSection, SurveyShelf, type Direction } from './surveys.js';
 
 export interface ServeOptions {
   runsDir: string;
@@ -29,17 +30,19 @@ export interface ServeOptions {
   maxUploadBytes?: number;
   threads?: number;
   logger?: boolean;
+  /** Folder of predicted surveys for the Surveys viewer (src/serve/surveys.ts: X.sgy + X.salt.sgy, or survey.json). */
+  surveysDir?: string;
 }
 
 export const DEFAULT_MAX_UPLOAD = 8 * 1024 * 1024;
-const PAGES = { runs: 'Runs', run: 'Run', explore: 'Explore', predictions: 'Predictions', try: 'Try it' } as const;
+const PAGES = { runs: 'Runs', run: 'Run', explore: 'Explore', predictions: 'Predictions', try: 'Try it', survey: 'Surveys' } as const;
 const webDir = fileURLToPath(new URL('../../web/', import.meta.url));
 
 const escHtml = (t: string) => t.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function shell(page: keyof typeof PAGES, params: Record<string, string> = {}): string {
   const attrs = Object.entries(params).map(([k, v]) => ` data-${k}="${escHtml(v)}"`).join('');
-  const nav = (['runs', 'explore', 'predictions', 'try'] as const)
+  const nav = (['runs', 'explore', 'predictions', 'try', 'survey'] as const)
     .map((p) => `<a href="${p === 'runs' ? '/' : `/${p}`}"${p === page ? ' aria-current="page"' : ''}>${PAGES[p]}</a>`).join('');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>halite · ${PAGES[page]}</title><link rel="stylesheet" href="/assets/app.css"></head>
@@ -49,7 +52,7 @@ function shell(page: keyof typeof PAGES, params: Record<string, string> = {}): s
 
 /** A page for a failed page request (unknown run, no such page): the status, the message, and ways on. */
 function errorPage(status: number, message: string): string {
-  const nav = (['runs', 'explore', 'predictions', 'try'] as const).map((p) => `<a href="${p === 'runs' ? '/' : `/${p}`}">${PAGES[p]}</a>`).join('');
+  const nav = (['runs', 'explore', 'predictions', 'try', 'survey'] as const).map((p) => `<a href="${p === 'runs' ? '/' : `/${p}`}">${PAGES[p]}</a>`).join('');
   const title = status === 404 ? 'Not found' : status === 403 ? 'Not allowed' : 'Something went wrong';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>halite · ${status} ${title}</title><link rel="stylesheet" href="/assets/app.css"></head>
@@ -81,6 +84,8 @@ export async function createServer(o: ServeOptions): Promise<{ app: FastifyInsta
   await app.register(multipart, { limits: { fileSize: o.maxUploadBytes ?? DEFAULT_MAX_UPLOAD, files: 1, fields: 4 } });
   const cacheDir = mkdtempSync(join(tmpdir(), 'halite-serve-'));
   const warnings = startWarnings(runsDir, dataOverride);
+  if (o.surveysDir && !existsSync(o.surveysDir)) warnings.push(`warning: --surveys ${o.surveysDir} does not exist; the Surveys page stays empty until it holds X.sgy with X.salt.sgy (halite predict --segy X.sgy --out X.salt.sgy)`);
+  const shelf = new SurveyShelf(o.surveysDir ? resolve(o.surveysDir) : undefined);
 
   let bundle: Promise<string> | null = null;
   const appJs = () => (bundle ??= build({
@@ -138,6 +143,7 @@ export async function createServer(o: ServeOptions): Promise<{ app: FastifyInsta
   app.get('/explore', (_q, r) => html(r, 'explore'));
   app.get('/predictions', (_q, r) => html(r, 'predictions'));
   app.get('/try', (_q, r) => html(r, 'try'));
+  app.get('/survey', (_q, r) => html(r, 'survey'));
   app.get('/assets/app.js', async (_q, r) => r.type('text/javascript; charset=utf-8').send(await appJs()));
   app.get('/favicon.ico', (_q, r) => r.code(204).send());
   app.get('/assets/app.css', (_q, r) => r.type('text/css; charset=utf-8').send(readFileSync(join(webDir, 'style.css'))));
@@ -195,6 +201,19 @@ export async function createServer(o: ServeOptions): Promise<{ app: FastifyInsta
       probs: Buffer.from(r.probs.buffer, r.probs.byteOffset, r.probs.byteLength).toString('base64') };
   });
 
+  app.get('/api/surveys', () => shelf.list());
+  // One section of amplitude and probability as binary (encodeSection); ?direction=inline|crossline|time&n=NUMBER.
+  app.get<{ Params: { name: string }; Querystring: { direction?: string; n?: string } }>('/api/surveys/:name/section', (q, reply) => {
+    const s = shelf.get(q.params.name);
+    const d = q.query.direction ?? 'inline';
+    if (d !== 'inline' && d !== 'crossline' && d !== 'time') throw new PathError(`direction ${JSON.stringify(d)}: use inline, crossline or time`, 400);
+    const text = q.query.n ?? '';
+    const n = Number(text);
+    if (text.trim() === '' || !Number.isInteger(n)) throw new PathError(`n ${JSON.stringify(text)}: give the ${d === 'time' ? 'sample index of the time slice' : `${d} number`} as a whole number`, 400);
+    const { meta, amplitude, probability } = s.section(d as Direction, n);
+    return reply.type('application/octet-stream').send(encodeSection(meta, amplitude, probability));
+  });
+
   app.get('/api/data', async () => {
     const d = await data();
     return { dir: d.dir, summary: d.summary, figures: d.figures };
@@ -228,6 +247,7 @@ export async function createServer(o: ServeOptions): Promise<{ app: FastifyInsta
     close: async () => {
       await app.close();
       await predictor.close();
+      shelf.close();
       rmSync(cacheDir, { recursive: true, force: true });
     },
   };

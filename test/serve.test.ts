@@ -14,11 +14,11 @@ import { createServer, serve, startWarnings } from '../src/serve/server.js';
 import { runStatus } from '../src/serve/runs.js';
 import { resolveConfig } from '../src/train/config.js';
 import { train } from '../src/train/trainer.js';
+import { launchChromium, noChromium } from './helpers/browser.js';
 
 const root = mkdtempSync(join(tmpdir(), 'halite-serve-'));
 const data = join(root, 'data'), runs = join(root, 'runs');
 const artifacts = join(process.cwd(), 'artifacts', 'serve');
-const CHROMIUM = '/usr/bin/chromium';
 
 const png = (w: number, h: number, seed = 1) => {
   const px = new Uint8Array(w * h);
@@ -188,14 +188,10 @@ test('the event stream replays the epochs so far, then sends new ones as they ar
 });
 
 test('in headless Chromium every page renders real numbers, the threshold slider changes the score, and an upload shows a mask',
-  { skip: !existsSync(CHROMIUM) && `${CHROMIUM} is not installed (apt-get install chromium)`, timeout: 240_000 }, async () => {
-    const { chromium } = await import('playwright-core');
+  { skip: noChromium, timeout: 240_000 }, async () => {
     mkdirSync(artifacts, { recursive: true });
     const s = await serve({ runsDir: runs, dataDir: data, port: 0 });
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       const errors: string[] = [];
@@ -344,15 +340,11 @@ test('in headless Chromium every page renders real numbers, the threshold slider
   });
 
 test('in headless Chromium every page has its empty, loading and error states: what to run, a loading line, an HTML 404, no raw JSON',
-  { skip: !existsSync(CHROMIUM) && `${CHROMIUM} is not installed (apt-get install chromium)`, timeout: 180_000 }, async () => {
-    const { chromium } = await import('playwright-core');
+  { skip: noChromium, timeout: 180_000 }, async () => {
     mkdirSync(artifacts, { recursive: true });
     const empty = await serve({ runsDir: join(root, 'no-runs-yet'), port: 0 });
     const s = await serve({ runsDir: runs, dataDir: data, port: 0 });
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
       const errors: string[] = [];

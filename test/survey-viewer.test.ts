@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSegy, openVolume, SegyWriter } from '../src/segy/index.js';
 import { createServer, serve } from '../src/serve/server.js';
+import { launchChromium, noChromium } from './helpers/browser.js';
 
 const SEGY = join(import.meta.dirname, '..', '..', 'shared', 'segy');
 const skip = !existsSync(join(SEGY, 'f3.sgy')) && 'no ../shared/segy/f3.sgy';
-const CHROMIUM = '/usr/bin/chromium';
 const artifacts = join(process.cwd(), 'artifacts', 'serve');
 const root = mkdtempSync(join(tmpdir(), 'halite-surveys-'));
 const surveys = join(root, 'surveys');
@@ -155,15 +155,11 @@ test('the section endpoint answers bad requests with 404 or 400 JSON naming the 
 });
 
 test('in headless Chromium the viewer draws a section with axis labels, steps with the slider and arrow keys, switches to the threshold overlay, and has empty, loading and error states',
-  { skip: skip || (!existsSync(CHROMIUM) && `${CHROMIUM} is not installed (apt-get install chromium)`), timeout: 180_000 }, async () => {
-    const { chromium } = await import('playwright-core');
+  { skip: skip || noChromium, timeout: 180_000 }, async () => {
     mkdirSync(artifacts, { recursive: true });
     const s = await serve({ runsDir: join(root, 'runs'), surveysDir: surveys, port: 0 });
     const missing = await serve({ runsDir: join(root, 'runs'), surveysDir: join(root, 'no-surveys-yet'), port: 0 });
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       const errors: string[] = [];

@@ -1,9 +1,10 @@
 // `halite tiles`: a labelled SEG-Y volume cut into the TGS layout (101×101 PNG tiles and masks,
 // train.csv, depths.csv), section by section, with the amplitude mapping recorded in tiles.json so
 // survey prediction can normalise the same way, and whole blocks of inlines held out in split.json.
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { encode } from 'fast-png';
+import { replaceFolder } from '../io/atomic.js';
 import { openVolume, percentile, sampleAmplitudes, type Axis, type SegyVolume } from '../segy/index.js';
 import { rleEncode, PIXELS, TILE } from './rle.js';
 import { SPLIT_FILE } from './split.js';
@@ -232,14 +233,7 @@ export function writeSegyTiles(o: SegyTilesOptions): SegyTilesResult {
     writeFileSync(join(tmp, 'tiles.json'), JSON.stringify(manifest, null, 2) + '\n');
     if (val) writeFileSync(join(tmp, SPLIT_FILE), JSON.stringify({ valInlines: val, val: valIds }, null, 1) + '\n');
     writeFileSync(join(tmp, 'README.md'), readme(manifest));
-    if (existsSync(out)) {
-      const old = `${out}.old-${process.pid}`;
-      renameSync(out, old);
-      renameSync(tmp, out);
-      rmSync(old, { recursive: true, force: true });
-    } else {
-      renameSync(tmp, out);
-    }
+    replaceFolder(tmp, out);
     return { ...manifest, dir: out };
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });

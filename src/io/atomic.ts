@@ -1,5 +1,5 @@
 // Outputs appear whole or not at all: write a temporary file beside the target, then rename.
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** A fresh temporary path beside `path`, for writing it whole and then renaming. */
@@ -45,4 +45,19 @@ export function writeFileAtomic(path: string, data: string | Uint8Array | Uint8A
     rmSync(tmp, { force: true });
     throw (e as NodeJS.ErrnoException).code ? cannotWrite(path, e as NodeJS.ErrnoException) : e;
   }
+}
+
+/**
+ * Moves a fully written folder `tmp` to `out`, replacing any folder there only once the new one is
+ * complete: the old one is renamed aside, the new one renamed in, then the old one removed.
+ */
+export function replaceFolder(tmp: string, out: string): void {
+  if (!existsSync(out)) {
+    renameSync(tmp, out);
+    return;
+  }
+  const old = `${out}.old-${process.pid}`;
+  renameSync(out, old);
+  renameSync(tmp, out);
+  rmSync(old, { recursive: true, force: true });
 }

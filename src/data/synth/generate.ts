@@ -1,8 +1,9 @@
 // `halite synth`: a TGS-layout data set cut from synthetic seismic sections at random depths,
 // with about 40% of tiles holding no salt, as in the competition data.
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { encode } from 'fast-png';
+import { replaceFolder } from '../../io/atomic.js';
 import { rng } from '../random.js';
 import { rleEncode, TILE, PIXELS } from '../rle.js';
 import { SYNTH_MARKER, type SynthMarker } from '../source.js';
@@ -107,14 +108,7 @@ export function writeSynth(o: SynthOptions): { train: number; test: number; empt
     // Marks the folder as synthetic, so runs trained on it can say so (src/data/source.ts).
     const marker: SynthMarker = { generator: 'halite synth', seed: o.seed, train: o.train, test: o.test, emptyFraction: o.emptyFraction ?? null, written: new Date().toISOString() };
     writeFileSync(join(tmp, SYNTH_MARKER), JSON.stringify(marker, null, 2) + '\n');
-    if (existsSync(out)) {
-      const old = `${out}.old-${process.pid}`;
-      renameSync(out, old);
-      renameSync(tmp, out);
-      rmSync(old, { recursive: true, force: true });
-    } else {
-      renameSync(tmp, out);
-    }
+    replaceFolder(tmp, out);
     return { train: train.length, test: test.length, empty };
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });

@@ -45,10 +45,11 @@ export function register(program: Command): void {
       if (existsSync(join(runDir, 'config.json'))) rmSync(runDir, { recursive: true });
       const [bceEpochs, lovaszEpochs] = o.epochs;
       const config = resolveConfig([{
-        // Small and quick: 6 start filters (4 scored 0.707 on seed 0's data in 10 + 6 epochs against 0.695 with 8,
-        // at 12.5 s an epoch against 20 s, but seed 2's 4-filter network barely learned: 0.52, against 0.714 with 6), batch 16 (batch 8 scored 0.470 against 0.509 on 4 + 3 epochs), and
-        // PyTorch's BN momentum so validation statistics settle within a few epochs. No dropout and cosine
-        // schedules, as in examples/resunet-60min.json: at a constant rate the score swung by 0.15 from seed to seed.
+        // Small and quick: 6 start filters (on seed 0's data 4 filters scored 0.707 in 10 + 6 epochs against 0.695
+        // with 8, at 12.5 s an epoch against 20 s, but seed 2's 4-filter network barely learned: 0.52, against 0.714
+        // with 6), batch 16 (batch 8 scored 0.470 against 0.509 on 4 + 3 epochs), and PyTorch's BN momentum so
+        // validation statistics settle within a few epochs. No dropout and cosine schedules, as in
+        // examples/resunet-60min.json: at a constant rate the score swung by 0.15 from seed to seed.
         data: dataDir, runsDir: out, name: 'run', model: 'resunet', modelOptions: { startFilters: DEMO_FILTERS, bnMomentum: 0.1, dropout: 0 }, seed, batchSize: 16,
         optimizer: { name: 'adam', lr: 2e-3 },
         valFraction: 0.1,

@@ -14,7 +14,7 @@ import { createServer, serve, startWarnings } from '../src/serve/server.js';
 import { runStatus } from '../src/serve/runs.js';
 import { resolveConfig } from '../src/train/config.js';
 import { train } from '../src/train/trainer.js';
-import { launchChromium, noChromium } from './helpers/browser.js';
+import { launchChromium, noChromium, openPage } from './helpers/browser.js';
 
 const root = mkdtempSync(join(tmpdir(), 'halite-serve-'));
 const data = join(root, 'data'), runs = join(root, 'runs');
@@ -193,10 +193,7 @@ test('in headless Chromium every page renders real numbers, the threshold slider
     const s = await serve({ runsDir: runs, dataDir: data, port: 0 });
     const browser = await launchChromium();
     try {
-      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(e.message));
-      const shot = (name: string) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+      const { page, errors, shot } = await openPage(browser, artifacts);
       const run = JSON.parse(readFileSync(join(runs, 'r', 'threshold.json'), 'utf8')) as { threshold: number; minArea: number; score: number; thresholdScore: number };
 
       await page.goto(`${s.url}/`);
@@ -346,10 +343,7 @@ test('in headless Chromium every page has its empty, loading and error states: w
     const s = await serve({ runsDir: runs, dataDir: data, port: 0 });
     const browser = await launchChromium();
     try {
-      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(e.message));
-      const shot = (name: string) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+      const { page, errors, shot } = await openPage(browser, artifacts, 800);
       const noRawJson = async () => assert.ok(!/^\s*[{[]/.test(await page.locator('main').innerText()), 'no raw JSON on the page');
 
       // Empty: no runs folder and no data. Each page says what to run.

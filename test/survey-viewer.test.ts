@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSegy, openVolume, SegyWriter } from '../src/segy/index.js';
 import { createServer, serve } from '../src/serve/server.js';
-import { launchChromium, noChromium } from './helpers/browser.js';
+import { launchChromium, noChromium, openPage } from './helpers/browser.js';
 
 const SEGY = join(import.meta.dirname, '..', '..', 'shared', 'segy');
 const skip = !existsSync(join(SEGY, 'f3.sgy')) && 'no ../shared/segy/f3.sgy';
@@ -161,10 +161,7 @@ test('in headless Chromium the viewer draws a section with axis labels, steps wi
     const missing = await serve({ runsDir: join(root, 'runs'), surveysDir: join(root, 'no-surveys-yet'), port: 0 });
     const browser = await launchChromium();
     try {
-      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(e.message));
-      const shot = (name: string) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+      const { page, errors, shot } = await openPage(browser, artifacts);
       const canvas = () => page.locator('#section-canvas').evaluate((c: HTMLCanvasElement) => c.toDataURL());
       const title = page.locator('#section-title'), number = page.locator('#section-number');
       /** RGB of the canvas at a fraction of its plot area (margins as in web/pages/survey.ts). */

@@ -588,3 +588,14 @@ test('halite segy info: --json with custom header bytes, the text report, and er
 });
 
 after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('a missing file or a folder is a SegyError that names the path and says why, not a bare ENOENT or EISDIR', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'halite-segy-open-'));
+  try {
+    const missing = join(dir, 'nope.sgy');
+    assert.throws(() => openSegy(missing), (e: unknown) => e instanceof SegyError && e.message === `${missing}: cannot open: no such file; check the path`);
+    assert.throws(() => openSegy(dir), (e: unknown) => e instanceof SegyError && e.message === `${dir}: cannot open: this is a folder; name a SEG-Y file in it`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

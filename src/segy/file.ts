@@ -1,6 +1,6 @@
 // A SEG-Y file opened for positional reads: headers parsed once, traces read by number from their
 // byte offsets, so nothing larger than the traces asked for is ever in memory.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { decodeText, detectEncoding, type TextEncoding } from './ebcdic.js';
 import { SegyError } from './errors.js';
 import { decodeSamples, FORMATS, type SampleFormat } from './formats.js';
@@ -49,6 +49,24 @@ export interface OpenOptions {
  * Throws SegyError for a file shorter than its headers, an unknown format code, missing extended
  * textual headers, or a trace area that is not a whole number of traces.
  */
+/** Opens `path` for reading, or throws a SegyError that says in words why it cannot be read. */
+function openFile(path: string): number {
+  try {
+    // Linux opens a folder for reading; its first read would fail with a bare EISDIR.
+    if (statSync(path).isDirectory()) throw Object.assign(new Error('EISDIR'), { code: 'EISDIR' });
+    return openSync(path, 'r');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why: Record<string, string> = {
+      ENOENT: 'no such file; check the path',
+      EISDIR: 'this is a folder; name a SEG-Y file in it',
+      EACCES: 'no permission to read it',
+      EPERM: 'no permission to read it',
+    };
+    throw new SegyError(path, `cannot open: ${why[code ?? ''] ?? code ?? (e as Error).message}`);
+  }
+}
+
 export class SegyFile {
   readonly size: number;
   readonly textHeader: TextHeader;
@@ -73,7 +91,7 @@ export class SegyFile {
   private fd: number | undefined;
 
   constructor(readonly path: string, opts: OpenOptions = {}) {
-    this.fd = openSync(path, 'r');
+    this.fd = openFile(path);
     try {
       const fd = this.fd;
       this.size = fstatSync(fd).size;

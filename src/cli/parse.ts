@@ -57,6 +57,13 @@ export function listOf<T>(item: (v: string) => T, length?: number): (v: string) 
   };
 }
 
+/** `--sections inline,crossline` (SEG-Y `tiles` and `predict --segy`) as a list of section kinds; throws naming the flag. */
+export function sectionKinds(v: string): ('inline' | 'crossline')[] {
+  const s = v.split(',').map((x) => x.trim()).filter(Boolean);
+  if (!s.length || s.some((x) => x !== 'inline' && x !== 'crossline')) throw new Error(`--sections ${v}: expected inline, crossline, or inline,crossline`);
+  return s as ('inline' | 'crossline')[];
+}
+
 /** For repeatable flags: parses each occurrence and collects them. */
 export function repeatable<T>(item: (v: string) => T): (v: string, prev?: T[]) => T[] {
   return (v, prev = []) => [...prev, item(v)];

@@ -3,9 +3,10 @@
 import cliProgress from 'cli-progress';
 import { disposeMembers, ensemblePostprocess, loadMembers } from '../infer/ensemble.js';
 import {
-  ensemblePredictor, parseSectionPicks, predictSurvey, readNormalisation, SurveyAborted, type Direction, type SurveyProgress,
+  ensemblePredictor, parseSectionPicks, predictSurvey, readNormalisation, SurveyAborted, type SurveyProgress,
 } from '../infer/survey.js';
 import type { EnsembleFlags } from './predict.js';
+import { sectionKinds } from './parse.js';
 import { memberSpecs } from './predict-action.js';
 
 interface SegyFlags extends EnsembleFlags {
@@ -28,13 +29,6 @@ interface SegyFlags extends EnsembleFlags {
   gate?: number;
 }
 
-/** `--sections inline,crossline` as directions; throws naming the flag. */
-function parseSections(v: string): Direction[] {
-  const s = v.split(',').map((x) => x.trim()).filter(Boolean);
-  if (!s.length || s.some((x) => x !== 'inline' && x !== 'crossline')) throw new Error(`--sections ${v}: expected inline, crossline, or inline,crossline`);
-  return s as Direction[];
-}
-
 export async function predictSegy(opts: object): Promise<void> {
   const o = opts as SegyFlags;
   for (const [flag, v] of [['--images', o.images], ['--val', o.val], ['--sample', o.sample], ['--masks', o.masks], ['--min-area', o.minArea], ['--gate', o.gate]] as const) {
@@ -43,7 +37,7 @@ export async function predictSegy(opts: object): Promise<void> {
   if (o.pngSections && !o.png) throw new Error('--png-sections needs --png DIR');
   if (!o.out) throw new Error('--segy needs --out FILE: the salt probability volume to write (SEG-Y)');
   const out = o.out;
-  const sections = parseSections(o.sections);
+  const sections = sectionKinds(o.sections);
   const picks = o.pngSections ? parseSectionPicks(o.pngSections) : undefined;
   const { batchSize, threshold } = o;
   const geo = { ilineByte: o.ilineByte, xlineByte: o.xlineByte };

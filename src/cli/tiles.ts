@@ -1,7 +1,6 @@
 // `halite tiles`: cut a labelled SEG-Y volume into a TGS-layout folder that every other command reads.
 import type { Command } from 'commander';
-import type { SectionKind } from '../data/segy-tiles.js';
-import { numberIn, wholeNumber } from './parse.js';
+import { numberIn, sectionKinds, wholeNumber } from './parse.js';
 import { headerByte } from './segy.js';
 import { withoutTorch } from './threads.js';
 
@@ -35,8 +34,7 @@ export function register(program: Command): void {
     .action(async (o: TilesFlags) => {
       const { writeSegyTiles } = await import('../data/segy-tiles.js');
       const cliProgress = (await import('cli-progress')).default;
-      const sections = o.sections.split(',').map((s) => s.trim()) as SectionKind[];
-      for (const s of sections) if (s !== 'inline' && s !== 'crossline') throw new Error(`--sections ${o.sections}: expected inline, crossline or inline,crossline`);
+      const sections = sectionKinds(o.sections);
       const bar = process.stderr.isTTY === true ? new cliProgress.SingleBar({ format: 'sections |{bar}| {value}/{total} | ETA {eta_formatted}', stream: process.stderr, clearOnComplete: true }, cliProgress.Presets.shades_classic) : undefined;
       const t0 = performance.now();
       try {

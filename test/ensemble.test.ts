@@ -17,11 +17,12 @@ import { tunePostprocess } from '../src/infer/tune.js';
 import { bce } from '../src/losses/losses.js';
 import { EncoderUNet } from '../src/models/encoder-unet.js';
 import { createModel } from '../src/models/registry.js';
-import { readConfigFile, readRunConfig, resolveConfig, type TrainConfig } from '../src/train/config.js';
+import { readConfigFile, readRunConfig, resolveConfig, type TrainConfig } from '../src/run/config.js';
 import { crossValidate } from '../src/train/cv.js';
 import { objective } from '../src/train/objective.js';
 import { PRESETS } from '../src/train/presets.js';
-import { train, validationTiles } from '../src/train/trainer.js';
+import { validationTiles } from '../src/data/split.js';
+import { train } from '../src/train/trainer.js';
 
 const root = mkdtempSync(join(tmpdir(), 'halite-ens-'));
 const data = join(root, 'data');

@@ -3,7 +3,7 @@
 // (parse.ts); the config's own check (resolveConfig) then checks the combination.
 import { Option, type Command } from 'commander';
 import { PRECISIONS } from '../torch/dtype.js';
-import type { TrainConfig } from '../train/config.js';
+import type { TrainConfig } from '../run/config.js';
 import { existingFolder, listOf, numberIn, positiveNumber, wholeNumber } from './parse.js';
 
 export interface ConfigFlags {
@@ -38,7 +38,7 @@ export function configOptions(cmd: Command): Command {
 
 /** The config that the flags make; loads the config module (and libtorch with it). */
 export async function configFromFlags(o: ConfigFlags): Promise<TrainConfig> {
-  const { readConfigFile, resolveConfig } = await import('../train/config.js');
+  const { readConfigFile, resolveConfig } = await import('../run/config.js');
   const { preset } = await import('../train/presets.js');
   const layers: Partial<TrainConfig>[] = [];
   if (o.preset) layers.push(preset(o.preset).config);

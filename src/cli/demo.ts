@@ -1,8 +1,9 @@
 // `halite demo`: the whole write-up on halite's synthetic seismic — synthesize, explore, train a
 // small resunet (BCE then Lovász), tune the threshold, predict the test tiles, evaluate.
-import { existsSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { RUN_FILES, runHas, runPath } from '../run/layout.js';
 import { listOf, wholeNumber } from './parse.js';
 
 /** The demo's residual U-Net width: its first stage's filters (the seed's network has 16). */
@@ -26,8 +27,9 @@ export function register(program: Command): void {
       const { writeSubmission } = await import('../infer/submission.js');
       const { scoreValidation } = await import('../infer/validate.js');
       const { formatEvaluation } = await import('../metrics/submission.js');
-      const { resolveConfig } = await import('../train/config.js');
-      const { train, validationTiles } = await import('../train/trainer.js');
+      const { resolveConfig } = await import('../run/config.js');
+      const { train } = await import('../train/trainer.js');
+      const { validationTiles } = await import('../data/split.js');
       const t0 = performance.now();
       // Each step is stamped with the time since the start, so a user sees where the minutes go.
       const say = (msg: string) => {
@@ -42,7 +44,7 @@ export function register(program: Command): void {
       const data = await readTgs(dataDir);
       say(`2/5 exploring: figures in ${join(out, 'figures')}`);
       await explore(data, join(out, 'figures'), seed);
-      if (existsSync(join(runDir, 'config.json'))) rmSync(runDir, { recursive: true });
+      if (runHas(runDir, 'config')) rmSync(runDir, { recursive: true });
       const [bceEpochs, lovaszEpochs] = o.epochs;
       const config = resolveConfig([{
         // Small and quick: 6 start filters (on seed 0's data 4 filters scored 0.707 in 10 + 6 epochs against 0.695
@@ -75,10 +77,10 @@ export function register(program: Command): void {
       const e = scoreValidation(run, validationTiles(data, config)).evaluation;
       console.log(formatEvaluation(e));
       console.log(`\nvalidation mAP ${e.map.toFixed(4)} (threshold ${run.post.threshold.toFixed(3)}, minimum area ${run.post.minArea}, flip TTA) in ${((performance.now() - t0) / 60000).toFixed(1)} min`);
-      console.log(`data        ${dataDir}\nfigures     ${join(out, 'figures')}\nrun         ${runDir} (config.json, history.jsonl, best.safetensors, last.ckpt.safetensors, threshold.json)\nsubmission  ${join(out, 'submission.csv')}\ntest masks  ${join(out, 'test-masks')}`);
+      console.log(`data        ${dataDir}\nfigures     ${join(out, 'figures')}\nrun         ${runDir} (${(['config', 'history', 'best', 'checkpoint', 'tuning'] as const).map((f) => RUN_FILES[f]).join(', ')})\nsubmission  ${join(out, 'submission.csv')}\ntest masks  ${join(out, 'test-masks')}`);
       // Where a user looks next: the run's report, and the web app over this demo's runs and data.
       const rel = (p: string) => { const r = relative(process.cwd(), p); return r === '' ? '.' : r.startsWith('..') ? p : r; };
-      const next = [[`npx halite report ${rel(runDir)}`, `writes ${rel(join(runDir, 'report.html'))}: curves, scores, galleries`],
+      const next = [[`npx halite report ${rel(runDir)}`, `writes ${rel(runPath(runDir, 'report'))}: curves, scores, galleries`],
         [`npx halite serve --runs ${rel(out)} --data ${rel(dataDir)}`, 'the web app at http://127.0.0.1:8080']];
       const w = Math.max(...next.map(([c]) => c!.length));
       console.log(`\nnext:\n${next.map(([c, why]) => `  ${c!.padEnd(w)}   # ${why}`).join('\n')}`);

@@ -3,8 +3,10 @@
 // "error: option '--threshold <p>' argument 'abc' is invalid. Expected a number in [0, 1]." and exit 1,
 // before any command loads its implementation or libtorch. Light on purpose: node:fs and commander only.
 import { existsSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
+import { isCvFolder } from '../run/cv.js';
+import { runHas } from '../run/layout.js';
 
 /** A plain decimal number as people type one: 12, -3, 0.5, .5, 1e-3. Not '', ' ', 0x10, Infinity or NaN. */
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
@@ -78,7 +80,7 @@ export function runDirectory(o: { cv?: boolean } = {}): (v: string) => string {
     const dir = resolve(v);
     if (!existsSync(dir)) throw new InvalidArgumentError(`No such run directory (${dir}).`);
     if (!statSync(dir).isDirectory()) throw new InvalidArgumentError(`${dir} is a file, not a run directory.`);
-    if (existsSync(join(dir, 'config.json')) || (o.cv && existsSync(join(dir, 'cv.json')))) return v;
+    if (runHas(dir, 'config') || (o.cv && isCvFolder(dir))) return v;
     const cv = o.cv ? ' or halite cv folder (no cv.json)' : '';
     throw new InvalidArgumentError(`${dir} is not a halite run directory (no config.json)${cv}; runs are the folders halite train writes under runs/.`);
   };

@@ -11,7 +11,7 @@ import { writeMaskPng, writeSubmission } from '../infer/submission.js';
 import { predictSection } from '../infer/tiling.js';
 import type { Postprocess } from '../infer/tune.js';
 import { binarize } from '../metrics/competition.js';
-import { validationTiles } from '../train/trainer.js';
+import { validationTiles } from '../data/split.js';
 import { decodeSection, decodeTiles, listImages, skippedNote, sortBySize, type ImageFolder, type Section } from './images.js';
 import type { EnsembleFlags, PredictFlags, PseudoLabelFlags } from './predict.js';
 

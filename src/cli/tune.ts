@@ -14,8 +14,9 @@ export function register(program: Command): void {
     .action(async (o: { run: string; snapshots?: boolean }) => {
       const { readTgs } = await import('../data/tgs.js');
       const { loadRun } = await import('../infer/run.js');
-      const { readRunConfig } = await import('../train/config.js');
-      const { tuneRun, tuneSnapshots, validationTiles } = await import('../train/trainer.js');
+      const { readRunConfig } = await import('../run/config.js');
+      const { tuneRun, tuneSnapshots } = await import('../train/tuning.js');
+      const { validationTiles } = await import('../data/split.js');
       const dir = resolve(o.run);
       const config = readRunConfig(dir);
       const val = validationTiles(await readTgs(config.data, { test: false }), config);

@@ -1,8 +1,12 @@
-// Stratified train/validation splits and k-folds by coverage class, seeded.
+// Stratified train/validation splits and k-folds by coverage class, seeded, and a run's split of a
+// TGS folder (a split.json in the folder wins when no folds are asked for).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { coverage, coverageClass } from './coverage.js';
 import { DataError } from './png.js';
 import { rng, shuffled } from './random.js';
+import { PIXELS } from './rle.js';
+import type { TgsData } from './tgs.js';
 
 /** A data folder's fixed validation set (written by `halite tiles --val-inlines`): {"val": [ids]}. */
 export const SPLIT_FILE = 'split.json';
@@ -74,4 +78,44 @@ export function stratifiedSplit(classes: readonly number[], valFraction: number,
     train.push(...s.slice(nVal));
   }
   return { train: train.sort((a, b) => a - b), val: val.sort((a, b) => a - b) };
+}
+
+/**
+ * How a run splits its labelled tiles: `folds`/`fold` for k-fold, else a stratified `valFraction`
+ * hold-out. The split is seeded by `splitSeed`, or `seed` without it. A training config is one.
+ */
+export interface SplitSpec {
+  valFraction: number;
+  folds?: number;
+  fold?: number;
+  seed: number;
+  splitSeed?: number;
+}
+
+/**
+ * Training and validation indices into `data.train`: the folder's split.json (held-out inlines) when
+ * it has one and no folds are asked for, else stratified by coverage class. Throws DataError for a bad
+ * split.json and RangeError for an impossible fold count or fraction.
+ */
+export function splitIndices(data: TgsData, s: SplitSpec): { train: number[]; val: number[] } {
+  const prescribed = s.folds === undefined ? prescribedSplit(data.dir, data.train.ids) : undefined;
+  if (prescribed) return prescribed;
+  const seed = s.splitSeed ?? s.seed;
+  const classes = data.train.ids.map((_, i) => coverageClass(coverage(data.train.masks.subarray(i * PIXELS, (i + 1) * PIXELS))));
+  if (s.folds !== undefined) {
+    const fold = stratifiedFolds(classes, s.folds, seed);
+    return { train: fold.flatMap((f, i) => (f !== s.fold ? [i] : [])), val: fold.flatMap((f, i) => (f === s.fold ? [i] : [])) };
+  }
+  return stratifiedSplit(classes, s.valFraction, seed);
+}
+
+/** The validation tiles of a split, gathered into their own arrays: images N×101×101 float32 in [0,1], masks uint8 0/1. */
+export function validationTiles(data: TgsData, s: SplitSpec): { ids: string[]; images: Float32Array; masks: Uint8Array } {
+  const { val } = splitIndices(data, s);
+  const images = new Float32Array(val.length * PIXELS), masks = new Uint8Array(val.length * PIXELS);
+  val.forEach((i, k) => {
+    images.set(data.train.images.subarray(i * PIXELS, (i + 1) * PIXELS), k * PIXELS);
+    masks.set(data.train.masks.subarray(i * PIXELS, (i + 1) * PIXELS), k * PIXELS);
+  });
+  return { ids: val.map((i) => data.train.ids[i]!), images, masks };
 }

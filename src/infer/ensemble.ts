@@ -1,23 +1,17 @@
 // Ensembles: several runs, folds and snapshots, each with a weight; their probabilities (and salt
 // probabilities) are averaged with flip TTA, and the post-processing is the members' (weighted) or
 // the one tuned on out-of-fold predictions by `halite cv`.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PIXELS } from '../data/rle.js';
 import { predictProbabilities, predictTiles, type PredictOptions } from './predict.js';
-import { SNAPSHOT_TUNING } from '../train/history.js';
+import { isCvFolder, readCv } from '../run/cv.js';
+import { RUN_FILES, snapshotFiles } from '../run/layout.js';
 import { loadRun, tunedPostprocess, type LoadedRun } from './run.js';
 import type { Postprocess } from './tune.js';
 
 export interface Member { label: string; run: LoadedRun; weight: number }
 
 export interface MemberSpec { dir: string; weight?: number; snapshots?: boolean }
-
-/** A run's snapshot files (snapshot-eN.safetensors), oldest first. */
-export function snapshotFiles(dir: string): string[] {
-  const num = (f: string) => Number(/^snapshot-e(\d+)\.safetensors$/.exec(f)![1]);
-  return readdirSync(dir).filter((f) => /^snapshot-e\d+\.safetensors$/.test(f)).sort((a, b) => num(a) - num(b));
-}
 
 /**
  * Loads members. A run with `snapshots` contributes its best weights and every snapshot, sharing its
@@ -31,10 +25,10 @@ export function loadMembers(specs: MemberSpec[]): Member[] {
     const dir = resolve(s.dir);
     const w = s.weight ?? 1;
     if (!(w > 0)) throw new Error(`${dir}: ensemble weight must be > 0, got ${w}`);
-    const folds = existsSync(join(dir, 'cv.json')) ? readCv(dir).folds.map((f) => join(dir, f.run)) : [dir];
-    const loaded = folds.flatMap((d) => ['best.safetensors', ...(s.snapshots ? snapshotFiles(d) : [])].map((f) => ({ label: `${d}/${f}`, run: loadRun(d, f) })));
+    const folds = isCvFolder(dir) ? readCv(dir).folds.map((f) => join(dir, f.run)) : [dir];
+    const loaded = folds.flatMap((d) => [RUN_FILES.best, ...(s.snapshots ? snapshotFiles(d) : [])].map((f) => ({ label: `${d}/${f}`, run: loadRun(d, f) })));
     // The best weights of a run whose best epoch was also a snapshot would count twice.
-    const twin = (m: (typeof loaded)[number]) => m.label.endsWith('/best.safetensors') && m.run.epoch !== null &&
+    const twin = (m: (typeof loaded)[number]) => m.label.endsWith(`/${RUN_FILES.best}`) && m.run.epoch !== null &&
       loaded.some((o) => o !== m && o.run.dir === m.run.dir && o.run.epoch === m.run.epoch);
     const runs = loaded.filter((m) => !twin(m));
     for (const m of loaded) if (!runs.includes(m)) m.run.model.dispose();
@@ -84,8 +78,8 @@ export function ensembleProbabilities(members: Member[], images: Float32Array, o
  * when given one of those alone; else the weighted mean.
  */
 export function ensemblePostprocess(members: Member[], specs: MemberSpec[]): Postprocess {
-  if (specs.length === 1 && existsSync(join(resolve(specs[0]!.dir), 'cv.json'))) return readCv(specs[0]!.dir).oof;
-  const snap = specs.length === 1 && specs[0]!.snapshots ? tunedPostprocess(resolve(specs[0]!.dir), SNAPSHOT_TUNING) : null;
+  if (specs.length === 1 && isCvFolder(specs[0]!.dir)) return readCv(specs[0]!.dir).oof;
+  const snap = specs.length === 1 && specs[0]!.snapshots ? tunedPostprocess(resolve(specs[0]!.dir), 'snapshots') : null;
   if (snap) return snap;
   const total = members.reduce((a, m) => a + m.weight, 0);
   const mean = (f: (p: Postprocess) => number) => members.reduce((a, m) => a + (m.weight / total) * f(m.run.post), 0);
@@ -95,18 +89,6 @@ export function ensemblePostprocess(members: Member[], specs: MemberSpec[]): Pos
     minArea: Math.round(mean((p) => p.minArea)),
     gate: gated.length ? gated.reduce((a, m) => a + m.run.post.gate!, 0) / gated.length : null,
   };
-}
-
-export interface CvSummary {
-  folds: { fold: number; run: string; tiles: number; map: number; bestEpoch: number }[];
-  /** Post-processing tuned on all out-of-fold predictions, and its mAP over every tile. */
-  oof: Postprocess & { map: number; thresholdMap: number; tiles: number };
-}
-
-export function readCv(dir: string): CvSummary {
-  const p = join(resolve(dir), 'cv.json');
-  if (!existsSync(p)) throw new Error(`${resolve(dir)}: no cv.json; is this a halite cv folder?`);
-  return JSON.parse(readFileSync(p, 'utf8')) as CvSummary;
 }
 
 /** Frees every member's model. */

@@ -5,8 +5,9 @@ import { loadWeights } from '../io/weights.js';
 import { isMultiHead } from '../models/heads.js';
 import { createModel } from '../models/registry.js';
 import type { Module } from '../nn/module.js';
-import { readRunConfig, type TrainConfig } from '../train/config.js';
-import { readThreshold } from '../train/history.js';
+import { readRunConfig, type TrainConfig } from '../run/config.js';
+import { RUN_FILES, runPath } from '../run/layout.js';
+import { readTuning, type TuningKind } from '../run/tuning.js';
 import type { Postprocess } from './tune.js';
 
 export interface LoadedRun {
@@ -18,25 +19,29 @@ export interface LoadedRun {
   epoch: number | null;
 }
 
-/** A run's tuned post-processing from threshold.json (or another tuning file), or null before tuning. */
-export function tunedPostprocess(dir: string, file?: string): Postprocess | null {
-  const th = readThreshold(dir, file);
+/** A run's tuned post-processing (of its best weights or its snapshot ensemble), or null before tuning. */
+export function tunedPostprocess(dir: string, kind: TuningKind = 'best'): Postprocess | null {
+  const th = readTuning(dir, kind);
   return th && { threshold: th.threshold, minArea: th.minArea ?? 0, gate: th.gate ?? null };
 }
 
 /** What loadRun would read changes with this: the best weights' time and the tuning. Keys caches of loaded runs. */
 export function runVersion(dir: string): string {
-  return `${statSync(join(dir, 'best.safetensors')).mtimeMs}:${JSON.stringify(tunedPostprocess(dir))}`;
+  return `${statSync(runPath(dir, 'best')).mtimeMs}:${JSON.stringify(tunedPostprocess(dir))}`;
 }
 
-export function loadRun(dir: string, weightsFile = 'best.safetensors'): LoadedRun {
+/**
+ * Loads a run's config, weights (best.safetensors, or a snapshot's file name) and tuning. Needs only the
+ * run directory, not the data it was trained on. Throws Error naming the missing file.
+ */
+export function loadRun(dir: string, weightsFile: string = RUN_FILES.best): LoadedRun {
   const run = resolve(dir);
   const need = (f: string) => {
     const p = join(run, f);
     if (!existsSync(p)) throw new Error(`${run}: no ${f}; is this a finished halite run directory?`);
     return p;
   };
-  need('config.json');
+  need(RUN_FILES.config);
   const config = readRunConfig(run);
   const model = createModel(config.model, config.modelOptions);
   const meta = loadWeights(need(weightsFile), model);

@@ -43,6 +43,11 @@ export type LossSpec =
   | { name: 'sum'; terms: { weight: number; loss: LossSpec }[] };
 
 /** Builds a loss from its config; names unknown losses. */
+/** A loss spec's name ('bce', 'lovasz', ...), for logs and history records. */
+export function lossName(spec: LossSpec | string): string {
+  return typeof spec === 'string' ? spec : spec.name;
+}
+
 export function makeLoss(spec: LossSpec | string): Loss {
   const s = (typeof spec === 'string' ? { name: spec } : spec) as LossSpec;
   switch (s.name) {

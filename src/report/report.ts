@@ -2,7 +2,7 @@
 // URIs), readable offline and within a 1280-px window: summary, training curves with phase changes,
 // the threshold sweep, the per-coverage-class table, the empty/non-empty confusion, a validation
 // gallery, the data set's exploration figures, and the config, folded, at the end.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encode } from 'fast-png';
 import { explore } from '../data/explore.js';
@@ -13,8 +13,11 @@ import { scoreValidation } from '../infer/validate.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { Evaluation } from '../metrics/submission.js';
 import { rng, shuffled } from '../data/random.js';
-import { validationTiles, type EpochRecord } from '../train/trainer.js';
-import { bestEpoch, readHistory, readThreshold } from '../train/history.js';
+import { validationTiles } from '../data/split.js';
+import { bestEpoch, readHistory, type EpochRecord } from '../run/history.js';
+import { runPath } from '../run/layout.js';
+import { runStatus } from '../run/status.js';
+import { readTuning } from '../run/tuning.js';
 import { coverage, coverageClass } from '../data/coverage.js';
 import { dataSource } from '../data/source.js';
 import { iou } from '../metrics/competition.js';
@@ -117,7 +120,7 @@ export interface ReportResult { path: string; map: number; threshold: number; se
 export async function writeReport(runDir: string, dataDir?: string, seed = 0): Promise<ReportResult> {
   const run = loadRun(runDir);
   const history = readHistory(run.dir);
-  const sweep = readThreshold(run.dir);
+  const sweep = readTuning(run.dir);
   const data = await readTgs(dataDir ?? run.config.data);
   const { ids, images, masks: truth } = validationTiles(data, run.config);
   const { preds, scores, evaluation: e } = scoreValidation(run, { ids, images, masks: truth });
@@ -152,7 +155,8 @@ export async function writeReport(runDir: string, dataDir?: string, seed = 0): P
 
   const best = bestEpoch(history);
   const minutes = history.reduce((a, h) => a + h.seconds, 0) / 60;
-  const status = existsSync(join(run.dir, 'status')) ? readFileSync(join(run.dir, 'status'), 'utf8').trim() : 'unknown';
+  const st = runStatus(run.dir);
+  const status = st.detail === st.status ? st.status : `${st.status} (${st.detail})`;
   const source = dataSource(run.config.data);
   const post = `threshold ${fmtThreshold(run.post.threshold)}, minimum area ${run.post.minArea} px${run.post.gate !== null ? `, salt gate ${fmtThreshold(run.post.gate)}` : ''}`;
   const sections = ['Summary', 'Training curves', 'Threshold', 'Scores by coverage class', 'Validation gallery', 'Data', 'Configuration'];
@@ -179,7 +183,7 @@ dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}dt{color:#
 <section id="data"><h2>Data</h2><div class="figs">${exploreSvgs}</div></section>
 <section id="config"><h2>Configuration</h2><details><summary>config.json</summary><pre>${esc(JSON.stringify(run.config, null, 2))}</pre></details></section>
 </body></html>`;
-  const path = join(run.dir, 'report.html');
+  const path = runPath(run.dir, 'report');
   writeFileAtomic(path, html);
   run.model.dispose();
   return { path, map: e.map, threshold: run.post.threshold, sections };

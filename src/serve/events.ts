@@ -1,9 +1,10 @@
-// A run's live events for server-sent events: history.jsonl is read from where the last read
-// stopped (never whole again), progress.json and the status are re-read only when the folder
-// changes, with a slow timer for the one change no file reports: a trainer process dying.
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, watch } from 'node:fs';
-import { join } from 'node:path';
-import { runStatus } from './runs.js';
+// A run's live events for server-sent events: new history records (read incrementally), and
+// progress and status, re-read only when the folder changes, with a slow timer for the one change no
+// file reports: a trainer process dying.
+import { watch } from 'node:fs';
+import { HistoryFollower } from '../run/history.js';
+import { readProgressText } from '../run/progress.js';
+import { runStatus } from '../run/status.js';
 
 export type RunEvent =
   | { event: 'epoch'; data: unknown }
@@ -12,32 +13,13 @@ export type RunEvent =
 
 /** Calls `send` with every epoch so far, then with each new one, progress and status change; returns a stop function. */
 export function watchRun(dir: string, send: (e: RunEvent) => void, statusEveryMs = 3000): () => void {
-  let offset = 0;
-  let partial = '';
+  const history = new HistoryFollower(dir);
   let lastProgress = '';
   let lastStatus = '';
-  const history = join(dir, 'history.jsonl'), progress = join(dir, 'progress.json');
 
-  const readNewEpochs = () => {
-    if (!existsSync(history)) return;
-    const size = statSync(history).size;
-    if (size <= offset) return;
-    const buf = Buffer.alloc(size - offset);
-    const fd = openSync(history, 'r');
-    try {
-      readSync(fd, buf, 0, buf.length, offset);
-    } finally {
-      closeSync(fd);
-    }
-    offset = size;
-    const lines = (partial + buf.toString('utf8')).split('\n');
-    partial = lines.pop() ?? ''; // a line still being written waits for its newline
-    for (const l of lines) if (l.trim() !== '') send({ event: 'epoch', data: JSON.parse(l) });
-  };
   const readProgress = () => {
-    if (!existsSync(progress)) return;
-    const text = readFileSync(progress, 'utf8');
-    if (text === lastProgress || text.trim() === '') return;
+    const text = readProgressText(dir);
+    if (text === null || text === lastProgress) return;
     lastProgress = text;
     send({ event: 'progress', data: JSON.parse(text) });
   };
@@ -50,7 +32,7 @@ export function watchRun(dir: string, send: (e: RunEvent) => void, statusEveryMs
   };
   const update = () => {
     try {
-      readNewEpochs();
+      for (const r of history.next()) send({ event: 'epoch', data: r });
       readProgress();
       readStatus();
     } catch {

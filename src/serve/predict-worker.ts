@@ -9,7 +9,7 @@ import { loadRun, runVersion, type LoadedRun } from '../infer/run.js';
 import { predictSection } from '../infer/tiling.js';
 import { writeReport } from '../report/report.js';
 import { setNumThreads } from '../torch/runtime.js';
-import { validationTiles } from '../train/trainer.js';
+import { validationTiles } from '../data/split.js';
 import type { WorkerReply, WorkerRequest } from './predictor.js';
 
 const { threads } = workerData as { threads?: number };

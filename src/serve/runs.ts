@@ -1,13 +1,16 @@
 // Run directories as the web app sees them: a listing with status, best score and duration, and
 // name-to-path resolution that never leaves the runs folder.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { dataSource, type DataSource } from '../data/source.js';
-import type { TrainConfig } from '../train/config.js';
-import { bestEpoch, readHistory, readThreshold, type ThresholdRecord } from '../train/history.js';
-import type { EpochRecord } from '../train/trainer.js';
+import type { TrainConfig } from '../run/config.js';
+import { readConfigFile } from '../run/config.js';
+import { bestEpoch, readHistory, type EpochRecord } from '../run/history.js';
+import { runHas, runPath } from '../run/layout.js';
+import { runStatus, type RunStatus } from '../run/status.js';
+import { readTuning, type TuningRecord } from '../run/tuning.js';
 
-export type RunStatus = 'running' | 'finished' | 'failed' | 'stopped' | 'unknown';
+export type { RunStatus };
 
 export interface RunSummary {
   name: string;
@@ -49,40 +52,17 @@ export function runDir(runsDir: string, name: string): string {
     throw new PathError(`${JSON.stringify(name)} is not a run name`, 403);
   }
   const dir = inside(runsDir, name);
-  if (!existsSync(join(dir, 'config.json'))) throw new PathError(`no run named ${name} in ${resolve(runsDir)}`);
+  if (!runHas(dir, 'config')) throw new PathError(`no run named ${name} in ${resolve(runsDir)}`);
   return dir;
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Status from the trainer's status file; a 'running' run whose process is gone has failed. */
-export function runStatus(dir: string): { status: RunStatus; detail: string } {
-  const p = join(dir, 'status');
-  if (!existsSync(p)) return { status: 'unknown', detail: 'no status file (a run from an older halite?)' };
-  const text = readFileSync(p, 'utf8').trim();
-  const running = /^running (\d+)$/.exec(text);
-  if (running) {
-    return pidAlive(Number(running[1])) ? { status: 'running', detail: `pid ${running[1]}` } : { status: 'failed', detail: 'the training process ended without a word' };
-  }
-  if (text === 'finished' || text === 'time') return { status: 'finished', detail: text };
-  if (text === 'interrupted' || text === 'limit') return { status: 'stopped', detail: `${text}; resume with halite train --resume` };
-  return { status: 'failed', detail: text.replace(/^failed:\s*/, '') };
-}
-
 /** A run's files, read once: its config, history and threshold, and the summary made from them. */
-export function readRun(runsDir: string, name: string): { summary: RunSummary; config: TrainConfig; history: EpochRecord[]; threshold: ThresholdRecord | null } {
+export function readRun(runsDir: string, name: string): { summary: RunSummary; config: TrainConfig; history: EpochRecord[]; threshold: TuningRecord | null } {
   const dir = runDir(runsDir, name);
-  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as TrainConfig;
+  const config = readConfigFile(runPath(dir, 'config')) as TrainConfig;
   const history = readHistory(dir);
   const best = bestEpoch(history);
-  const th = readThreshold(dir);
+  const th = readTuning(dir);
   const summary: RunSummary = {
     name,
     ...runStatus(dir),
@@ -94,8 +74,8 @@ export function readRun(runsDir: string, name: string): { summary: RunSummary; c
     threshold: th?.threshold ?? null,
     thresholdScore: th?.score ?? null,
     seconds: history.reduce((a, r) => a + r.seconds, 0),
-    started: statSync(join(dir, 'config.json')).mtime.toISOString(),
-    hasReport: existsSync(join(dir, 'report.html')),
+    started: statSync(runPath(dir, 'config')).mtime.toISOString(),
+    hasReport: runHas(dir, 'report'),
     data: dataSource(config.data),
   };
   return { summary, config, history, threshold: th };
@@ -105,7 +85,7 @@ export function readRun(runsDir: string, name: string): { summary: RunSummary; c
 export function listRuns(runsDir: string): RunSummary[] {
   if (!existsSync(runsDir)) return [];
   return readdirSync(runsDir, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && existsSync(join(runsDir, e.name, 'config.json')))
+    .filter((e) => e.isDirectory() && runHas(join(runsDir, e.name), 'config'))
     .map((e) => readRun(runsDir, e.name).summary)
     .sort((a, b) => b.started.localeCompare(a.started));
 }

@@ -12,7 +12,8 @@ import { explore, overlayPng, summarize, type Summary } from '../data/explore.js
 import { PIXELS } from '../data/rle.js';
 import { dataSource, type DataSource } from '../data/source.js';
 import { readTgs, type TgsData } from '../data/tgs.js';
-import { readRunConfig } from '../train/config.js';
+import { readRunConfig } from '../run/config.js';
+import { runHas, runPath } from '../run/layout.js';
 import { runVersion } from '../infer/run.js';
 import { watchRun } from './events.js';
 import { Predictor } from './predictor.js';
@@ -168,7 +169,7 @@ export async function createServer(o: ServeOptions): Promise<{ app: FastifyInsta
     q.raw.on('close', stop);
   });
   app.get<{ Params: { name: string } }>('/api/runs/:name/report.html', (q, reply) => {
-    const p = join(runDir(runsDir, q.params.name), 'report.html');
+    const p = runPath(runDir(runsDir, q.params.name), 'report');
     if (!existsSync(p)) throw new PathError(`run ${q.params.name} has no report yet`);
     return reply.type('text/html; charset=utf-8').send(readFileSync(p));
   });
@@ -178,7 +179,7 @@ export async function createServer(o: ServeOptions): Promise<{ app: FastifyInsta
   });
   app.get<{ Params: { name: string } }>('/api/runs/:name/validation', async (q, reply) => {
     const dir = runDir(runsDir, q.params.name);
-    if (!existsSync(join(dir, 'best.safetensors'))) throw new PathError(`run ${q.params.name} has no weights yet`);
+    if (!runHas(dir, 'best')) throw new PathError(`run ${q.params.name} has no weights yet`);
     return reply.type('application/json').send(await validation(dir));
   });
   app.post<{ Params: { name: string } }>('/api/runs/:name/try', async (q) => {

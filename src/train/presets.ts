@@ -1,6 +1,6 @@
 // Named configs that reproduce the seeds' systems. A preset is the bottom layer of a run's config:
 // a config file and flags override it (data folder, epochs, device...).
-import type { TrainConfig } from './config.js';
+import type { TrainConfig } from '../run/config.js';
 
 export interface Preset { description: string; config: Partial<TrainConfig> }
 

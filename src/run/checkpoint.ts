@@ -1,33 +1,21 @@
-// The last checkpoint of a run: weights, optimizer state and the generator state in one safetensors
-// file, with the loop's position and callback state as JSON in its header. Written atomically, so
+// last.ckpt.safetensors: weights, optimizer state and the generator state in one safetensors file,
+// with the trainer's loop position and callbacks' state as JSON in its header. Written atomically, so
 // an interrupted write leaves the previous checkpoint intact.
+import { existsSync } from 'node:fs';
 import type { Module } from '../nn/module.js';
 import type { OptimizerLike, OptimizerState } from '../optim/optimizer.js';
 import { loadSafetensors, saveSafetensors } from '../io/safetensors.js';
 import { getRngState, setRngState } from '../torch/runtime.js';
 import { dispose } from '../torch/scope.js';
 import type { Tensor } from '../torch/tensor.js';
+import { runPath } from './layout.js';
 
-export interface LoopState {
-  phase: number;
-  /** Epochs completed in this phase. */
-  epochInPhase: number;
-  /** Epochs completed in the run. */
-  epoch: number;
-  /** Batches completed in the current, unfinished epoch (0 at an epoch boundary). */
-  batch: number;
-  /** Running sums of the unfinished epoch's training loss. */
-  lossSum: number;
-  lossCount: number;
-  best: number;
-  bestEpoch: number;
-  badEpochs: number;
-  plateau: { best: number; badEpochs: number; cooldownLeft: number } | null;
-  lr: number;
-  seconds: number;
+export function hasCheckpoint(dir: string): boolean {
+  return existsSync(runPath(dir, 'checkpoint'));
 }
 
-export function saveCheckpoint(path: string, model: Module, opt: OptimizerLike, state: LoopState): void {
+/** Saves model (`model.*`), optimizer (`optim.*`), CPU generator (`rng.cpu`) and `state` (any JSON) to the run's checkpoint. */
+export function saveCheckpoint(dir: string, model: Module, opt: OptimizerLike, state: unknown): void {
   const tensors = new Map<string, Tensor>();
   for (const [k, t] of model.stateDict()) tensors.set(`model.${k}`, t);
   const os = opt.stateDict();
@@ -35,13 +23,19 @@ export function saveCheckpoint(path: string, model: Module, opt: OptimizerLike, 
   const rng = getRngState();
   tensors.set('rng.cpu', rng);
   try {
-    saveSafetensors(path, tensors, { format: 'halite-checkpoint', state: JSON.stringify(state), optimizer: JSON.stringify(os.meta) });
+    saveSafetensors(runPath(dir, 'checkpoint'), tensors, { format: 'halite-checkpoint', state: JSON.stringify(state), optimizer: JSON.stringify(os.meta) });
   } finally {
     rng.dispose();
   }
 }
 
-export function loadCheckpoint(path: string, model: Module, opt: OptimizerLike): LoopState {
+/**
+ * Restores model, optimizer and generator from the run's checkpoint and returns the saved state JSON.
+ * Throws Error naming the file when it is not a halite checkpoint or lacks the generator state, and
+ * StateDictError when the model does not match.
+ */
+export function loadCheckpoint(dir: string, model: Module, opt: OptimizerLike): unknown {
+  const path = runPath(dir, 'checkpoint');
   const { tensors, metadata } = loadSafetensors(path);
   try {
     if (metadata.format !== 'halite-checkpoint' || !metadata.state || !metadata.optimizer) {
@@ -54,7 +48,7 @@ export function loadCheckpoint(path: string, model: Module, opt: OptimizerLike):
     const rng = tensors.get('rng.cpu');
     if (!rng) throw new Error(`${path}: no generator state`);
     setRngState(rng);
-    return JSON.parse(metadata.state) as LoopState;
+    return JSON.parse(metadata.state) as unknown;
   } finally {
     dispose([...tensors.values()]);
   }

@@ -6,7 +6,7 @@ import type { AugmentSpec } from '../data/augment.js';
 import { parseAugmentations, SEED_AUGMENTATIONS } from '../data/augment.js';
 import type { LossSpec } from '../losses/losses.js';
 import { isPrecision, type Precision } from '../torch/index.js';
-import type { HeadWeights } from './objective.js';
+import type { HeadWeights } from '../train/objective.js';
 
 export interface PhaseConfig {
   /** A loss name ('bce', 'lovasz', ...) or a loss config. */

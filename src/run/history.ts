@@ -1,0 +1,76 @@
+// history.jsonl: one record per validated epoch, appended by the trainer, read by report, serve and cv.
+import { appendFileSync, closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { runPath } from './layout.js';
+
+/** One epoch of a run: losses are means over the epoch's tiles; val_map is the competition metric at 0.5. */
+export interface EpochRecord {
+  /** 1-based, counted over the whole run. */
+  epoch: number;
+  /** 1-based phase of the config's `phases`. */
+  phase: number;
+  /** The phase's loss name. */
+  loss: string;
+  train_loss: number;
+  val_loss: number;
+  val_map: number;
+  /** The learning rate at the epoch's end. */
+  lr: number;
+  /** Wall-clock seconds of training and validation. */
+  seconds: number;
+  /** The best validation mAP of the run so far (its weights are best.safetensors). */
+  best: boolean;
+}
+
+/** history.jsonl's records (none yet: empty). Throws Error naming file and line for a line that is not JSON. */
+export function readHistory(dir: string): EpochRecord[] {
+  const p = runPath(dir, 'history');
+  if (!existsSync(p)) return [];
+  const out: EpochRecord[] = [];
+  readFileSync(p, 'utf8').split('\n').forEach((l, i) => {
+    if (l.trim() === '') return;
+    try {
+      out.push(JSON.parse(l) as EpochRecord);
+    } catch {
+      throw new Error(`${p}:${i + 1}: not a JSON record`);
+    }
+  });
+  return out;
+}
+
+/** Appends one record as one line (a watcher reads whole lines only). */
+export function appendHistory(dir: string, r: EpochRecord): void {
+  appendFileSync(runPath(dir, 'history'), JSON.stringify(r) + '\n');
+}
+
+/** The epoch with the best validation mAP, or null for an empty history. */
+export function bestEpoch(history: readonly EpochRecord[]): EpochRecord | null {
+  return history.reduce<EpochRecord | null>((b, r) => (b === null || r.val_map > b.val_map ? r : b), null);
+}
+
+/**
+ * Reads history.jsonl as it grows: each `next()` returns the complete records appended since the last
+ * call, reading only the new bytes. A line still being written waits for its newline.
+ */
+export class HistoryFollower {
+  private offset = 0;
+  private partial = '';
+  constructor(private readonly dir: string) {}
+
+  next(): EpochRecord[] {
+    const p = runPath(this.dir, 'history');
+    if (!existsSync(p)) return [];
+    const size = statSync(p).size;
+    if (size <= this.offset) return [];
+    const buf = Buffer.alloc(size - this.offset);
+    const fd = openSync(p, 'r');
+    try {
+      readSync(fd, buf, 0, buf.length, this.offset);
+    } finally {
+      closeSync(fd);
+    }
+    this.offset = size;
+    const lines = (this.partial + buf.toString('utf8')).split('\n');
+    this.partial = lines.pop() ?? '';
+    return lines.filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as EpochRecord);
+  }
+}

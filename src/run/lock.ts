@@ -1,0 +1,68 @@
+// One writer per run directory: a lock file holding the writer's pid and host, created atomically
+// (O_EXCL), so a second `train --resume` or `cv` on the same folder is refused instead of appending
+// to the same history beside the first. A lock whose process is gone (on this host) is taken over.
+import { closeSync, existsSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { pidAlive } from './process.js';
+import { runPath } from './layout.js';
+
+interface Holder { pid: number; host: string; since: string }
+
+export class RunLockedError extends Error {
+  constructor(readonly dir: string, readonly holder: Holder) {
+    const here = holder.host === hostname();
+    super(`${dir} is being written by pid ${holder.pid} on ${here ? 'this machine' : `host ${holder.host}`} (since ${holder.since}); ` +
+      (here ? `wait for it to finish or stop it (kill ${holder.pid}), then resume with halite train --resume ${dir}`
+        : `if that process is gone, delete ${runPath(dir, 'lock')}`));
+    this.name = 'RunLockedError';
+  }
+}
+
+function readHolder(path: string): Holder | null {
+  try {
+    const h = JSON.parse(readFileSync(path, 'utf8')) as Partial<Holder>;
+    return Number.isInteger(h.pid) && typeof h.host === 'string' ? { pid: h.pid!, host: h.host, since: String(h.since ?? '?') } : null;
+  } catch {
+    return null; // a lock caught half-written or damaged: treated as stale below
+  }
+}
+
+/** A held lock on a run directory; `release()` removes it (only if it is still ours). */
+export class RunLock {
+  private constructor(readonly dir: string, private readonly path: string) {}
+
+  /**
+   * Takes the lock of `dir` (which must exist). Throws RunLockedError naming the holder when a live
+   * process holds it, or a process on another host (whose liveness cannot be checked). A lock left by a
+   * process that is gone from this host is taken over, and `log` says so.
+   */
+  static acquire(dir: string, log: (line: string) => void = () => {}): RunLock {
+    const run = resolve(dir);
+    const path = runPath(run, 'lock');
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fd = openSync(path, 'wx');
+        try {
+          writeSync(fd, JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() }) + '\n');
+        } finally {
+          closeSync(fd);
+        }
+        return new RunLock(run, path);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      const h = readHolder(path);
+      if (h && (h.host !== hostname() || pidAlive(h.pid))) throw new RunLockedError(run, h);
+      log(h ? `taking over the lock of ${run}: pid ${h.pid}, which held it since ${h.since}, is gone` : `taking over the unreadable lock file ${path}`);
+      try { unlinkSync(path); } catch { /* another taker removed it first; the retry decides */ }
+    }
+    throw new RunLockedError(run, readHolder(path) ?? { pid: -1, host: '?', since: '?' });
+  }
+
+  release(): void {
+    if (!existsSync(this.path)) return;
+    const h = readHolder(this.path);
+    if (h && h.pid === process.pid && h.host === hostname()) unlinkSync(this.path);
+  }
+}

@@ -1,0 +1,42 @@
+// The training callbacks, and the set every run gets from its config.
+import type { TrainConfig } from '../../run/config.js';
+import { BestCheckpoint } from './best-checkpoint.js';
+import type { Callback } from './callback.js';
+import { EarlyStopping } from './early-stopping.js';
+import { HistoryLog } from './history-log.js';
+import { ProgressReporter } from './progress-reporter.js';
+import { ReduceLROnPlateau } from './reduce-lr-on-plateau.js';
+import { Snapshots } from './snapshots.js';
+import { StatusFile } from './status-file.js';
+import { StopOnNaN } from './stop-on-nan.js';
+import { StopOnSignal } from './stop-on-signal.js';
+import { TimeBudget } from './time-budget.js';
+import { TuneAfterFit } from './tune-after-fit.js';
+
+export * from './callback.js';
+export { BestCheckpoint, EarlyStopping, HistoryLog, ProgressReporter, ReduceLROnPlateau, Snapshots, StatusFile, StopOnNaN, StopOnSignal, TimeBudget, TuneAfterFit };
+export { LambdaCallback, type LambdaHooks } from './lambda.js';
+
+/**
+ * The callbacks a config asks for, in the order they run, with the user's `extra` ones after the
+ * built-in epoch-end bookkeeping and before tuning and the final status: BestCheckpoint marks the
+ * record that HistoryLog writes and EarlyStopping reads; TuneAfterFit runs before StatusFile says
+ * 'finished'. Returns the list and the BestCheckpoint (the run's best score).
+ */
+export function defaultCallbacks(c: TrainConfig, extra: Callback[] = []): { callbacks: Callback[]; best: BestCheckpoint } {
+  const best = new BestCheckpoint();
+  const callbacks: Callback[] = [
+    new StopOnNaN(), new StopOnSignal(), new ProgressReporter(), best, new HistoryLog(), new Snapshots(),
+    ...extra,
+    ...(c.reduceLROnPlateau ? [new ReduceLROnPlateau(c.reduceLROnPlateau)] : []),
+    ...(c.earlyStopping ? [new EarlyStopping(c.earlyStopping.patience)] : []),
+    ...(c.maxMinutes !== undefined ? [new TimeBudget(c.maxMinutes)] : []),
+    new TuneAfterFit(best), new StatusFile(),
+  ];
+  const names = new Set<string>();
+  for (const cb of callbacks) {
+    if (names.has(cb.name)) throw new Error(`two training callbacks are named '${cb.name}'; a callback's name keys its state in the checkpoint, so give yours another`);
+    names.add(cb.name);
+  }
+  return { callbacks, best };
+}

@@ -1,0 +1,17 @@
+// Stops training (then tunes, as a finished run) after the epoch that would otherwise overrun the
+// budget, assuming the next epoch takes as long as the last; the clock is the checkpointed training
+// time, so a resumed run counts what it already spent. After Lightning's Timer.
+import type { EpochRecord } from '../../run/history.js';
+import type { Callback, TrainContext } from './callback.js';
+
+export class TimeBudget implements Callback {
+  readonly name = 'timeBudget';
+
+  constructor(private readonly minutes: number) {}
+
+  onEpochEnd(ctx: TrainContext, r: EpochRecord): void {
+    if (ctx.finalEpoch() || (ctx.state.seconds + r.seconds) / 60 <= this.minutes) return;
+    ctx.log(`time budget: ${(ctx.state.seconds / 60).toFixed(1)} of ${this.minutes} minutes used; another epoch would overrun it`);
+    ctx.stop('time');
+  }
+}

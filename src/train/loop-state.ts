@@ -1,0 +1,43 @@
+// The checkpoint's JSON: the loop's position and every callback's state, keyed by callback name.
+import type { Module } from '../nn/module.js';
+import type { OptimizerLike } from '../optim/optimizer.js';
+import { saveCheckpoint } from '../run/checkpoint.js';
+import type { Callback, LoopState } from './callbacks/callback.js';
+
+export const START: LoopState = { phase: 0, epochInPhase: 0, epoch: 0, batch: 0, lossSum: 0, lossCount: 0, seconds: 0 };
+
+interface Saved { loop: LoopState; callbacks: Record<string, unknown> }
+
+/** Writes the run's checkpoint: weights, optimizer, generator, the loop's position and the callbacks' state. */
+export function checkpoint(run: string, model: Module, opt: OptimizerLike, loop: LoopState, callbacks: readonly Callback[]): void {
+  const states: Record<string, unknown> = {};
+  for (const cb of callbacks) if (cb.stateDict) states[cb.name] = cb.stateDict();
+  saveCheckpoint(run, model, opt, { loop, callbacks: states, lr: opt.lr } satisfies Saved & { lr: number });
+}
+
+/** The flat state of checkpoints written before callbacks (halite 0.x), with the callbacks' parts in it. */
+interface FlatState extends LoopState {
+  best: number | null;
+  bestEpoch: number;
+  badEpochs: number;
+  plateau: unknown;
+}
+
+/** Restores each callback's state from a checkpoint's JSON (either layout) and returns the loop's position. */
+export function restoreLoop(saved: unknown, callbacks: readonly Callback[]): LoopState {
+  let s = saved as Saved;
+  if (!('loop' in (saved as object))) {
+    const f = saved as FlatState;
+    s = {
+      loop: { phase: f.phase, epochInPhase: f.epochInPhase, epoch: f.epoch, batch: f.batch, lossSum: f.lossSum, lossCount: f.lossCount, seconds: f.seconds },
+      callbacks: {
+        bestCheckpoint: { best: f.best, bestEpoch: f.bestEpoch },
+        // A phase boundary reset both, so they belong to the phase the loop stands in (1-based).
+        earlyStopping: { phase: f.phase + 1, badEpochs: f.badEpochs },
+        reduceLROnPlateau: f.plateau ? { phase: f.phase + 1, state: f.plateau } : null,
+      },
+    };
+  }
+  for (const cb of callbacks) if (cb.loadStateDict && s.callbacks[cb.name] !== undefined) cb.loadStateDict(s.callbacks[cb.name]);
+  return { ...s.loop };
+}

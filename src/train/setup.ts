@@ -1,0 +1,99 @@
+// Everything a training run needs before its first batch: the config (new, or a resumed run's), the
+// run directory and its lock, the data and split, the loader, the model and optimizer, and the
+// checkpoint to resume from. The order matters: the generator is seeded before the model is built.
+import { existsSync, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { concatTyped } from '../data/arrays.js';
+import { BatchLoader } from '../data/loader.js';
+import { readPseudoLabels } from '../data/pseudo.js';
+import { PIXELS } from '../data/rle.js';
+import { splitIndices, validationTiles } from '../data/split.js';
+import { readTgs } from '../data/tgs.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { EncoderUNet } from '../models/encoder-unet.js';
+import { loadEncoderWeights } from '../models/encoders/index.js';
+import { createModel } from '../models/registry.js';
+import type { Module } from '../nn/module.js';
+import type { OptimizerLike } from '../optim/optimizer.js';
+import { hasCheckpoint, loadCheckpoint } from '../run/checkpoint.js';
+import { readRunConfig, type TrainConfig } from '../run/config.js';
+import { RUN_FILES, runPath } from '../run/layout.js';
+import { RunLock } from '../run/lock.js';
+import { BLAS_ADVICE, blasInUse, manualSeed, setNumThreads } from '../torch/index.js';
+import { TrainingError } from './callbacks/callback.js';
+import { makeOptimizer } from './optimizers.js';
+
+export interface RunSetup {
+  run: string;
+  config: TrainConfig;
+  lock: RunLock;
+  loader: BatchLoader;
+  val: { images: Float32Array; masks: Uint8Array };
+  model: Module;
+  optimizer: OptimizerLike;
+  /** The resumed checkpoint's state JSON (model, optimizer and generator are already restored), or null for a new run. */
+  saved: unknown;
+}
+
+/**
+ * Prepares a new run (a TrainConfig) or a resumed one (`{resume: dir}`), holding the run's lock.
+ * Throws TrainingError for a run that exists already or has no checkpoint to resume, RunLockedError
+ * when another trainer holds it, ConfigError and DataError for bad config or data.
+ */
+export async function setupRun(configOrRun: TrainConfig | { resume: string }, log: (line: string) => void): Promise<RunSetup> {
+  const resuming = 'resume' in configOrRun;
+  let c: TrainConfig, run: string, lock: RunLock | null = null;
+  if (resuming) {
+    run = resolve(configOrRun.resume);
+    c = readRunConfig(run);
+    lock = RunLock.acquire(run, log);
+  } else {
+    // The data folder is kept absolute so the run can be predicted from anywhere.
+    c = { ...configOrRun, data: resolve(configOrRun.data) };
+    for (const f of ['encoderWeights', 'pseudoLabels'] as const) if (c[f] !== undefined) c[f] = resolve(c[f]!);
+    c.name ??= `${c.model}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`;
+    run = resolve(c.runsDir, c.name);
+    if (existsSync(runPath(run, 'config'))) throw new TrainingError(`${run} already holds a run; resume it with --resume ${run} or pick another --name`);
+  }
+  try {
+    if (resuming && !hasCheckpoint(run)) throw new TrainingError(`${run}: no ${RUN_FILES.checkpoint} to resume from`);
+    if (c.threads) setNumThreads(c.threads);
+    manualSeed(c.seed);
+    const blas = blasInUse();
+    if (c.device === 'cpu' && blas.slow) log(`warning: ${BLAS_ADVICE} (loaded: ${blas.path})`);
+
+    const data = await readTgs(c.data, { test: false });
+    const trIdx = splitIndices(data, c).train;
+    const { images, masks } = validationTiles(data, c);
+    let source = { images: data.train.images, masks: data.train.masks, height: 101, width: 101 };
+    if (c.pseudoLabels) {
+      // Pseudo-labelled tiles are appended after the labelled ones and only ever trained on.
+      const p = await readPseudoLabels(c.pseudoLabels);
+      const n = data.train.ids.length;
+      source = { ...source, images: concatTyped([data.train.images, p.images]), masks: concatTyped([data.train.masks, p.masks]) };
+      trIdx.push(...p.ids.map((_, k) => n + k));
+      log(`pseudo-labels: ${p.ids.length} tiles from ${c.pseudoLabels} join the ${n - images.length / PIXELS} training tiles`);
+    }
+    const loader = new BatchLoader(source, trIdx, { batchSize: c.batchSize, seed: c.seed, shuffle: true });
+
+    if (!resuming) {
+      mkdirSync(run, { recursive: true });
+      lock = RunLock.acquire(run, log);
+      writeFileAtomic(runPath(run, 'config'), JSON.stringify(c, null, 2) + '\n');
+    }
+    const model = createModel(c.model, c.modelOptions);
+    if (c.encoderWeights && !resuming) {
+      if (!(model instanceof EncoderUNet)) throw new TrainingError(`encoderWeights is for encoder-unet models; ${c.model} has no encoder`);
+      const { skipped } = loadEncoderWeights(model.encoder, c.encoderWeights);
+      log(`encoder weights: ${c.encoderWeights}${skipped.length ? ` (not loaded: ${skipped.join(', ')})` : ''}`);
+    }
+    if (c.device !== 'cpu') model.to({ device: c.device as 'cuda' });
+    const optimizer = makeOptimizer(model, c.optimizer, c.phases[0]!.lr ?? c.optimizer.lr);
+    // The checkpoint restores the optimizer's moments and hyperparameters (its phase's learning rate).
+    const saved = resuming ? loadCheckpoint(run, model, optimizer) : null;
+    return { run, config: c, lock: lock!, loader, val: { images, masks }, model, optimizer, saved };
+  } catch (e) {
+    lock?.release();
+    throw e;
+  }
+}

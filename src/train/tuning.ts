@@ -1,0 +1,34 @@
+// Post-processing tuned on a run's validation tiles with flip TTA: for its best weights
+// (threshold.json) and, when it saved snapshots, for its snapshot ensemble (threshold-snapshots.json).
+import { linspace } from '../metrics/competition.js';
+import type { Module } from '../nn/module.js';
+import { disposeMembers, loadMembers, predictEnsemble } from '../infer/ensemble.js';
+import { predictTiles } from '../infer/predict.js';
+import { tunePostprocess, type Tuned } from '../infer/tune.js';
+import type { TrainConfig } from '../run/config.js';
+import { snapshotFiles } from '../run/layout.js';
+import { writeTuning, type TuningKind } from '../run/tuning.js';
+
+export interface ValidationSet { images: Float32Array; masks: Uint8Array }
+
+function tuneTo(run: string, kind: TuningKind, pred: { probs: Float32Array; salt: Float32Array | null }, masks: Uint8Array, c: TrainConfig): Tuned {
+  const t = tunePostprocess(pred.probs, masks, pred.salt, linspace(c.sweep.from, c.sweep.to, c.sweep.steps));
+  writeTuning(run, kind, { ...t, tta: true });
+  return t;
+}
+
+/** Tunes threshold, minimum area and gate for `model` (the run's best weights) on `val` with flip TTA; writes threshold.json. */
+export function tuneRun(run: string, model: Module, val: ValidationSet, c: TrainConfig): Tuned {
+  return tuneTo(run, 'best', predictTiles(model, val.images, { tta: true, device: c.device }), val.masks, c);
+}
+
+/** Tunes the run's snapshot ensemble when it saved snapshots besides its best weights (threshold-snapshots.json); null when it has none. */
+export function tuneSnapshots(run: string, val: ValidationSet, c: TrainConfig): { tuned: Tuned; models: number } | null {
+  if (snapshotFiles(run).length === 0) return null;
+  const members = loadMembers([{ dir: run, snapshots: true }]);
+  try {
+    return members.length > 1 ? { tuned: tuneTo(run, 'snapshots', predictEnsemble(members, val.images, { tta: true }), val.masks, c), models: members.length } : null;
+  } finally {
+    disposeMembers(members);
+  }
+}

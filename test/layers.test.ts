@@ -1,7 +1,7 @@
 // halite's layers: no module imports from a layer above its own, no import circle joins two src/
-// folders, and the web pages reach only browser-safe modules. Imports are read by TypeScript's own
-// scanner (ts.preProcessFile), so comments and strings are never mistaken for imports and dynamic
-// import() counts like a static one.
+// folders, and the web pages reach only browser-safe modules. Imports are read from TypeScript's own
+// syntax tree, so comments and strings are never mistaken for imports and a dynamic import() or a
+// type-only import counts like a static one.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -27,17 +27,32 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 interface Import { file: string; line: number; spec: string; target: string }
 
 /**
- * Every relative import of `text` (import and export ... from, import type, import(), require):
- * its line and the repo-relative path it resolves to (`.js` read as the `.ts` source). Package and
- * Node built-in imports are left out.
+ * Every module `text` names (import and export ... from, `export * as ns from`, import type,
+ * import(), `import('m').T` in a type, import = require): the specifier and its 1-based line. Read
+ * from TypeScript's syntax tree (ts.preProcessFile's scanner misses `export * as ns from`).
  */
+function specifiersOf(file: string, text: string): { spec: string; line: number }[] {
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const out: { spec: string; line: number }[] = [];
+  const add = (node: ts.Node | undefined) => {
+    if (node && ts.isStringLiteralLike(node)) out.push({ spec: node.text, line: source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1 });
+  };
+  const visit = (node: ts.Node) => {
+    if (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) add(node.moduleSpecifier);
+    else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)) add(node.moduleReference.expression);
+    else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) add(node.arguments[0]);
+    else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument)) add(node.argument.literal);
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return out;
+}
+
+/** Every relative import of `text` with the repo-relative path it resolves to (`.js` read as the `.ts` source); packages and Node built-ins left out. */
 function importsOf(file: string, text: string): Import[] {
-  return ts.preProcessFile(text, true, true).importedFiles
-    .filter((r) => r.fileName.startsWith('.'))
-    .map((r) => ({
-      file, line: text.slice(0, r.pos).split('\n').length, spec: r.fileName,
-      target: posix.normalize(posix.join(posix.dirname(file), r.fileName)).replace(/\.js$/, '.ts'),
-    }));
+  return specifiersOf(file, text)
+    .filter((r) => r.spec.startsWith('.'))
+    .map((r) => ({ file, line: r.line, spec: r.spec, target: posix.normalize(posix.join(posix.dirname(file), r.spec)).replace(/\.js$/, '.ts') }));
 }
 
 /** The layer of a repo-relative src/ path: its first folder, 'index' for src/index.ts, undefined outside src/. */
@@ -105,19 +120,20 @@ function tsFiles(dir: string): string[] {
 const read = (file: string) => readFileSync(join(root, file), 'utf8');
 const srcImports = () => tsFiles('src').flatMap((f) => importsOf(f, read(f)));
 
-test('the layer check finds upward, dynamic and re-exported imports and folder cycles in planted sources, and nothing in comments or strings', () => {
+test('the layer check finds upward static, dynamic, type and re-exported imports and folder cycles in planted sources, and nothing in comments or strings', () => {
   const planted: Record<string, string> = {
     'src/torch/a.ts': "import { b } from '../nn/b.js';\n",
-    'src/nn/b.ts': "export { a } from '../torch/a.js';\n// import { x } from '../cli/x.js';\nconst s = \"import('../cli/x.js')\";\n",
+    'src/nn/b.ts': "export { a } from '../torch/a.js';\n// import { x } from '../cli/x.js';\nconst s = \"import('../cli/x.js')\";\nlet t: typeof import('../optim/o.js').O;\n",
     'src/data/synth/c.ts': "import { readFileSync } from 'node:fs';\n\nconst m = await import('../../models/m.js');\n",
     'src/models/m.ts': "import type { C } from '../data/synth/c.js';\nexport * from '../torch/a.js';\n",
-    'src/index.ts': "export * from './cli/x.js';\n",
+    'src/index.ts': "export * as x from './cli/x.js';\n",
     'src/cli/x.ts': "import '../index.js';\nexport * from '../nowhere/y.js';\n",
   };
   const imports = Object.entries(planted).flatMap(([f, t]) => importsOf(f, t));
-  assert.equal(imports.length, 8, JSON.stringify(imports)); // the comment, the string and node:fs are no imports
+  assert.equal(imports.length, 9, JSON.stringify(imports)); // the comment, the string and node:fs are no imports
   assert.deepEqual(layerViolations(imports), [
     "src/torch/a.ts:1 imports '../nn/b.js' (src/nn/b.ts): torch (layer 1) may not import from nn (layer 2), a layer above it",
+    "src/nn/b.ts:4 imports '../optim/o.js' (src/optim/o.ts): nn (layer 2) may not import from optim (layer 3), a layer above it",
     "src/data/synth/c.ts:3 imports '../../models/m.js' (src/models/m.ts): data (layer 7) may not import from models (layer 8), a layer above it",
     "src/cli/x.ts:1 imports '../index.js' (src/index.ts): cli (layer 16) may not import from index (layer 17, the public face), a layer above it",
     "src/cli/x.ts:2 imports '../nowhere/y.js' (src/nowhere/y.ts): src/nowhere/ is in no layer; add it to LAYERS in test/layers.test.ts and to the README's Layout section",
@@ -150,8 +166,8 @@ test('the web pages import only browser layers, and nothing they reach imports a
     if (seen.has(file)) continue;
     seen.add(file);
     const text = read(file);
-    for (const r of ts.preProcessFile(text, true, true).importedFiles) {
-      if (isBuiltin(r.fileName)) problems.push(`${file}:${text.slice(0, r.pos).split('\n').length} imports '${r.fileName}', a Node built-in the browser does not have (the web app's bundle includes ${file})`);
+    for (const r of specifiersOf(file, text)) {
+      if (isBuiltin(r.spec)) problems.push(`${file}:${r.line} imports '${r.spec}', a Node built-in the browser does not have (the web app's bundle includes ${file})`);
     }
     for (const i of importsOf(file, text)) {
       const to = layerOf(i.target);

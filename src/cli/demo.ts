@@ -21,7 +21,7 @@ export function register(program: Command): void {
     .action(async (o: { out: string; train: number; test: number; epochs: number[]; seed: number }) => {
       const { writeSynth } = await import('../data/synth/generate.js');
       const { readTgs } = await import('../data/tgs.js');
-      const { explore } = await import('../data/explore.js');
+      const { exploreFigures, writeExploreFiles } = await import('../report/explore-figures.js');
       const { predictTiles } = await import('../infer/predict.js');
       const { loadRun } = await import('../infer/run.js');
       const { writeSubmission } = await import('../infer/submission.js');
@@ -43,7 +43,7 @@ export function register(program: Command): void {
       writeSynth({ out: dataDir, train: o.train, test: o.test, seed, force: true });
       const data = await readTgs(dataDir);
       say(`2/5 exploring: figures in ${join(out, 'figures')}`);
-      await explore(data, join(out, 'figures'), seed);
+      writeExploreFiles(join(out, 'figures'), await exploreFigures(data, seed));
       if (runHas(runDir, 'config')) rmSync(runDir, { recursive: true });
       const [bceEpochs, lovaszEpochs] = o.epochs;
       const config = resolveConfig([{

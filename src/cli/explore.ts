@@ -12,9 +12,10 @@ export function register(program: Command): void {
     .option('--json', 'end with the summary as one JSON line')
     .action(async (dir: string, o: { out: string; json?: boolean }) => {
       const { readTgs } = await import('../data/tgs.js');
-      const { explore, formatSummary } = await import('../data/explore.js');
+      const { exploreFigures, formatSummary, writeExploreFiles } = await import('../report/explore-figures.js');
       const data = await readTgs(dir, { test: false });
-      const { summary, files } = await explore(data, o.out);
+      const { summary, figures } = await exploreFigures(data);
+      const files = writeExploreFiles(o.out, { summary, figures });
       console.log(formatSummary(summary, dir));
       console.log(`figures       ${files.length} files in ${o.out}`);
       if (o.json) console.log(JSON.stringify(summary));

@@ -2,7 +2,6 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { Resvg } from '@resvg/resvg-js';
-import { writeFileAtomic } from '../io/atomic.js';
 
 export type { TopLevelSpec };
 
@@ -22,10 +21,3 @@ export function svgToPng(svg: string, scale = 2): Uint8Array {
   return new Resvg(svg, { fitTo: { mode: 'zoom', value: scale }, background: 'white' }).render().asPng();
 }
 
-/** Writes `base`.svg and `base`.png; returns the two paths. */
-export async function writeFigure(base: string, spec: TopLevelSpec): Promise<string[]> {
-  const svg = await toSvg(spec);
-  writeFileAtomic(`${base}.svg`, svg);
-  writeFileAtomic(`${base}.png`, svgToPng(svg));
-  return [`${base}.svg`, `${base}.png`];
-}

@@ -2,10 +2,8 @@
 // URIs), readable offline and within a 1280-px window: summary, training curves with phase changes,
 // the threshold sweep, the per-coverage-class table, the empty/non-empty confusion, a validation
 // gallery, the data set's exploration figures, and the config, folded, at the end.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encode } from 'fast-png';
-import { explore } from '../data/explore.js';
 import { PIXELS, TILE } from '../data/rle.js';
 import { readTgs } from '../data/tgs.js';
 import { loadRun } from '../infer/run.js';
@@ -22,6 +20,7 @@ import { coverage, coverageClass } from '../data/coverage.js';
 import { dataSource } from '../data/source.js';
 import { iou } from '../metrics/competition.js';
 import { lossLabel, num, score, threshold as fmtThreshold } from './format.js';
+import { exploreFigures, writeExploreFiles } from './explore-figures.js';
 import { legendHtml, overlayPixels } from './overlay.js';
 import { toSvg, type TopLevelSpec } from './plot.js';
 
@@ -150,8 +149,10 @@ export async function writeReport(runDir: string, dataDir?: string, seed = 0): P
     ],
   } as TopLevelSpec) : '<p>No threshold sweep: the run did not finish.</p>';
 
-  const { files } = await explore(data, join(run.dir, 'explore'), seed);
-  const exploreSvgs = files.filter((f) => f.endsWith('.svg')).map((f) => `<div class="fig">${readFileSync(f, 'utf8')}</div>`).join('');
+  // The figures go into the page from memory; run/explore/ keeps them as files beside it.
+  const exploration = await exploreFigures(data, seed);
+  writeExploreFiles(join(run.dir, 'explore'), exploration);
+  const exploreSvgs = exploration.figures.map((f) => `<div class="fig">${f.svg}</div>`).join('');
 
   const best = bestEpoch(history);
   const minutes = history.reduce((a, h) => a + h.seconds, 0) / 60;

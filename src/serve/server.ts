@@ -1,17 +1,17 @@
 // `halite serve`: a local web app over Fastify. Pages are one shell each, filled in by the browser
 // bundle (web/, built in memory by esbuild); data comes from a JSON API, live training from
 // server-sent events, and model work from a worker thread so the server keeps answering.
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import multipart from '@fastify/multipart';
 import { build } from 'esbuild';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
-import { explore, overlayPng, summarize, type Summary } from '../data/explore.js';
+import type { Summary } from '../data/explore.js';
 import { PIXELS } from '../data/rle.js';
 import { dataSource, type DataSource } from '../data/source.js';
 import { readTgs, type TgsData } from '../data/tgs.js';
+import { exploreFigures, overlayPng, type Figure } from '../report/explore-figures.js';
 import { readRunConfig } from '../run/config.js';
 import { runHas, runPath } from '../run/layout.js';
 import { runVersion } from '../infer/run.js';
@@ -38,6 +38,8 @@ export interface ServeOptions {
 export const DEFAULT_MAX_UPLOAD = 8 * 1024 * 1024;
 const PAGES = { runs: 'Runs', run: 'Run', explore: 'Explore', predictions: 'Predictions', try: 'Try it', survey: 'Surveys' } as const;
 const webDir = fileURLToPath(new URL('../../web/', import.meta.url));
+/** Where figure names are resolved, for the ../ check only: the figures themselves live in memory. */
+const FIGURES = resolve('/explore-figures');
 
 const escHtml = (t: string) => t.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -83,7 +85,6 @@ export async function createServer(o: ServeOptions): Promise<{ app: FastifyInsta
   const predictor = new Predictor(o.threads);
   const app = Fastify({ logger: o.logger ?? false, bodyLimit: 1024 * 1024, forceCloseConnections: true });
   await app.register(multipart, { limits: { fileSize: o.maxUploadBytes ?? DEFAULT_MAX_UPLOAD, files: 1, fields: 4 } });
-  const cacheDir = mkdtempSync(join(tmpdir(), 'halite-serve-'));
   const warnings = startWarnings(runsDir, dataOverride);
   if (o.surveysDir && !existsSync(o.surveysDir)) warnings.push(`warning: --surveys ${o.surveysDir} does not exist; the Surveys page stays empty until it holds X.sgy with X.salt.sgy (halite predict --segy X.sgy --out X.salt.sgy)`);
   const shelf = new SurveyShelf(o.surveysDir ? resolve(o.surveysDir) : undefined);
@@ -100,15 +101,14 @@ export async function createServer(o: ServeOptions): Promise<{ app: FastifyInsta
     if (!newest) throw new PathError('no data set: start halite serve with --data DIR');
     return readRunConfig(runDir(runsDir, newest.name)).data;
   };
-  // Read, summarized and drawn once; every Explore request is answered from this.
-  let dataset: Promise<{ dir: string; data: TgsData; summary: Summary; figures: string[]; tiles: { id: string; coverage: number; class: number; depth: number }[] }> | null = null;
+  // Read, summarized and drawn once, in memory; every Explore request is answered from this.
+  let dataset: Promise<{ dir: string; data: TgsData; summary: Summary; figures: Figure[]; tiles: { id: string; coverage: number; class: number; depth: number }[] }> | null = null;
   const data = () => (dataset ??= (async () => {
     const dir = dataDir();
     const d = await readTgs(dir);
-    const { summary, coverages, classes } = summarize(d);
-    const { files } = await explore(d, join(cacheDir, 'explore'));
+    const { summary, coverages, classes, figures } = await exploreFigures(d);
     const tiles = d.train.ids.map((id, i) => ({ id, coverage: coverages[i]!, class: classes[i]!, depth: d.train.depths[i]! }));
-    return { dir, data: d, summary, figures: files.filter((f) => f.endsWith('.svg')).map((f) => f.slice(join(cacheDir, 'explore').length + 1, -4)), tiles };
+    return { dir, data: d, summary, figures, tiles };
   })().catch((e) => { dataset = null; throw e; }));
 
   // Validation predictions per run, recomputed when the run's best weights or tuning change.
@@ -217,7 +217,7 @@ export async function createServer(o: ServeOptions): Promise<{ app: FastifyInsta
 
   app.get('/api/data', async () => {
     const d = await data();
-    return { dir: d.dir, summary: d.summary, figures: d.figures };
+    return { dir: d.dir, summary: d.summary, figures: d.figures.map((f) => f.name) };
   });
   app.get<{ Querystring: { class?: string; offset?: string; limit?: string } }>('/api/data/tiles', async (q) => {
     const d = await data();
@@ -237,9 +237,10 @@ export async function createServer(o: ServeOptions): Promise<{ app: FastifyInsta
   app.get<{ Params: { name: string } }>('/api/data/figures/:name', async (q, reply) => {
     const d = await data();
     const name = q.params.name.replace(/\.svg$/, '');
-    const file = inside(join(cacheDir, 'explore'), `${name}.svg`); // a ../ name is refused as such
-    if (!d.figures.includes(name)) throw new PathError(`no figure named ${name}`);
-    return reply.type('image/svg+xml').send(readFileSync(file));
+    inside(FIGURES, `${name}.svg`); // a ../ name is refused as such, as if the figures were files
+    const figure = d.figures.find((f) => f.name === name);
+    if (!figure) throw new PathError(`no figure named ${name}`);
+    return reply.type('image/svg+xml').send(Buffer.from(figure.svg));
   });
 
   return {
@@ -249,7 +250,6 @@ export async function createServer(o: ServeOptions): Promise<{ app: FastifyInsta
       await app.close();
       await predictor.close();
       shelf.close();
-      rmSync(cacheDir, { recursive: true, force: true });
     },
   };
 }

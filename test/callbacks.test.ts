@@ -17,6 +17,7 @@ import {
   BestCheckpoint, defaultCallbacks, EarlyStopping, HistoryLog, LambdaCallback, ProgressReporter, ReduceLROnPlateau, Snapshots,
   StatusFile, StopOnNaN, StopOnSignal, TimeBudget, TuneAfterFit, type Callback, type LoopState, type TrainContext,
 } from '../src/train/callbacks/index.js';
+import { restoreLoop } from '../src/train/loop-state.js';
 import { train } from '../src/train/trainer.js';
 
 const root = mkdtempSync(join(tmpdir(), 'halite-callbacks-'));
@@ -222,4 +223,18 @@ test('a user callback passed to train() sees every epoch and keeps its state acr
   const done = await train({ resume: part.run }, { log: () => {}, callbacks: [second] });
   assert.equal(done.stopped, 'finished');
   assert.deepEqual(second.seen, [1, 2, 3], 'the resumed instance starts from the saved state');
+});
+
+test('a checkpoint from before callbacks (one flat state) restores the loop and each callback\'s part', () => {
+  const best = new BestCheckpoint(), early = new EarlyStopping(3), plateau = new ReduceLROnPlateau({ factor: 0.5, patience: 0, minLr: 0 });
+  const flat = { phase: 1, epochInPhase: 2, epoch: 5, batch: 0, lossSum: 0, lossCount: 0, seconds: 80.5, lr: 5e-4,
+    best: 0.61, bestEpoch: 4, badEpochs: 1, plateau: { best: 0.61, badEpochs: 0, cooldownLeft: 0 } };
+  const loop = restoreLoop(JSON.parse(JSON.stringify(flat)), [best, early, plateau]);
+  assert.deepEqual(loop, { phase: 1, epochInPhase: 2, epoch: 5, batch: 0, lossSum: 0, lossCount: 0, seconds: 80.5 });
+  assert.deepEqual([best.best, best.bestEpoch], [0.61, 4]);
+  assert.deepEqual(early.stateDict(), { phase: 2, badEpochs: 1 });
+  // The restored plateau state belongs to phase 2: one more flat epoch with patience 0 halves the rate.
+  const { ctx } = context();
+  plateau.onEpochEnd(ctx, rec(6, 2, 0.6));
+  assert.equal(ctx.optimizer.lr, 0.05);
 });

@@ -200,11 +200,11 @@ export interface NativeBinding {
   clamp(t: NativeHandle, min?: Scalar | null, max?: Scalar | null): NativeHandle;
 
   // --- reductions (math.cc) -----------------------------------------------------------------------
-  /** Over every element without dims (keepdim is then not read). */
-  sum(t: NativeHandle, dims?: Ints | null, keepdim?: boolean): NativeHandle;
-  /** Over every element without dims (keepdim is then not read). */
-  mean(t: NativeHandle, dims?: Ints | null, keepdim?: boolean): NativeHandle;
-  /** Without dims, over every element (keepdim is then not read); unbiased is always read. */
+  /** Over every element when dims is null (keepdim is then not read). */
+  sum(t: NativeHandle, dims: Ints | null, keepdim: boolean): NativeHandle;
+  /** Over every element when dims is null (keepdim is then not read). */
+  mean(t: NativeHandle, dims: Ints | null, keepdim: boolean): NativeHandle;
+  /** Over every element when dims is null (keepdim is then not read); unbiased is always read. */
   var(t: NativeHandle, dims: Ints | null, keepdim: boolean, unbiased: boolean): NativeHandle;
   /** The maximum over every element, or with dim, [values, indices] along it. */
   max(t: NativeHandle): NativeHandle;
@@ -213,8 +213,8 @@ export interface NativeBinding {
   min(t: NativeHandle): NativeHandle;
   min(t: NativeHandle, dim: number, keepdim: boolean): [NativeHandle, NativeHandle];
   amax(t: NativeHandle, dims: Ints, keepdim: boolean): NativeHandle;
-  /** Over the flattened tensor without dim (keepdim is then not read). */
-  argmax(t: NativeHandle, dim?: number | null, keepdim?: boolean): NativeHandle;
+  /** Over the flattened tensor when dim is null (keepdim is then not read). */
+  argmax(t: NativeHandle, dim: number | null, keepdim: boolean): NativeHandle;
   any(t: NativeHandle): NativeHandle;
   all(t: NativeHandle): NativeHandle;
   cumsum(t: NativeHandle, dim: number): NativeHandle;

@@ -211,6 +211,17 @@ test('libtorch errors become JS errors, never crashes', () => {
   assert.throws(() => T.fromArray([1], [1], { dtype: 'float16' as T.DType }), /cannot build a float16/);
 });
 
+test('in-place random fills leave no native tensor behind', () => {
+  // The addon's uniform_/normal_ return a second handle; one left unreleased kept every initialised weight alive.
+  const t = T.zeros([1000]);
+  const live = T.liveTensors();
+  t.uniform_(-1, 1);
+  t.normal_(0, 2);
+  assert.equal(T.liveTensors(), live);
+  t.dispose();
+  assert.equal(T.liveTensors(), live - 1);
+});
+
 test('tidy disposes intermediates and keeps what it returns', () => {
   const outer = T.tensor([1, 2]);
   let inner: T.Tensor | undefined;

@@ -35,7 +35,7 @@ export function encodeSafetensors(tensors: Map<string, Tensor>, metadata: Metada
   let offset = 0;
   for (const [name, t] of tensors) {
     if (name === '__metadata__') throw new Error('a tensor cannot be named __metadata__');
-    const bytes = new Uint8Array(native.toBuffer(t.handle) as ArrayBuffer);
+    const bytes = new Uint8Array(native.toBuffer(t.handle));
     header[name] = { dtype: CODE[t.dtype], shape: t.shape, data_offsets: [offset, offset + bytes.length] };
     blobs.push(bytes);
     offset += bytes.length;

@@ -15,7 +15,7 @@ function scoped<T>(name: string, enter: () => () => void, fn: () => T): T {
 
 function withGradMode<T>(enabled: boolean, fn: () => T): T {
   return scoped('noGrad()/enableGrad()', () => {
-    const prev: boolean = native.setGradEnabled(enabled);
+    const prev = native.setGradEnabled(enabled);
     return () => native.setGradEnabled(prev);
   }, fn);
 }
@@ -37,7 +37,7 @@ export function autocast<T>(device: string, precision: Precision, fn: () => T): 
   if (precision === 'fp32') return fn();
   const kind = device.startsWith('cuda') ? 'cuda' : 'cpu';
   return scoped('autocast()', () => {
-    const prev: boolean = native.autocastEnter(kind, 'bfloat16');
+    const prev = native.autocastEnter(kind, 'bfloat16');
     return () => native.autocastExit(kind, prev);
   }, fn);
 }

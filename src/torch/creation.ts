@@ -51,7 +51,7 @@ function toTyped(data: number[], dtype: DType): TypedArray {
 }
 
 const dt = (o: Options): DType => o.dtype ?? 'float32';
-const dev = (o: Options): string => o.device ?? 'cpu';
+const dev = (o: Options): Device => o.device ?? 'cpu';
 
 export function zeros(shape: number[], o: Options = {}): Tensor { return req(wrap(native.zeros(shape, dt(o), dev(o))), o); }
 export function ones(shape: number[], o: Options = {}): Tensor { return req(wrap(native.ones(shape, dt(o), dev(o))), o); }

@@ -1,14 +1,11 @@
-// Loads the Node-API addon over libtorch. Everything typed lives in tensor.ts; this file is the seam.
+// Loads the Node-API addon over libtorch. Its surface is declared in native-api.ts; tensor.ts gives it a face.
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { NativeBinding } from './native-api.js';
 
-/** An opaque reference to one at::Tensor in the addon's slot table. */
-export type NativeHandle = bigint;
-
-// The addon's surface is uniform (handles, numbers, arrays, strings); tensor.ts gives it types.
-export type NativeBinding = Record<string, (...args: any[]) => any>;
+export type { NativeBinding, NativeHandle } from './native-api.js';
 
 function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -29,6 +26,7 @@ function load(): NativeBinding {
         'it needs libtorch-dev (apt-get install libtorch-dev) or LIBTORCH=/path/to/libtorch.',
     );
   }
+  // The one unchecked step: test/native-surface.test.ts holds the addon's exports to NativeBinding.
   return createRequire(import.meta.url)(file) as NativeBinding;
 }
 

@@ -34,7 +34,7 @@ export interface BuildInfo {
 }
 
 export function buildInfo(): BuildInfo {
-  const raw = native.buildInfo() as Omit<BuildInfo, 'cpuCapability'>;
+  const raw = native.buildInfo();
   const m = /CPU capability usage:\s*(\S+)/.exec(raw.config);
   return { ...raw, cpuCapability: m?.[1] ?? 'unknown' };
 }

@@ -37,7 +37,7 @@ export class Tensor implements Disposable {
   // --- facts --------------------------------------------------------------------------------------
   get shape(): number[] {
     // Shapes never change for a handle (no in-place resize is exposed), so one crossing suffices.
-    this.shape_ ??= native.shape(this.handle) as number[];
+    this.shape_ ??= native.shape(this.handle);
     return this.shape_.slice();
   }
   get ndim(): number { return this.shape.length; }
@@ -232,8 +232,10 @@ export class Tensor implements Disposable {
   zero_(): this { native.zero_(this.handle); return this; }
   fill_(v: number): this { native.fill_(this.handle, v); return this; }
   clamp_(min?: number | null, max?: number | null): this { native.clamp_(this.handle, min ?? null, max ?? null); return this; }
-  uniform_(from = 0, to = 1): this { native.uniform_(this.handle, from, to); return this; }
-  normal_(mean = 0, std = 1): this { native.normal_(this.handle, mean, std); return this; }
+  // The addon's uniform_/normal_ return a second handle on this tensor; released at once, or that slot
+  // would hold the tensor's storage for the life of the process.
+  uniform_(from = 0, to = 1): this { native.release(native.uniform_(this.handle, from, to)); return this; }
+  normal_(mean = 0, std = 1): this { native.release(native.normal_(this.handle, mean, std)); return this; }
 }
 
 export function wrap(handle: NativeHandle): Tensor {

@@ -17,7 +17,7 @@ import { tunePostprocess } from '../src/infer/tune.js';
 import { bce } from '../src/losses/losses.js';
 import { EncoderUNet } from '../src/models/encoder-unet.js';
 import { createModel } from '../src/models/registry.js';
-import { readConfigFile, readRunConfig, resolveConfig, type TrainConfig } from '../src/train/config.js';
+import { readConfigFile, readRunConfig, resolveConfig, type TrainConfig } from '../src/run/config.js';
 import { crossValidate } from '../src/train/cv.js';
 import { objective } from '../src/train/objective.js';
 import { PRESETS } from '../src/train/presets.js';

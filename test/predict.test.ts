@@ -10,7 +10,7 @@ import { writeSynth } from '../src/data/synth/generate.js';
 import { rleDecode, PIXELS } from '../src/data/rle.js';
 import { predictProbabilities } from '../src/infer/predict.js';
 import { toMask, writeSubmission } from '../src/infer/submission.js';
-import { resolveConfig } from '../src/train/config.js';
+import { resolveConfig } from '../src/run/config.js';
 import { train } from '../src/train/trainer.js';
 import { writeReport } from '../src/report/report.js';
 import { firstColumn, halite } from './helpers/cli.js';

@@ -12,7 +12,7 @@ import { writeSynth } from '../src/data/synth/generate.js';
 import { cutTiles, stitchTiles, tileOrigins } from '../src/infer/tiling.js';
 import { createServer, serve, startWarnings } from '../src/serve/server.js';
 import { runStatus } from '../src/serve/runs.js';
-import { resolveConfig } from '../src/train/config.js';
+import { resolveConfig } from '../src/run/config.js';
 import { train } from '../src/train/trainer.js';
 import { launchChromium, noChromium, openPage } from './helpers/browser.js';
 

@@ -15,7 +15,7 @@ import {
   parseSectionPicks, predictSection, predictSurvey, readNormalisation, SurveyAborted, type Direction, type TilePredictor,
 } from '../src/infer/survey.js';
 import { openSegy, openVolume, textLines } from '../src/segy/index.js';
-import { resolveConfig } from '../src/train/config.js';
+import { resolveConfig } from '../src/run/config.js';
 import { train } from '../src/train/trainer.js';
 import { halite } from './helpers/cli.js';
 

@@ -12,7 +12,7 @@ import { newSurvey, openSegy, openVolume, SegyWriter, TRACE_FIELDS } from '../sr
 import { writeSynthVolume } from '../src/data/synth/volume.js';
 import { tileStarts, writeSegyTiles } from '../src/data/segy-tiles.js';
 import { readTgs } from '../src/data/tgs.js';
-import { resolveConfig } from '../src/train/config.js';
+import { resolveConfig } from '../src/run/config.js';
 import { splitIndices, train } from '../src/train/trainer.js';
 import { halite } from './helpers/cli.js';
 

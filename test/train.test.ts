@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import * as T from '../src/torch/index.js';
 import * as nn from '../src/nn/index.js';
 import { writeSynth } from '../src/data/synth/generate.js';
-import { resolveConfig, type TrainConfig } from '../src/train/config.js';
+import { resolveConfig, type TrainConfig } from '../src/run/config.js';
 import { splitIndices, train } from '../src/train/trainer.js';
 import { readTgs } from '../src/data/tgs.js';
 import { registerModel } from '../src/models/registry.js';

@@ -26,7 +26,7 @@ export function register(program: Command): void {
       const { writeSubmission } = await import('../infer/submission.js');
       const { scoreValidation } = await import('../infer/validate.js');
       const { formatEvaluation } = await import('../metrics/submission.js');
-      const { resolveConfig } = await import('../train/config.js');
+      const { resolveConfig } = await import('../run/config.js');
       const { train, validationTiles } = await import('../train/trainer.js');
       const t0 = performance.now();
       // Each step is stamped with the time since the start, so a user sees where the minutes go.

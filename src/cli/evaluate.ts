@@ -18,7 +18,7 @@ export function register(program: Command): void {
       const data = await readTgs(o.data, { test: false });
       let ids = data.train.ids, masks = data.train.masks;
       if (o.run) {
-        const { readRunConfig } = await import('../train/config.js');
+        const { readRunConfig } = await import('../run/config.js');
         const { validationTiles } = await import('../train/trainer.js');
         ({ ids, masks } = validationTiles(data, readRunConfig(o.run)));
       }

@@ -14,7 +14,7 @@ export function register(program: Command): void {
     .action(async (o: { run: string; snapshots?: boolean }) => {
       const { readTgs } = await import('../data/tgs.js');
       const { loadRun } = await import('../infer/run.js');
-      const { readRunConfig } = await import('../train/config.js');
+      const { readRunConfig } = await import('../run/config.js');
       const { tuneRun, tuneSnapshots, validationTiles } = await import('../train/trainer.js');
       const dir = resolve(o.run);
       const config = readRunConfig(dir);

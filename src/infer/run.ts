@@ -5,7 +5,7 @@ import { loadWeights } from '../io/weights.js';
 import { isMultiHead } from '../models/heads.js';
 import { createModel } from '../models/registry.js';
 import type { Module } from '../nn/module.js';
-import { readRunConfig, type TrainConfig } from '../train/config.js';
+import { readRunConfig, type TrainConfig } from '../run/config.js';
 import { readThreshold } from '../train/history.js';
 import type { Postprocess } from './tune.js';
 

@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { dataSource, type DataSource } from '../data/source.js';
-import type { TrainConfig } from '../train/config.js';
+import type { TrainConfig } from '../run/config.js';
 import { bestEpoch, readHistory, readThreshold, type ThresholdRecord } from '../train/history.js';
 import type { EpochRecord } from '../train/trainer.js';
 

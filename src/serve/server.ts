@@ -12,7 +12,7 @@ import { explore, overlayPng, summarize, type Summary } from '../data/explore.js
 import { PIXELS } from '../data/rle.js';
 import { dataSource, type DataSource } from '../data/source.js';
 import { readTgs, type TgsData } from '../data/tgs.js';
-import { readRunConfig } from '../train/config.js';
+import { readRunConfig } from '../run/config.js';
 import { runVersion } from '../infer/run.js';
 import { watchRun } from './events.js';
 import { Predictor } from './predictor.js';

@@ -12,7 +12,7 @@ import { predictTiles } from '../infer/predict.js';
 import { loadRun } from '../infer/run.js';
 import { tunePostprocess } from '../infer/tune.js';
 import { linspace } from '../metrics/competition.js';
-import { resolveConfig, type TrainConfig } from './config.js';
+import { resolveConfig, type TrainConfig } from '../run/config.js';
 import { bestEpoch, readHistory, readThreshold } from './history.js';
 import { train, validationTiles, type TrainHooks } from './trainer.js';
 

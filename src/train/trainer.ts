@@ -29,8 +29,8 @@ import { readPseudoLabels } from '../data/pseudo.js';
 import { concatTyped } from '../data/arrays.js';
 import { objective } from './objective.js';
 import { loadCheckpoint, saveCheckpoint, type LoopState } from './checkpoint.js';
-import type { OptimizerConfig, PhaseConfig, TrainConfig } from './config.js';
-import { readRunConfig } from './config.js';
+import type { OptimizerConfig, PhaseConfig, TrainConfig } from '../run/config.js';
+import { checkTrainingInputs, readRunConfig } from '../run/config.js';
 import { SNAPSHOT_TUNING } from './history.js';
 import { Progress } from './progress.js';
 
@@ -153,10 +153,12 @@ export async function train(configOrRun: TrainConfig | { resume: string }, hooks
   if (resuming) {
     run = resolve(configOrRun.resume);
     c = readRunConfig(run);
+    checkTrainingInputs(c, join(run, 'config.json'), { resuming: true });
   } else {
     // The data folder is kept absolute so the run can be predicted from anywhere.
     c = { ...configOrRun, data: resolve(configOrRun.data) };
     for (const f of ['encoderWeights', 'pseudoLabels'] as const) if (c[f] !== undefined) c[f] = resolve(c[f]!);
+    checkTrainingInputs(c, 'config');
     const name = c.name ?? `${c.model}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`;
     run = resolve(c.runsDir, name);
     if (existsSync(join(run, 'config.json'))) throw new TrainingError(`${run} already holds a run; resume it with --resume ${run} or pick another --name`);

@@ -314,3 +314,22 @@ export function checkTrainingInputs(c: TrainConfig, where: string, o: { resuming
   if (c.pseudoLabels !== undefined && !existsSync(c.pseudoLabels)) missing('pseudoLabels', c.pseudoLabels, 'pseudo-label folder');
   if (c.encoderWeights !== undefined && !o.resuming && !existsSync(c.encoderWeights)) missing('encoderWeights', c.encoderWeights, 'encoder weights file');
 }
+
+/**
+ * Why a run's validation tiles cannot be read: its data folder is no longer there (renamed or
+ * deleted); null while it is. Predicting new images, serving and reporting the rest need no data.
+ */
+export function runDataGone(c: TrainConfig): string | null {
+  return existsSync(c.data) ? null : `the run's data folder ${c.data} is gone (renamed or deleted)`;
+}
+
+/**
+ * The run's data folder, for what scores its validation tiles (tune, predict --val, serve's
+ * Predictions page). @param fix how the caller's user points it at the folder's new place
+ * @throws ConfigError when the folder is gone, naming it and the fix
+ */
+export function runDataFolder(c: TrainConfig, fix: string): string {
+  const gone = runDataGone(c);
+  if (gone) throw new ConfigError(`${gone}; the run's validation tiles come from it: ${fix}`);
+  return c.data;
+}

@@ -306,9 +306,10 @@ export function resolveConfig(layers: ConfigLayer[], where = 'config'): TrainCon
  * @throws ConfigError naming the field, the missing path, and what to do
  */
 export function checkTrainingInputs(c: TrainConfig, where: string, o: { resuming?: boolean } = {}): void {
-  const verb = o.resuming ? 'resuming this run' : 'training';
   const missing = (field: string, path: string, kind: string): never => {
-    throw new ConfigError(`${where}.${field}`, `${kind} ${path} not found; ${verb} needs it (put it back there, or point ${field} at where it is now)`);
+    throw new ConfigError(`${where}.${field}`, o.resuming
+      ? `${kind} ${path} not found; resuming this run needs it (put it back there, or set ${field} in the run's config.json to where it is now)`
+      : `${kind} ${path} not found; training needs it (check the path)`);
   };
   if (!existsSync(c.data)) missing('data', c.data, 'data folder');
   if (c.pseudoLabels !== undefined && !existsSync(c.pseudoLabels)) missing('pseudoLabels', c.pseudoLabels, 'pseudo-label folder');

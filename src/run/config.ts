@@ -154,7 +154,9 @@ function mergeObjects(a: Record<string, unknown>, b: Record<string, unknown>): R
   const out: Record<string, unknown> = { ...a };
   for (const [k, v] of Object.entries(b)) {
     if (v === undefined) continue;
-    out[k] = isPlainObject(v) && isPlainObject(a[k]) ? mergeObjects(a[k] as Record<string, unknown>, v) : v;
+    const value = isPlainObject(v) && isPlainObject(a[k]) ? mergeObjects(a[k] as Record<string, unknown>, v) : v;
+    // Defined, not assigned: a JSON key "__proto__" stays an own key, which the unknown-key checks then name.
+    Object.defineProperty(out, k, { value, enumerable: true, writable: true, configurable: true });
   }
   return out;
 }

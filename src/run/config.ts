@@ -204,7 +204,9 @@ export function resolveConfig(layers: ConfigLayer[], where = 'config'): TrainCon
   layers.forEach((l) => {
     if (!isPlainObject(l)) throw new ConfigError(where, `a config must be a JSON object, got ${JSON.stringify(l)}`);
     for (const k of Object.keys(l)) {
-      if (!Object.hasOwn(FIELDS, k)) fail(k, `unknown field (known: ${Object.keys(FIELDS).join(', ')})`);
+      if (Object.hasOwn(FIELDS, k)) continue;
+      const near = Object.keys(FIELDS).find((f) => f.toLowerCase() === k.toLowerCase());
+      fail(k, `unknown field${near ? `; did you mean ${near}?` : ''} (known: ${Object.keys(FIELDS).join(', ')})`);
     }
   });
   const c = mergeConfig(DEFAULT_CONFIG, ...layers);

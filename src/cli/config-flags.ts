@@ -1,6 +1,6 @@
 // The flags `halite train` and `halite cv` share, and the config they make: a preset, then a JSON
-// config file, then flags, each deep-merged over the one before (resolveConfig). Numbers are checked as the flags are read
-// (parse.ts); the config's own check (resolveConfig) then checks the combination.
+// config file, then flags, each deep-merged over the one before (resolveConfig). Numbers are checked
+// as the flags are read (parse.ts); the config's own check (resolveConfig) then checks the combination.
 import { Option, type Command } from 'commander';
 import { PRECISIONS } from '../torch/dtype.js';
 import type { ConfigLayer, TrainConfig } from '../run/config.js';

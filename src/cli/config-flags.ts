@@ -1,9 +1,9 @@
 // The flags `halite train` and `halite cv` share, and the config they make: a preset, then a JSON
-// config file, then flags, each overriding the one before. Numbers are checked as the flags are read
-// (parse.ts); the config's own check (resolveConfig) then checks the combination.
+// config file, then flags, each deep-merged over the one before (resolveConfig). Numbers are checked
+// as the flags are read (parse.ts); the config's own check (resolveConfig) then checks the combination.
 import { Option, type Command } from 'commander';
 import { PRECISIONS } from '../torch/dtype.js';
-import type { TrainConfig } from '../run/config.js';
+import type { ConfigLayer, TrainConfig } from '../run/config.js';
 import { existingFolder, listOf, numberIn, positiveNumber, wholeNumber } from './parse.js';
 
 export interface ConfigFlags {
@@ -40,10 +40,10 @@ export function configOptions(cmd: Command): Command {
 export async function configFromFlags(o: ConfigFlags): Promise<TrainConfig> {
   const { readConfigFile, resolveConfig } = await import('../run/config.js');
   const { preset } = await import('../train/presets.js');
-  const layers: Partial<TrainConfig>[] = [];
+  const layers: ConfigLayer[] = [];
   if (o.preset) layers.push(preset(o.preset).config);
   if (o.config) layers.push(readConfigFile(o.config));
-  const flags: Partial<TrainConfig> = {};
+  const flags: ConfigLayer = {};
   if (o.data) flags.data = o.data;
   if (o.model) flags.model = o.model;
   if (o.modelOptions) {
@@ -66,7 +66,7 @@ export async function configFromFlags(o: ConfigFlags): Promise<TrainConfig> {
   if (o.name) flags.name = o.name;
   if (o.maxMinutes !== undefined) flags.maxMinutes = o.maxMinutes;
   const base = resolveConfig(layers, o.config ?? o.preset ?? 'config');
-  if (o.lr !== undefined) flags.optimizer = { ...base.optimizer, lr: o.lr };
+  if (o.lr !== undefined) flags.optimizer = { lr: o.lr };
   if (o.epochs || o.losses) {
     const epochs = o.epochs ?? base.phases.map((p) => p.epochs);
     const losses = o.losses ? o.losses.split(',') : base.phases.map((p) => p.loss);

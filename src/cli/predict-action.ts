@@ -11,6 +11,7 @@ import { writeMaskPng, writeSubmission } from '../infer/submission.js';
 import { predictSection } from '../infer/tiling.js';
 import type { Postprocess } from '../infer/tune.js';
 import { binarize } from '../metrics/competition.js';
+import { runDataFolder } from '../run/config.js';
 import { validationTiles } from '../data/split.js';
 import { decodeSection, decodeTiles, listImages, skippedNote, sortBySize, type ImageFolder, type Section } from './images.js';
 import type { EnsembleFlags, PredictFlags, PseudoLabelFlags } from './predict.js';
@@ -63,8 +64,9 @@ export async function predict(o: PredictFlags): Promise<void> {
       let ids: string[], images: Float32Array;
       if (o.val) {
         const first = members[0]!.run.config;
+        const dataDir = runDataFolder(first, `move it back, or set "data" in ${members[0]!.run.dir}/config.json to where it is now`);
         // The reader has decoded the validation tiles already; no second pass over the PNGs.
-        ({ ids, images } = validationTiles(await readTgs(first.data, { test: false }), first));
+        ({ ids, images } = validationTiles(await readTgs(dataDir, { test: false }), first));
       } else {
         ids = tileIds;
         images = await decodeTiles(folder!.dir, ids);

@@ -11,6 +11,8 @@ export function register(program: Command): void {
     .action(async (run: string, o: { data?: string }) => {
       const { writeReport } = await import('../report/report.js');
       const r = await writeReport(run, o.data);
-      console.log(`wrote ${r.path}: validation mAP ${r.map.toFixed(4)} at threshold ${r.threshold.toFixed(3)}`);
+      const map = Number.isNaN(r.map) ? '—' : r.map.toFixed(4);
+      console.log(`wrote ${r.path}: validation mAP ${map}${r.note ? ' (recorded at the end of training)' : ''} at threshold ${r.threshold.toFixed(3)}`);
+      if (r.note) console.log(`note: ${r.note}`);
     });
 }

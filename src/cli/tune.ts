@@ -14,12 +14,13 @@ export function register(program: Command): void {
     .action(async (o: { run: string; snapshots?: boolean }) => {
       const { readTgs } = await import('../data/tgs.js');
       const { loadRun } = await import('../infer/run.js');
-      const { readRunConfig } = await import('../run/config.js');
+      const { readRunConfig, runDataFolder } = await import('../run/config.js');
       const { tuneRun, tuneSnapshots } = await import('../train/tuning.js');
       const { validationTiles } = await import('../data/split.js');
       const dir = resolve(o.run);
       const config = readRunConfig(dir);
-      const val = validationTiles(await readTgs(config.data, { test: false }), config);
+      const dataDir = runDataFolder(config, `move it back, or set "data" in ${dir}/config.json to where it is now`);
+      const val = validationTiles(await readTgs(dataDir, { test: false }), config);
       let t: Tuned, models = 1;
       if (o.snapshots) {
         // The ensemble loads its own members, the best weights among them.

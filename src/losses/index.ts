@@ -1,2 +1,2 @@
 export { lovaszHinge, type LovaszOptions } from './lovasz.js';
-export { bce, dice, focal, makeLoss, weighted, type Loss, type LossSpec } from './losses.js';
+export { bce, checkLossSpec, dice, focal, makeLoss, weighted, type Loss, type LossSpec } from './losses.js';

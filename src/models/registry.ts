@@ -17,12 +17,21 @@ export function registerModel(name: string, entry: ModelEntry): void {
   models.set(name, entry);
 }
 
-export function createModel(name: string, options: Record<string, unknown> = {}): Module {
+/**
+ * Checks a model name and its option keys against the registry without building the model, so a
+ * config can be refused before any weights are allocated. Option values are checked by the model.
+ * @throws Error `unknown model 'x' (known: ...)` or `model 'x' has no option 'y' (options: ...)`
+ */
+export function checkModelOptions(name: string, options: Record<string, unknown> = {}): ModelEntry {
   const e = models.get(name);
   if (!e) throw new Error(`unknown model '${name}' (known: ${[...models.keys()].join(', ')})`);
   const known = new Set(Object.keys(e.defaults));
   for (const k of Object.keys(options)) if (!known.has(k)) throw new Error(`model '${name}' has no option '${k}' (options: ${[...known].join(', ')})`);
-  return e.build(options);
+  return e;
+}
+
+export function createModel(name: string, options: Record<string, unknown> = {}): Module {
+  return checkModelOptions(name, options).build(options);
 }
 
 export function listModels(): { name: string; description: string; defaults: object }[] {

@@ -5,8 +5,8 @@
 import { join } from 'node:path';
 import { encode } from 'fast-png';
 import { PIXELS, TILE } from '../data/rle.js';
-import { readTgs } from '../data/tgs.js';
-import { loadRun } from '../infer/run.js';
+import { readTgs, type TgsData } from '../data/tgs.js';
+import { loadRun, type LoadedRun } from '../infer/run.js';
 import { scoreValidation } from '../infer/validate.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { Evaluation } from '../metrics/submission.js';
@@ -15,12 +15,13 @@ import { validationTiles } from '../data/split.js';
 import { bestEpoch, readHistory, type EpochRecord } from '../run/history.js';
 import { runPath } from '../run/layout.js';
 import { runStatus } from '../run/status.js';
-import { readTuning } from '../run/tuning.js';
+import { readTuning, type TuningRecord } from '../run/tuning.js';
 import { coverage, coverageClass } from '../data/coverage.js';
 import { dataSource } from '../data/source.js';
 import { iou } from '../metrics/competition.js';
-import { lossLabel, num, score, threshold as fmtThreshold } from './format.js';
+import { runDataGone } from '../run/config.js';
 import { exploreFigures, writeExploreFiles } from './explore-figures.js';
+import { lossLabel, num, score, threshold as fmtThreshold } from './format.js';
 import { legendHtml, overlayPixels } from './overlay.js';
 import { toSvg, type TopLevelSpec } from './plot.js';
 
@@ -114,16 +115,87 @@ export function bestByClass(scores: readonly number[], classes: readonly number[
   return picks.slice(0, n).sort((a, b) => classes[a]! - classes[b]! || scores[b]! - scores[a]!);
 }
 
-export interface ReportResult { path: string; map: number; threshold: number; sections: string[] }
+/**
+ * `map`: validation mAP with the tuned post-processing and flip TTA, scored now; or, when the run's
+ * data folder is gone, the one threshold.json recorded at the end of training (NaN before tuning),
+ * with `note` saying what was left out and why.
+ */
+export interface ReportResult { path: string; map: number; threshold: number; sections: string[]; note?: string }
 
+/**
+ * Writes RUN/report.html. A finished run whose data folder has been renamed or deleted (and no
+ * `dataDir` given) still gets a report: summary, curves, threshold sweep and config, without the
+ * sections that need its validation tiles, and a sentence saying so.
+ */
 export async function writeReport(runDir: string, dataDir?: string, seed = 0): Promise<ReportResult> {
   const run = loadRun(runDir);
   const history = readHistory(run.dir);
   const sweep = readTuning(run.dir);
-  const data = await readTgs(dataDir ?? run.config.data);
+  const gone = dataDir === undefined ? runDataGone(run.config) : null;
+  const note = gone ? `${gone}, so this report leaves out the validation scores by coverage class, the gallery and the data figures; ` +
+    `halite report ${run.dir} --data DIR, with the folder where it is now, draws them` : undefined;
+  const data = gone ? null : await readTgs(dataDir ?? run.config.data);
+  return writeHtml(run, history, sweep, data, note, seed);
+}
+
+async function writeHtml(run: LoadedRun, history: EpochRecord[], sweep: TuningRecord | null, data: TgsData | null, note: string | undefined, seed: number): Promise<ReportResult> {
+  const v = data ? await validationSections(run, data, seed) : null;
+
+  const curveSvgs = await Promise.all(curves(history).map(toSvg));
+  const sweepSvg = sweep ? await toSvg({
+    title: 'Threshold vs validation mAP (flip TTA)', width: 420, height: 220,
+    layer: [
+      { data: { values: sweep.points }, mark: { type: 'line', point: true }, encoding: { x: { field: 'threshold', type: 'quantitative' }, y: { field: 'score', type: 'quantitative', title: 'mAP' } } },
+      { data: { values: [{ threshold: sweep.threshold, score: sweep.score, label: `chosen ${fmtThreshold(sweep.threshold)}` }] }, layer: [
+        { mark: { type: 'point', size: 120, color: '#D55E00', filled: true }, encoding: { x: { field: 'threshold', type: 'quantitative' }, y: { field: 'score', type: 'quantitative' } } },
+        { mark: { type: 'text', dy: -12, color: '#333' }, encoding: { x: { field: 'threshold', type: 'quantitative' }, y: { field: 'score', type: 'quantitative' }, text: { field: 'label' } } }] },
+    ],
+  } as TopLevelSpec) : '<p>No threshold sweep: the run did not finish.</p>';
+
+  const best = bestEpoch(history);
+  const minutes = history.reduce((a, h) => a + h.seconds, 0) / 60;
+  const st = runStatus(run.dir);
+  const status = st.detail === st.status ? st.status : `${st.status} (${st.detail})`;
+  const source = dataSource(run.config.data);
+  const post = `threshold ${fmtThreshold(run.post.threshold)}, minimum area ${run.post.minArea} px${run.post.gate !== null ? `, salt gate ${fmtThreshold(run.post.gate)}` : ''}`;
+  const sections = v ? ['Summary', 'Training curves', 'Threshold', 'Scores by coverage class', 'Validation gallery', 'Data', 'Configuration'] : ['Summary', 'Training curves', 'Threshold', 'Configuration'];
+  const map = v ? v.e.map : sweep?.score ?? NaN;
+  const mapText = v
+    ? `<strong>${score(v.e.map)}</strong> over ${v.e.images} tiles (tuned post-processing, flip TTA)`
+    : sweep ? `<strong>${score(sweep.score)}</strong> (tuned post-processing${sweep.tta ? ', flip TTA' : ''}, as recorded at the end of training)` : '—';
+  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>halite report · ${esc(run.dir)}</title>
+<style>body{font:15px/1.5 system-ui,sans-serif;max-width:1180px;margin:2rem auto;padding:0 1rem;color:#222}h1{margin-bottom:0}
+.sub{color:#666;margin-top:.2rem;overflow-wrap:anywhere}.note{overflow-wrap:anywhere}section{margin:2.2rem 0}table{border-collapse:collapse;margin:.5rem 1.5rem .5rem 0}td,th{border:1px solid #ddd;padding:.25rem .6rem;text-align:right;font-variant-numeric:tabular-nums}
+.two{display:flex;flex-wrap:wrap;align-items:flex-start}.figs{display:flex;flex-wrap:wrap;gap:1rem}.fig{max-width:100%;overflow-x:auto}.fig svg{max-width:100%;height:auto}
+.gallery{display:grid;grid-template-columns:repeat(auto-fill,minmax(306px,1fr));gap:.8rem}
+figure{margin:0}figure img{image-rendering:pixelated;width:306px;display:block}figcaption{font-size:12px;color:#555}pre{background:#f6f6f6;padding:.8rem;overflow:auto;font-size:12px}
+.legend{display:flex;flex-wrap:wrap;gap:.4rem 1.2rem;font-size:13px}.legend i{display:inline-block;width:.9em;height:.9em;margin-right:.35em;vertical-align:-.1em;border:1px solid #0003}
+details summary{cursor:pointer;font-weight:600}
+dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}dt{color:#666}dd{margin:0;overflow-wrap:anywhere}</style></head><body>
+<h1>halite run report</h1><p class="sub">${esc(run.dir)}</p>
+<section id="summary"><h2>Summary</h2><dl>
+<dt>model</dt><dd>${esc(run.config.model)} ${esc(JSON.stringify(run.config.modelOptions))}</dd>
+<dt>trained on</dt><dd>${esc(source.text)}</dd>
+<dt>status</dt><dd>${esc(status)}</dd><dt>epochs</dt><dd>${history.length} (${num(minutes, 1, true)} min)</dd>
+<dt>best epoch</dt><dd>${best ? `${best.epoch}: validation mAP ${score(best.val_map)} at threshold 0.5` : '—'}</dd>
+<dt>tuned post-processing</dt><dd>${post}</dd><dt>validation mAP</dt><dd>${mapText}</dd></dl>${note ? `<p class="note">${esc(note[0]!.toUpperCase() + note.slice(1))}.</p>` : ''}</section>
+<section id="curves"><h2>Training curves</h2><p>Each loss has its own panel and axis: BCE and Lovász losses are on different scales. Dashed lines mark phase changes.</p><div class="figs">${curveSvgs.map((s) => `<div class="fig">${s}</div>`).join('')}</div></section>
+<section id="threshold"><h2>Threshold</h2><div class="fig">${sweepSvg}</div></section>
+${v ? `<section id="classes"><h2>Scores by coverage class</h2>${table(v.e)}</section>
+<section id="gallery"><h2>Validation gallery</h2><p>Each tile: the seismic image alone, then truth and prediction over it. Under each: the tile id, its coverage class, its competition score and IoU.</p>${legendHtml('compare')}${v.gallery}</section>
+<section id="data"><h2>Data</h2><div class="figs">${v.exploreSvgs}</div></section>
+` : ''}<section id="config"><h2>Configuration</h2><details><summary>config.json</summary><pre>${esc(JSON.stringify(run.config, null, 2))}</pre></details></section>
+</body></html>`;
+  const path = runPath(run.dir, 'report');
+  writeFileAtomic(path, html);
+  run.model.dispose();
+  return { path, map, threshold: run.post.threshold, sections, ...(note ? { note } : {}) };
+}
+
+/** What needs the validation tiles: their scores by class, the gallery, and the data set's figures. */
+async function validationSections(run: LoadedRun, data: TgsData, seed: number): Promise<{ e: Evaluation; gallery: string; exploreSvgs: string }> {
   const { ids, images, masks: truth } = validationTiles(data, run.config);
   const { preds, scores, evaluation: e } = scoreValidation(run, { ids, images, masks: truth });
-
   const order = ids.map((_, k) => k).sort((a, b) => scores[b]! - scores[a]! || a - b);
   const classes = ids.map((_, k) => coverageClass(coverage(truth.subarray(k * PIXELS, (k + 1) * PIXELS))));
   const pick = {
@@ -138,54 +210,9 @@ export async function writeReport(runDir: string, dataDir?: string, seed = 0): P
   };
   const gallery = Object.entries(pick).map(([name, ks]) => `<h3>${name}</h3><div class="gallery">${ks.map(tile).join('')}</div>`).join('');
 
-  const curveSvgs = await Promise.all(curves(history).map(toSvg));
-  const sweepSvg = sweep ? await toSvg({
-    title: 'Threshold vs validation mAP (flip TTA)', width: 420, height: 220,
-    layer: [
-      { data: { values: sweep.points }, mark: { type: 'line', point: true }, encoding: { x: { field: 'threshold', type: 'quantitative' }, y: { field: 'score', type: 'quantitative', title: 'mAP' } } },
-      { data: { values: [{ threshold: sweep.threshold, score: sweep.score, label: `chosen ${fmtThreshold(sweep.threshold)}` }] }, layer: [
-        { mark: { type: 'point', size: 120, color: '#D55E00', filled: true }, encoding: { x: { field: 'threshold', type: 'quantitative' }, y: { field: 'score', type: 'quantitative' } } },
-        { mark: { type: 'text', dy: -12, color: '#333' }, encoding: { x: { field: 'threshold', type: 'quantitative' }, y: { field: 'score', type: 'quantitative' }, text: { field: 'label' } } }] },
-    ],
-  } as TopLevelSpec) : '<p>No threshold sweep: the run did not finish.</p>';
-
   // The figures go into the page from memory; run/explore/ keeps them as files beside it.
   const exploration = await exploreFigures(data, seed);
   writeExploreFiles(join(run.dir, 'explore'), exploration);
   const exploreSvgs = exploration.figures.map((f) => `<div class="fig">${f.svg}</div>`).join('');
-
-  const best = bestEpoch(history);
-  const minutes = history.reduce((a, h) => a + h.seconds, 0) / 60;
-  const st = runStatus(run.dir);
-  const status = st.detail === st.status ? st.status : `${st.status} (${st.detail})`;
-  const source = dataSource(run.config.data);
-  const post = `threshold ${fmtThreshold(run.post.threshold)}, minimum area ${run.post.minArea} px${run.post.gate !== null ? `, salt gate ${fmtThreshold(run.post.gate)}` : ''}`;
-  const sections = ['Summary', 'Training curves', 'Threshold', 'Scores by coverage class', 'Validation gallery', 'Data', 'Configuration'];
-  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>halite report · ${esc(run.dir)}</title>
-<style>body{font:15px/1.5 system-ui,sans-serif;max-width:1180px;margin:2rem auto;padding:0 1rem;color:#222}h1{margin-bottom:0}
-.sub{color:#666;margin-top:.2rem;overflow-wrap:anywhere}section{margin:2.2rem 0}table{border-collapse:collapse;margin:.5rem 1.5rem .5rem 0}td,th{border:1px solid #ddd;padding:.25rem .6rem;text-align:right;font-variant-numeric:tabular-nums}
-.two{display:flex;flex-wrap:wrap;align-items:flex-start}.figs{display:flex;flex-wrap:wrap;gap:1rem}.fig{max-width:100%;overflow-x:auto}.fig svg{max-width:100%;height:auto}
-.gallery{display:grid;grid-template-columns:repeat(auto-fill,minmax(306px,1fr));gap:.8rem}
-figure{margin:0}figure img{image-rendering:pixelated;width:306px;display:block}figcaption{font-size:12px;color:#555}pre{background:#f6f6f6;padding:.8rem;overflow:auto;font-size:12px}
-.legend{display:flex;flex-wrap:wrap;gap:.4rem 1.2rem;font-size:13px}.legend i{display:inline-block;width:.9em;height:.9em;margin-right:.35em;vertical-align:-.1em;border:1px solid #0003}
-details summary{cursor:pointer;font-weight:600}
-dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}dt{color:#666}dd{margin:0;overflow-wrap:anywhere}</style></head><body>
-<h1>halite run report</h1><p class="sub">${esc(run.dir)}</p>
-<section id="summary"><h2>Summary</h2><dl>
-<dt>model</dt><dd>${esc(run.config.model)} ${esc(JSON.stringify(run.config.modelOptions))}</dd>
-<dt>trained on</dt><dd>${esc(source.text)}</dd>
-<dt>status</dt><dd>${esc(status)}</dd><dt>epochs</dt><dd>${history.length} (${num(minutes, 1, true)} min)</dd>
-<dt>best epoch</dt><dd>${best ? `${best.epoch}: validation mAP ${score(best.val_map)} at threshold 0.5` : '—'}</dd>
-<dt>tuned post-processing</dt><dd>${post}</dd><dt>validation mAP</dt><dd><strong>${score(e.map)}</strong> over ${e.images} tiles (tuned post-processing, flip TTA)</dd></dl></section>
-<section id="curves"><h2>Training curves</h2><p>Each loss has its own panel and axis: BCE and Lovász losses are on different scales. Dashed lines mark phase changes.</p><div class="figs">${curveSvgs.map((s) => `<div class="fig">${s}</div>`).join('')}</div></section>
-<section id="threshold"><h2>Threshold</h2><div class="fig">${sweepSvg}</div></section>
-<section id="classes"><h2>Scores by coverage class</h2>${table(e)}</section>
-<section id="gallery"><h2>Validation gallery</h2><p>Each tile: the seismic image alone, then truth and prediction over it. Under each: the tile id, its coverage class, its competition score and IoU.</p>${legendHtml('compare')}${gallery}</section>
-<section id="data"><h2>Data</h2><div class="figs">${exploreSvgs}</div></section>
-<section id="config"><h2>Configuration</h2><details><summary>config.json</summary><pre>${esc(JSON.stringify(run.config, null, 2))}</pre></details></section>
-</body></html>`;
-  const path = runPath(run.dir, 'report');
-  writeFileAtomic(path, html);
-  run.model.dispose();
-  return { path, map: e.map, threshold: run.post.threshold, sections };
+  return { e, gallery, exploreSvgs };
 }

@@ -8,6 +8,7 @@ import { predictProbabilities, predictTiles } from '../infer/predict.js';
 import { loadRun, runVersion, type LoadedRun } from '../infer/run.js';
 import { predictSection } from '../infer/tiling.js';
 import { writeReport } from '../report/report.js';
+import { runDataFolder } from '../run/config.js';
 import { setNumThreads } from '../torch/runtime.js';
 import { validationTiles } from '../data/split.js';
 import type { WorkerReply, WorkerRequest } from './predictor.js';
@@ -41,7 +42,8 @@ async function handle(req: WorkerRequest): Promise<WorkerReply> {
   switch (req.kind) {
     case 'validation': {
       const run = model(req.run);
-      const val = validationTiles(await data(req.data ?? run.config.data), run.config);
+      const dir = req.data ?? runDataFolder(run.config, 'start halite serve with --data DIR, the folder where it is now');
+      const val = validationTiles(await data(dir), run.config);
       // Ungated probabilities and the classifier's salt probabilities: the page applies the tuned post-processing.
       const { probs, salt } = predictTiles(run.model, val.images, { tta: true, device: run.config.device });
       return { id: req.id, ok: true, kind: 'validation', ids: val.ids, images: val.images, masks: val.masks, probs, salt, post: run.post };

@@ -4,14 +4,8 @@
 import { bce, type Loss } from '../losses/losses.js';
 import { isMultiHead } from '../models/heads.js';
 import type { Module } from '../nn/module.js';
+import type { HeadWeights } from '../run/config.js';
 import { autocast, tidy, type Precision, type Tensor } from '../torch/index.js';
-
-export interface HeadWeights {
-  /** Weight of the classifier's BCE (the second write-up's 1:10 against the mask loss is 0.1). */
-  classifier: number;
-  /** Total weight of the auxiliary mask losses, shared equally among them. */
-  deepSupervision: number;
-}
 
 /** Mixed precision: the forward runs under autocast, and every loss is taken in fp32 on its outputs
  * (`.float()` of an fp32 tensor is the tensor itself). */

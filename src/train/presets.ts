@@ -1,8 +1,8 @@
 // Named configs that reproduce the seeds' systems. A preset is the bottom layer of a run's config:
-// a config file and flags override it (data folder, epochs, device...).
-import type { TrainConfig } from '../run/config.js';
+// a config file and flags are deep-merged over it (data folder, epochs, device, one model option...).
+import type { ConfigLayer } from '../run/config.js';
 
-export interface Preset { description: string; config: Partial<TrainConfig> }
+export interface Preset { description: string; config: ConfigLayer }
 
 const hflip = [{ type: 'hflip' as const, p: 0.5 }];
 // The top teams' augmentations: flips plus mild shifts, scaling and brightness.
@@ -16,7 +16,7 @@ const encoderUNet = (encoder: string) => ({
   encoder, scse: true, hypercolumn: true, classifier: true, gate: 'threshold', deepSupervision: true, center: 'fpa', input: 'resize', inputSize: 128, dropout: 0.5,
 });
 
-function seResNeXtSystem(encoder: string): Partial<TrainConfig> {
+function seResNeXtSystem(encoder: string): ConfigLayer {
   return {
     model: 'encoder-unet', modelOptions: encoderUNet(encoder), batchSize: 16, folds: 5, fold: 0,
     optimizer: { name: 'sgd', lr: 0.01, momentum: 0.9, weightDecay: 1e-4 },

@@ -16,7 +16,7 @@ import { createModel } from '../models/registry.js';
 import type { Module } from '../nn/module.js';
 import type { OptimizerLike } from '../optim/optimizer.js';
 import { hasCheckpoint, loadCheckpoint } from '../run/checkpoint.js';
-import { readRunConfig, type TrainConfig } from '../run/config.js';
+import { checkTrainingInputs, readRunConfig, type TrainConfig } from '../run/config.js';
 import { RUN_FILES, runPath } from '../run/layout.js';
 import { RunLock } from '../run/lock.js';
 import { BLAS_ADVICE, blasInUse, manualSeed, setNumThreads } from '../torch/index.js';
@@ -46,11 +46,13 @@ export async function setupRun(configOrRun: TrainConfig | { resume: string }, lo
   if (resuming) {
     run = resolve(configOrRun.resume);
     c = readRunConfig(run);
+    checkTrainingInputs(c, runPath(run, 'config'), { resuming: true });
     lock = RunLock.acquire(run, log);
   } else {
     // The data folder is kept absolute so the run can be predicted from anywhere.
     c = { ...configOrRun, data: resolve(configOrRun.data) };
     for (const f of ['encoderWeights', 'pseudoLabels'] as const) if (c[f] !== undefined) c[f] = resolve(c[f]!);
+    checkTrainingInputs(c, 'config');
     c.name ??= `${c.model}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`;
     run = resolve(c.runsDir, c.name);
     if (existsSync(runPath(run, 'config'))) throw new TrainingError(`${run} already holds a run; resume it with --resume ${run} or pick another --name`);

@@ -1,5 +1,6 @@
 // Process-wide libtorch state: seeds and generator state, threads, devices, build facts.
 import { existsSync, readFileSync } from 'node:fs';
+import type { NativeBuildInfo } from './native-api.js';
 import { native } from './native.js';
 import { Tensor, wrap } from './tensor.js';
 
@@ -21,14 +22,7 @@ export function getNumThreads(): number { return native.getNumThreads(); }
 export function cudaDeviceCount(): number { return native.cudaDeviceCount(); }
 export function cudaIsAvailable(): boolean { return cudaDeviceCount() > 0; }
 
-export interface BuildInfo {
-  version: string;
-  library: string;
-  config: string;
-  parallel: string;
-  cudaCompiled: boolean;
-  cudaConfig: string;
-  mkldnn: boolean;
+export interface BuildInfo extends NativeBuildInfo {
   /** The instruction set libtorch's CPU kernels dispatch to, e.g. AVX2. */
   cpuCapability: string;
 }

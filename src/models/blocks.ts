@@ -1,6 +1,5 @@
 // Building blocks of the top TGS decoders: conv-BN-ReLU, concurrent spatial and channel
 // squeeze-excitation (scSE, Roy et al. 2018) and Feature Pyramid Attention (FPA, Li et al. 2018).
-import { chain } from '../nn/chain.js';
 import { BatchNorm2d, Conv2d } from '../nn/layers.js';
 import { Module } from '../nn/module.js';
 import { F } from '../torch/index.js';
@@ -14,7 +13,7 @@ export class ConvBnRelu extends Module {
     this.conv = this.module('conv', new Conv2d(cin, cout, kernel, { stride, padding: (kernel - 1) / 2, bias: false }));
     this.bn = this.module('bn', new BatchNorm2d(cout));
   }
-  forward(x: Tensor): Tensor { return chain(x, (t) => this.conv.forward(t), (t) => this.bn.forward(t), (t) => t.relu()); }
+  forward(x: Tensor): Tensor { return this.bn.call(this.conv.call(x)).relu(); }
 }
 
 /** x·cSE(x) + x·sSE(x): channel gates from pooled features, plus a per-pixel gate from a 1x1 conv. */
@@ -30,14 +29,9 @@ export class SCSE extends Module {
     this.spatial = this.module('sse', new Conv2d(channels, 1, 1));
   }
   forward(x: Tensor): Tensor {
-    const c = chain(x, (t) => F.adaptiveAvgPool2d(t, 1), (t) => this.fc1.forward(t), (t) => t.relu(), (t) => this.fc2.forward(t), (t) => t.sigmoid());
-    const s = chain(x, (t) => this.spatial.forward(t), (t) => t.sigmoid());
-    const gate = c.add(s); // broadcast [N,C,1,1] + [N,1,H,W]; x·c + x·s = x·(c + s)
-    c.dispose();
-    s.dispose();
-    const out = x.mul(gate);
-    gate.dispose();
-    return out;
+    const c = this.fc2.call(this.fc1.call(F.adaptiveAvgPool2d(x, 1)).relu()).sigmoid();
+    const s = this.spatial.call(x).sigmoid();
+    return x.mul(c.add(s)); // broadcast [N,C,1,1] + [N,1,H,W]; x·c + x·s = x·(c + s)
   }
 }
 
@@ -72,20 +66,17 @@ export class FPA extends Module {
     this.conv1 = this.module('conv1', new ConvBnRelu(1, 1, 7));
   }
   forward(x: Tensor): Tensor {
-    const size: [number, number] = [x.size(-2), x.size(-1)];
+    const size = (t: Tensor): [number, number] => [t.size(-2), t.size(-1)];
     const pool = (t: Tensor) => F.maxPool2d(t, 2, { ceilMode: true });
-    const d1 = chain(x, pool, (t) => this.down1.forward(t));
-    const d2 = chain(d1, pool, (t) => this.down2.forward(t));
-    const d3 = chain(d2, pool, (t) => this.down3a.forward(t), (t) => this.down3b.forward(t));
-    const c2 = this.conv2.forward(d2);
-    const c1 = this.conv1.forward(d1);
-    const s3 = chain(d3, (t) => upTo(t, [d2.size(-2), d2.size(-1)]), (t) => t.add(c2));
-    const s2 = chain(s3, (t) => upTo(t, [d1.size(-2), d1.size(-1)]), (t) => t.add(c1));
-    const att = upTo(s2, size);
-    const g = chain(x, (t) => F.adaptiveAvgPool2d(t, 1), (t) => this.glob.forward(t));
-    const m = this.mid.forward(x);
-    const out = chain(m, (t) => t.mul(att), (t) => t.add(g));
-    [d1, d2, d3, c1, c2, s3, s2, att, g, m].forEach((t) => t.dispose());
-    return out;
+    const d1 = this.down1.call(pool(x));
+    const d2 = this.down2.call(pool(d1));
+    const d3 = this.down3b.call(this.down3a.call(pool(d2)));
+    const c2 = this.conv2.call(d2);
+    const c1 = this.conv1.call(d1);
+    const s3 = upTo(d3, size(d2)).add(c2);
+    const s2 = upTo(s3, size(d1)).add(c1);
+    const att = upTo(s2, size(x));
+    const g = this.glob.call(F.adaptiveAvgPool2d(x, 1));
+    return this.mid.call(x).mul(att).add(g);
   }
 }

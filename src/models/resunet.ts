@@ -5,7 +5,6 @@ import type { Tensor } from '../torch/tensor.js';
 import { Module } from '../nn/module.js';
 import { BatchNorm2d, Conv2d, ConvTranspose2d, Dropout, MaxPool2d } from '../nn/layers.js';
 import type { InitScheme } from '../nn/init.js';
-import { chain } from '../nn/chain.js';
 import { unetForward, type UNetParts } from './unet-skeleton.js';
 
 export interface ResUNetOptions {
@@ -29,7 +28,7 @@ class BatchActivate extends Module {
     super();
     this.bn = this.module('bn', new BatchNorm2d(f, { momentum: o.bnMomentum, eps: o.bnEps }));
   }
-  forward(x: Tensor): Tensor { return chain(x, (t) => this.bn.forward(t), (t) => t.relu()); }
+  forward(x: Tensor): Tensor { return this.bn.call(x).relu(); }
 }
 
 /** BN-ReLU-conv-BN-ReLU-conv plus the input, optionally followed by BN-ReLU. */
@@ -48,13 +47,8 @@ class ResidualBlock extends Module {
     this.actOut = batchActivate ? this.module('act_out', new BatchActivate(f, o)) : null;
   }
   forward(x: Tensor): Tensor {
-    const r = chain(x, (t) => this.act1.forward(t), (t) => this.conv1.forward(t), (t) => this.act2.forward(t), (t) => this.conv2.forward(t));
-    const sum = r.add(x);
-    r.dispose();
-    if (!this.actOut) return sum;
-    const out = this.actOut.forward(sum);
-    sum.dispose();
-    return out;
+    const sum = this.conv2.call(this.act2.call(this.conv1.call(this.act1.call(x)))).add(x);
+    return this.actOut ? this.actOut.call(sum) : sum;
   }
 }
 
@@ -69,9 +63,7 @@ class Level extends Module {
     this.res1 = this.module('res1', new ResidualBlock(f, false, o));
     this.res2 = this.module('res2', new ResidualBlock(f, true, o));
   }
-  forward(x: Tensor): Tensor {
-    return chain(x, (t) => this.conv.forward(t), (t) => this.res1.forward(t), (t) => this.res2.forward(t));
-  }
+  forward(x: Tensor): Tensor { return this.res2.call(this.res1.call(this.conv.call(x))); }
 }
 
 export class ResUNet extends Module {

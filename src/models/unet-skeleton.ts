@@ -1,10 +1,10 @@
 // The U-Net data path both seed models share: encoder levels, each followed by pooling and dropout;
 // a middle block; decoder levels that upsample, concatenate the skip, drop out and convolve; a head.
-// Intermediate handles are dropped as soon as they are used (autograd keeps what it needs).
-import { cat } from '../torch/index.js';
+// Each step runs in its own scope, so what autograd does not keep (pooled maps, upsampled maps, the
+// concatenations) is freed as soon as the step is done.
+import { cat, tidy } from '../torch/index.js';
 import type { Tensor } from '../torch/tensor.js';
 import type { Module } from '../nn/module.js';
-import { chain } from '../nn/chain.js';
 
 export interface UNetParts {
   enc: Module[];
@@ -19,27 +19,19 @@ export interface UNetParts {
   drop: Module;
 }
 
+/** NCHW input to 1-channel logits; run inside call() (or tidy()), which frees what it keeps for the skips. */
 export function unetForward(x: Tensor, p: UNetParts): Tensor {
   const skips: Tensor[] = [];
   let h = x;
   p.enc.forEach((level, i) => {
-    const c = level.forward(h);
-    skips.push(c);
-    const next = chain(c, (t) => p.pool.forward(t), (t) => (i === 0 ? p.firstDrop : p.drop).forward(t));
-    if (h !== x) h.dispose();
-    h = next;
+    const skip = level.call(h);
+    skips.push(skip);
+    h = tidy(() => (i === 0 ? p.firstDrop : p.drop).call(p.pool.call(skip)));
   });
-  let d = p.middle.forward(h);
-  h.dispose();
+  let d = p.middle.call(h);
   p.dec.forEach((level, k) => {
     const skip = skips[skips.length - 1 - k]!;
-    const up = p.up[k]!.forward(d);
-    const joined = cat([up, skip], 1);
-    [up, skip, d].forEach((t) => t.dispose());
-    d = chain(joined, (t) => p.drop.forward(t), (t) => level.forward(t));
-    joined.dispose();
+    d = tidy(() => level.call(p.drop.call(cat([p.up[k]!.call(d), skip], 1))));
   });
-  const out = p.head.forward(d);
-  d.dispose();
-  return out;
+  return p.head.call(d);
 }

@@ -8,7 +8,6 @@ import type { Tensor } from '../torch/tensor.js';
 import { Module } from '../nn/module.js';
 import { Conv2d, ConvTranspose2d, Dropout, MaxPool2d } from '../nn/layers.js';
 import type { InitScheme } from '../nn/init.js';
-import { chain } from '../nn/chain.js';
 import { unetForward, type UNetParts } from './unet-skeleton.js';
 
 export interface UNetOptions {
@@ -29,9 +28,7 @@ class DoubleConv extends Module {
     this.a = this.module('conv1', new Conv2d(cin, c, 3, { padding: 'same', init }));
     this.b = this.module('conv2', new Conv2d(c, c, 3, { padding: 'same', init }));
   }
-  forward(x: Tensor): Tensor {
-    return chain(x, (t) => this.a.forward(t), (t) => t.relu(), (t) => this.b.forward(t), (t) => t.relu());
-  }
+  forward(x: Tensor): Tensor { return this.b.call(this.a.call(x).relu()).relu(); }
 }
 
 export class UNet extends Module {
@@ -60,12 +57,8 @@ export class UNet extends Module {
   forward(x: Tensor): Tensor {
     const [H, W] = [x.size(-2), x.size(-1)];
     const size = this.options.inputSize;
-    const input = H === size && W === size ? x : F.interpolate(x, { size, mode: 'bilinear' });
-    const logits = unetForward(input, this.parts);
-    if (input !== x) input.dispose();
-    if (H === size && W === size) return logits;
-    const out = F.interpolate(logits, { size: [H, W], mode: 'bilinear' });
-    logits.dispose();
-    return out;
+    if (H === size && W === size) return unetForward(x, this.parts);
+    const logits = unetForward(F.interpolate(x, { size, mode: 'bilinear' }), this.parts);
+    return F.interpolate(logits, { size: [H, W], mode: 'bilinear' });
   }
 }

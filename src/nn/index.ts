@@ -1,3 +1,3 @@
-export { Module, StateDictError, sameShape, type StateDict } from './module.js';
+export { Module, StateDictError, sameShape, type AnyModule, type StateDict } from './module.js';
 export * from './layers.js';
 export * as init from './init.js';

@@ -204,7 +204,7 @@ export class Sequential extends Module {
     // Dropping our handle on an intermediate is safe: autograd holds its own references.
     let out = x;
     for (const l of this.layers) {
-      const next = l.forward(out);
+      const next = l.call(out);
       if (out !== x) out.dispose();
       out = next;
     }

@@ -1,6 +1,7 @@
-// Module: parameters, buffers and children with PyTorch's dotted names, train/eval, state dicts.
+// Module: parameters, buffers and children with PyTorch's dotted names, train/eval, state dicts, and
+// call(), which runs forward() in a memory scope as tfjs-layers' apply() does.
 import { noGrad } from '../torch/autograd.js';
-import { keep } from '../torch/scope.js';
+import { keep, tidy } from '../torch/scope.js';
 import type { Tensor } from '../torch/tensor.js';
 import type { Device, DType, MemoryFormat } from '../torch/dtype.js';
 
@@ -22,13 +23,34 @@ export class StateDictError extends Error {
   }
 }
 
-export abstract class Module {
+/** A module whatever forward() takes and returns (for containers and tree walks). */
+export type AnyModule = Module<any, any>;
+
+/**
+ * A layer or model. `I` is forward()'s argument list and `O` its result: one tensor in and one out by
+ * default; a decoder or a head may take several (feature maps, a target size) and return several.
+ */
+export abstract class Module<I extends unknown[] = [Tensor], O = Tensor> {
   training = true;
   private readonly params_ = new Map<string, Tensor>();
   private readonly buffers_ = new Map<string, Tensor>();
-  private readonly children_ = new Map<string, Module>();
+  /** In registration order; a null name marks an inline child (see inline()). */
+  private readonly children_: [name: string | null, m: AnyModule][] = [];
 
-  abstract forward(x: Tensor): Tensor;
+  /**
+   * The computation. Tensors it makes and does not return are left to the enclosing tidy() scope:
+   * call children through call(), and run a model through call() (or inside tidy()).
+   */
+  abstract forward(...args: I): O;
+
+  /**
+   * forward() in a memory scope (tfjs-layers' apply()): every tensor made inside and not returned is
+   * disposed when it returns; the result (a tensor, or arrays and plain objects of them) moves to the
+   * enclosing scope. Autograd keeps what backward needs on its own, so this is safe in training.
+   */
+  call(...args: I): O {
+    return tidy(() => this.forward(...args));
+  }
 
   /** Registers a trainable tensor; it outlives any tidy() scope and requires grad. */
   protected param(name: string, t: Tensor): Tensor {
@@ -45,22 +67,40 @@ export abstract class Module {
     this.buffers_.set(name, t);
     return t;
   }
-  protected module<M extends Module>(name: string, m: M): M {
+  protected module<M extends AnyModule>(name: string, m: M): M {
     this.checkName(name);
-    this.children_.set(name, m);
+    this.children_.push([name, m]);
     return m;
+  }
+  /**
+   * Registers m as a part whose parameters, buffers and children keep their own names directly under
+   * this module's (no prefix of its own): a model can be composed of a decoder and heads while its
+   * state-dict keys, and so every weights file saved before, stay as they were. Throws if a name
+   * would then be registered twice.
+   */
+  protected inline<M extends AnyModule>(m: M): M {
+    for (const n of m.ownNames()) this.checkName(n);
+    this.children_.push([null, m]);
+    return m;
+  }
+  private *ownNames(): Iterable<string> {
+    yield* this.params_.keys();
+    yield* this.buffers_.keys();
+    for (const [n, c] of this.children_) if (n === null) yield* c.ownNames(); else yield n;
   }
   private checkName(name: string): void {
     if (name === '' || name.includes('.')) throw new Error(`invalid module attribute name '${name}'`);
-    if (this.params_.has(name) || this.buffers_.has(name) || this.children_.has(name)) {
-      throw new Error(`${this.constructor.name}: '${name}' is registered twice`);
-    }
+    for (const n of this.ownNames()) if (n === name) throw new Error(`${this.constructor.name}: '${name}' is registered twice`);
   }
 
-  *namedChildren(): Iterable<[string, Module]> { yield* this.children_; }
-  *namedModules(prefix = ''): Iterable<[string, Module]> {
+  /** Named children; an inline child's children are listed as this module's own. */
+  *namedChildren(): Iterable<[string, AnyModule]> {
+    for (const [n, c] of this.children_) if (n === null) yield* c.namedChildren(); else yield [n, c];
+  }
+  /** This module and every descendant by dotted name; an inline child is listed under this module's name. */
+  *namedModules(prefix = ''): Iterable<[string, AnyModule]> {
     yield [prefix, this];
-    for (const [n, c] of this.children_) yield* c.namedModules(prefix ? `${prefix}.${n}` : n);
+    for (const [n, c] of this.children_) yield* c.namedModules(n === null ? prefix : prefix ? `${prefix}.${n}` : n);
   }
   *namedParameters(prefix = ''): Iterable<[string, Tensor]> {
     for (const [name, m] of this.namedModules(prefix)) for (const [n, p] of m.params_) yield [name ? `${name}.${n}` : n, p];
@@ -99,10 +139,10 @@ export abstract class Module {
    */
   stateDict(prefix = ''): StateDict {
     const out: StateDict = new Map();
-    const visit = (m: Module, pre: string): void => {
+    const visit = (m: AnyModule, pre: string): void => {
       for (const [n, p] of m.params_) out.set(pre + n, p);
       for (const [n, b] of m.buffers_) out.set(pre + n, b);
-      for (const [n, c] of m.children_) visit(c, `${pre}${n}.`);
+      for (const [n, c] of m.children_) visit(c, n === null ? pre : `${pre}${n}.`);
     };
     visit(this, prefix ? `${prefix}.` : '');
     return out;

@@ -1,7 +1,6 @@
 // The residual blocks the encoders share: the 1x1 shortcut, the residual sum, squeeze-excitation,
 // and the bottleneck of torchvision's ResNet-50 (v1.5: the stride on the 3x3 conv), which with
 // groups, a base width and SE is pretrainedmodels' SEResNeXtBottleneck.
-import { chain } from '../../nn/chain.js';
 import { BatchNorm2d, Conv2d, Sequential } from '../../nn/layers.js';
 import { Module } from '../../nn/module.js';
 import { F } from '../../torch/index.js';
@@ -12,15 +11,9 @@ export function downsample(cin: number, cout: number, stride: number): Sequentia
   return new Sequential(new Conv2d(cin, cout, 1, { stride, bias: false }), new BatchNorm2d(cout));
 }
 
-/** Adds the shortcut and applies ReLU; frees the branch and the shortcut handles. */
+/** Adds the shortcut (x, or down(x) when the shape changes) to the branch and applies ReLU. */
 export function residual(branch: Tensor, x: Tensor, down: Module | null): Tensor {
-  const short = down ? down.forward(x) : x;
-  const sum = branch.add(short);
-  branch.dispose();
-  if (short !== x) short.dispose();
-  const out = sum.relu();
-  sum.dispose();
-  return out;
+  return branch.add(down ? down.call(x) : x).relu();
 }
 
 /** Squeeze-and-excitation: channel weights from globally pooled features through a bottleneck. */
@@ -33,10 +26,7 @@ export class SEModule extends Module {
     this.fc2 = this.module('fc2', new Conv2d(Math.floor(channels / reduction), channels, 1));
   }
   forward(x: Tensor): Tensor {
-    const w = chain(x, (t) => F.adaptiveAvgPool2d(t, 1), (t) => this.fc1.forward(t), (t) => t.relu(), (t) => this.fc2.forward(t), (t) => t.sigmoid());
-    const out = x.mul(w);
-    w.dispose();
-    return out;
+    return x.mul(this.fc2.call(this.fc1.call(F.adaptiveAvgPool2d(x, 1)).relu()).sigmoid());
   }
 }
 
@@ -68,8 +58,7 @@ export class Bottleneck extends Module {
   }
   forward(x: Tensor): Tensor {
     const [c1, b1, c2, b2, c3, b3] = this.steps as [Module, Module, Module, Module, Module, Module];
-    const b = chain(x, (t) => c1.forward(t), (t) => b1.forward(t), (t) => t.relu(), (t) => c2.forward(t), (t) => b2.forward(t), (t) => t.relu(),
-      (t) => c3.forward(t), (t) => b3.forward(t), ...(this.se ? [(t: Tensor) => this.se!.forward(t)] : []));
-    return residual(b, x, this.down);
+    const b = b3.call(c3.call(b2.call(c2.call(b1.call(c1.call(x)).relu())).relu()));
+    return residual(this.se ? this.se.call(b) : b, x, this.down);
   }
 }

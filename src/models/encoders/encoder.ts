@@ -3,8 +3,7 @@
 import { Module } from '../../nn/module.js';
 import { kaimingNormal_ } from '../../nn/init.js';
 import { Conv2d, type Linear } from '../../nn/layers.js';
-import { chain } from '../../nn/chain.js';
-import { F } from '../../torch/index.js';
+import { F, tidy } from '../../torch/index.js';
 import type { Tensor } from '../../torch/tensor.js';
 
 export abstract class Encoder extends Module {
@@ -16,23 +15,25 @@ export abstract class Encoder extends Module {
   abstract readonly firstConvKey: string;
   /** State-dict key prefixes of the ImageNet classifier, which a segmentation model leaves out. */
   abstract readonly classifierPrefix: string;
-  abstract features(x: Tensor): Tensor[];
+
+  /**
+   * NCHW input to one map per entry of `channels`, shallow to deep, each 1/reductions[i] of the input's
+   * size. Like call(), it frees what it makes on the way and returns only the maps.
+   */
+  features(x: Tensor): Tensor[] { return tidy(() => this.featureMaps(x)); }
+  protected abstract featureMaps(x: Tensor): Tensor[];
 
   /** The stem's map, then each stage run on the previous stage's output (the first on `pooled`). */
   protected stages(stem: Tensor, pooled: Tensor, layers: Module[]): Tensor[] {
     const out = [stem];
-    for (const l of layers) out.push(l.forward(out[out.length - 1] === stem ? pooled : out[out.length - 1]!));
-    if (pooled !== stem) pooled.dispose();
+    for (const l of layers) out.push(l.call(out[out.length - 1] === stem ? pooled : out[out.length - 1]!));
     return out;
   }
 
   /** ImageNet classification: global average pool of the deepest map, then the linear head. */
   protected classify(x: Tensor, head: Linear | null): Tensor {
     if (!head) throw new Error(`this ${this.constructor.name} was built without a classifier (numClasses); use features()`);
-    const f = this.features(x);
-    const last = f.pop()!;
-    f.forEach((t) => t.dispose());
-    return chain(last, (t) => F.adaptiveAvgPool2d(t, 1), (t) => t.flatten(1), (t) => head.forward(t));
+    return head.call(F.adaptiveAvgPool2d(this.features(x).at(-1)!, 1).flatten(1));
   }
 }
 

@@ -1,7 +1,6 @@
 // ResNets with torchvision's module names and shapes (conv1, bn1, layer1..4, fc; blocks with
 // conv/bn pairs and downsample.0/1), so a torchvision state dict loads as is. The winners' variant
 // swaps the 7x7 stride-2 stem for a 3x3 stride-1 one and drops the max-pool, keeping detail on 101px tiles.
-import { chain } from '../../nn/chain.js';
 import { BatchNorm2d, Conv2d, Linear, Sequential } from '../../nn/layers.js';
 import { Module } from '../../nn/module.js';
 import { F } from '../../torch/index.js';
@@ -25,8 +24,7 @@ class BasicBlock extends Module {
     this.down = stride !== 1 || cin !== planes ? this.module('downsample', downsample(cin, planes, stride)) : null;
   }
   forward(x: Tensor): Tensor {
-    const b = chain(x, (t) => this.conv1.forward(t), (t) => this.bn1.forward(t), (t) => t.relu(), (t) => this.conv2.forward(t), (t) => this.bn2.forward(t));
-    return residual(b, x, this.down);
+    return residual(this.bn2.call(this.conv2.call(this.bn1.call(this.conv1.call(x)).relu())), x, this.down);
   }
 }
 
@@ -82,8 +80,8 @@ export class ResNet extends Encoder {
   }
 
   /** Stem (after ReLU) and the four stages' outputs. */
-  features(x: Tensor): Tensor[] {
-    const stem = chain(x, (t) => this.conv1.forward(t), (t) => this.bn1.forward(t), (t) => t.relu());
+  protected featureMaps(x: Tensor): Tensor[] {
+    const stem = this.bn1.call(this.conv1.call(x)).relu();
     return this.stages(stem, this.pool ? F.maxPool2d(stem, 3, { stride: 2, padding: 1 }) : stem, this.layers);
   }
 

@@ -1,7 +1,6 @@
 // SE-ResNeXt encoders with the module names of Cadene's pretrainedmodels (layer0.conv1/bn1,
 // layer1..4 of grouped SE bottlenecks with se_module.fc1/fc2, last_linear), so its ImageNet
 // checkpoints load as is.
-import { chain } from '../../nn/chain.js';
 import { BatchNorm2d, Conv2d, Linear, Sequential } from '../../nn/layers.js';
 import { Module } from '../../nn/module.js';
 import { F } from '../../torch/index.js';
@@ -19,7 +18,7 @@ class Layer0 extends Module {
     this.conv1 = this.module('conv1', new Conv2d(cin, 64, 7, { stride: 2, padding: 3, bias: false }));
     this.bn1 = this.module('bn1', new BatchNorm2d(64));
   }
-  forward(x: Tensor): Tensor { return chain(x, (t) => this.conv1.forward(t), (t) => this.bn1.forward(t), (t) => t.relu()); }
+  forward(x: Tensor): Tensor { return this.bn1.call(this.conv1.call(x)).relu(); }
 }
 
 export class SEResNeXt extends Encoder {
@@ -49,8 +48,8 @@ export class SEResNeXt extends Encoder {
     initConvs(this);
   }
 
-  features(x: Tensor): Tensor[] {
-    const stem = this.layer0.forward(x);
+  protected featureMaps(x: Tensor): Tensor[] {
+    const stem = this.layer0.call(x);
     return this.stages(stem, F.maxPool2d(stem, 3, { stride: 2, ceilMode: true }), this.layers);
   }
 

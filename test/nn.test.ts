@@ -102,3 +102,60 @@ test("the seed's plain U-Net: 2,158,417 parameters, 101 -> 128 -> 101", () => {
   assert.deepEqual(listModels().map((e) => e.name), ['unet', 'resunet', 'encoder-unet']);
   m.dispose();
 });
+
+test('call() frees what forward() makes and keeps its output; forward() alone leaves them to the caller', () => {
+  class Affine extends nn.Module {
+    forward(x: T.Tensor): T.Tensor { return x.mul(2).add(1).relu(); } // two intermediates, one output
+  }
+  class Twice extends nn.Module {
+    private readonly a = this.module('a', new Affine());
+    forward(x: T.Tensor): T.Tensor { return this.a.call(this.a.call(x)).neg(); }
+  }
+  class Fails extends nn.Module {
+    forward(x: T.Tensor): T.Tensor { x.mul(2).add(1); throw new Error('bad tile'); }
+  }
+  const x = T.fromArray(new Float32Array([-1, 0, 2]), [3]);
+  const base = T.liveTensors();
+  const y = new Affine().call(x);
+  assert.equal(T.liveTensors(), base + 1, 'only the output is alive');
+  assert.deepEqual([...y.toArray()], [0, 1, 5]); // relu(2x + 1)
+  const z = new Twice().call(x);
+  assert.equal(T.liveTensors(), base + 2, 'nested calls: only the outer output is added');
+  assert.deepEqual([...z.toArray()], [-1, -3, -11]); // -relu(2·relu(2x + 1) + 1)
+  assert.throws(() => new Fails().call(x), /bad tile/);
+  assert.equal(T.liveTensors(), base + 2, 'a throwing forward frees what it made');
+  const inner = T.tidy(() => {
+    const out = new Affine().call(x);
+    assert.equal(T.liveTensors(), base + 3, 'inside tidy: the output lives on');
+    return out.sum().item();
+  });
+  assert.equal(inner, 6);
+  assert.equal(T.liveTensors(), base + 2, 'the enclosing scope frees the output it did not return');
+  new Affine().forward(x); // outside any scope its intermediates wait for the garbage collector
+  assert.equal(T.liveTensors(), base + 5);
+  [y, z].forEach((t) => t.dispose());
+});
+
+test('inline(): a part registers under its parent\'s names, train/eval reach it, a name taken twice is refused', () => {
+  class Part extends nn.Module {
+    readonly drop = this.module('drop', new nn.Dropout(0.5));
+    readonly head = this.module('head', new nn.Conv2d(2, 1, 1));
+    forward(x: T.Tensor): T.Tensor { return this.head.call(this.drop.call(x)); }
+  }
+  class Whole extends nn.Module {
+    readonly body = this.module('body', new nn.Conv2d(1, 2, 1));
+    readonly part = this.inline(new Part());
+    constructor(clash = false) {
+      super();
+      if (clash) this.module('head', new nn.Identity());
+    }
+    forward(x: T.Tensor): T.Tensor { return this.part.call(this.body.call(x)); }
+  }
+  const m = new Whole();
+  assert.deepEqual([...m.stateDict().keys()], ['body.weight', 'body.bias', 'head.weight', 'head.bias']);
+  assert.deepEqual([...m.namedChildren()].map(([n]) => n), ['body', 'drop', 'head']);
+  m.eval();
+  assert.equal(m.part.drop.training, false);
+  assert.deepEqual(T.tidy(() => m.call(T.rand([1, 1, 4, 4])).shape), [1, 1, 4, 4]);
+  assert.throws(() => new Whole(true), /Whole: 'head' is registered twice/);
+});

@@ -36,7 +36,7 @@ export function measureHalite(channelsLast: boolean, o: EngineBenchOptions): Thr
   model.train();
   const step = (): number => T.tidy(() => {
     opt.zeroGrad();
-    const out = T.autocast('cpu', o.precision, () => model.forward(x!));
+    const out = T.autocast('cpu', o.precision, () => model.call(x!));
     const loss = T.F.bceWithLogits(out.float(), y!);
     loss.backward();
     opt.step();
@@ -49,7 +49,7 @@ export function measureHalite(channelsLast: boolean, o: EngineBenchOptions): Thr
 
   model.eval();
   const xi = T.rand([o.inferBatch, 1, 101, 101]).contiguous(fmt);
-  const infer = (): void => T.tidy(() => T.noGrad(() => { model.forward(xi).sigmoid(); }));
+  const infer = (): void => T.tidy(() => T.noGrad(() => { model.call(xi).sigmoid(); }));
   for (let i = 0; i < o.warmup; i++) infer();
   t0 = performance.now();
   for (let i = 0; i < o.inferSteps; i++) infer();

@@ -51,8 +51,8 @@ function batched(model: Module, images: Float32Array, o: PredictOptions, perTile
 export function predictProbabilities(model: Module, images: Float32Array, o: PredictOptions = {}): Float32Array {
   const p = (o.height ?? 101) * (o.width ?? 101);
   return batched(model, images, o, p, (x) => {
-    const prob = model.forward(x).sigmoid();
-    return o.tta !== false ? prob.add(model.forward(x.flip(3)).sigmoid().flip(3)).div(2) : prob;
+    const prob = model.call(x).sigmoid();
+    return o.tta !== false ? prob.add(model.call(x.flip(3)).sigmoid().flip(3)).div(2) : prob;
   });
 }
 

@@ -13,7 +13,7 @@ export interface Amp { precision: Precision; device: string }
 
 export function objective(model: Module, seg: Loss, x: Tensor, y: Tensor, w: HeadWeights, amp: Amp = { precision: 'fp32', device: 'cpu' }): Tensor {
   const fwd = <T>(f: () => T) => autocast(amp.device, amp.precision, f);
-  if (!isMultiHead(model)) return tidy(() => seg(fwd(() => model.forward(x)).float(), y));
+  if (!isMultiHead(model)) return tidy(() => seg(fwd(() => model.call(x)).float(), y));
   return tidy(() => {
     const o = fwd(() => model.forwardHeads(x));
     let l = seg(o.mask.float(), y);

@@ -20,7 +20,7 @@ export function validateEpoch(model: Module, lossFn: Loss, images: Float32Array,
     const [l, logits] = tidy(() => noGrad(() => {
       const x = fromArray(images.subarray(s * PIXELS, (s + m) * PIXELS), [m, 1, 101, 101]);
       const y = fromArray(Float32Array.from(masks.subarray(s * PIXELS, (s + m) * PIXELS)), [m, 1, 101, 101]);
-      const out = model.forward(x);
+      const out = model.call(x);
       return [lossFn(out, y).item(), out.toArray() as Float32Array] as const;
     }));
     lossSum += l * m;

@@ -25,7 +25,7 @@ test('a run lock is exclusive, names its holder, and is removed on release', () 
   const holder = JSON.parse(readFileSync(join(dir, 'lock'), 'utf8'));
   assert.deepEqual([holder.pid, holder.host], [process.pid, hostname()]);
   assert.throws(() => RunLock.acquire(dir), (e: unknown) => e instanceof RunLockedError &&
-    new RegExp(`is being written by pid ${process.pid} on this machine .*kill ${process.pid}.*halite train --resume`).test(e.message));
+    new RegExp(`is being written by pid ${process.pid} on this machine .*kill ${process.pid}.*continue with halite train --resume`).test(e.message));
   a.release();
   assert.equal(existsSync(join(dir, 'lock')), false);
   RunLock.acquire(dir).release();
@@ -97,7 +97,7 @@ test('halite cv refuses a folder another cv is writing', async () => {
   const held = RunLock.acquire(dir);
   try {
     await assert.rejects(crossValidate(resolveConfig([{ ...base, runsDir: dir, phases: [{ loss: 'bce', epochs: 1 }] }]), 2, dir, { log: () => {} }),
-      /cv is being written by pid \d+ on this machine/);
+      /cv is being written by pid \d+ on this machine .*continue with halite cv --out .*cv with the same flags/);
     assert.equal(existsSync(join(dir, 'fold-0')), false, 'no fold was started');
   } finally {
     held.release();

@@ -10,10 +10,11 @@ import { runPath } from './layout.js';
 interface Holder { pid: number; host: string; since: string }
 
 export class RunLockedError extends Error {
-  constructor(readonly dir: string, readonly holder: Holder) {
+  /** `resume` is the command that continues the work once the holder is gone. */
+  constructor(readonly dir: string, readonly holder: Holder, resume = `halite train --resume ${dir}`) {
     const here = holder.host === hostname();
     super(`${dir} is being written by pid ${holder.pid} on ${here ? 'this machine' : `host ${holder.host}`} (since ${holder.since}); ` +
-      (here ? `wait for it to finish or stop it (kill ${holder.pid}), then resume with halite train --resume ${dir}`
+      (here ? `wait for it to finish or stop it (kill ${holder.pid}), then continue with ${resume}`
         : `if that process is gone, delete ${runPath(dir, 'lock')}`));
     this.name = 'RunLockedError';
   }
@@ -35,9 +36,10 @@ export class RunLock {
   /**
    * Takes the lock of `dir` (which must exist). Throws RunLockedError naming the holder when a live
    * process holds it, or a process on another host (whose liveness cannot be checked). A lock left by a
-   * process that is gone from this host is taken over, and `log` says so.
+   * process that is gone from this host is taken over, and `log` says so. `resume` is the command the
+   * refusal suggests for continuing afterwards.
    */
-  static acquire(dir: string, log: (line: string) => void = () => {}): RunLock {
+  static acquire(dir: string, log: (line: string) => void = () => {}, resume?: string): RunLock {
     const run = resolve(dir);
     const path = runPath(run, 'lock');
     for (let attempt = 0; attempt < 2; attempt++) {
@@ -53,11 +55,11 @@ export class RunLock {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
       const h = readHolder(path);
-      if (h && (h.host !== hostname() || pidAlive(h.pid))) throw new RunLockedError(run, h);
+      if (h && (h.host !== hostname() || pidAlive(h.pid))) throw new RunLockedError(run, h, resume);
       log(h ? `taking over the lock of ${run}: pid ${h.pid}, which held it since ${h.since}, is gone` : `taking over the unreadable lock file ${path}`);
       try { unlinkSync(path); } catch { /* another taker removed it first; the retry decides */ }
     }
-    throw new RunLockedError(run, readHolder(path) ?? { pid: -1, host: '?', since: '?' });
+    throw new RunLockedError(run, readHolder(path) ?? { pid: -1, host: '?', since: '?' }, resume);
   }
 
   release(): void {

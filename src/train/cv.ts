@@ -28,7 +28,7 @@ export async function crossValidate(base: TrainConfig, folds: number, dir: strin
   const log = hooks.log ?? ((l: string) => console.log(l));
   const root = resolve(dir);
   mkdirSync(root, { recursive: true });
-  const lock = RunLock.acquire(root, log);
+  const lock = RunLock.acquire(root, log, `halite cv --out ${root} with the same flags (finished folds are kept)`);
   try {
     for (let k = 0; k < folds; k++) {
       const run = join(root, `fold-${k}`);

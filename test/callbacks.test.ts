@@ -223,6 +223,8 @@ test('a user callback passed to train() sees every epoch and keeps its state acr
   const done = await train({ resume: part.run }, { log: () => {}, callbacks: [second] });
   assert.equal(done.stopped, 'finished');
   assert.deepEqual(second.seen, [1, 2, 3], 'the resumed instance starts from the saved state');
+  await assert.rejects(train({ resume: part.run }, { log: () => {}, callbacks: [{ name: 'historyLog' }] }), /two training callbacks are named 'historyLog'/);
+  assert.equal(existsSync(join(part.run, 'lock')), false, 'a run that fails to start releases its lock');
 });
 
 test('a checkpoint from before callbacks (one flat state) restores the loop and each callback\'s part', () => {

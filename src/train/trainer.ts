@@ -12,7 +12,7 @@ import { defaultCallbacks, LambdaCallback, type Callback, type LambdaHooks, type
 import { checkpoint, restoreLoop, START } from './loop-state.js';
 import { objective } from './objective.js';
 import { cosineFor, makeOptimizer } from './optimizers.js';
-import { setupRun } from './setup.js';
+import { setupRun, type RunSetup } from './setup.js';
 import { validateEpoch } from './validate.js';
 
 export { TrainingError } from './callbacks/callback.js';
@@ -46,6 +46,16 @@ export interface TrainHooks extends LambdaHooks {
 export async function train(configOrRun: TrainConfig | { resume: string }, hooks: TrainHooks = {}): Promise<TrainResult> {
   const log = hooks.log ?? ((l: string) => console.log(l));
   const s = await setupRun(configOrRun, log);
+  try {
+    return await fit(s, hooks, log);
+  } finally {
+    s.lock.release();
+    s.model.dispose();
+  }
+}
+
+/** The loop over phases, epochs and batches of a prepared run, with its callbacks. */
+async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void): Promise<TrainResult> {
   const { run, config: c, model, loader } = s;
   const { callbacks, best } = defaultCallbacks(c, [new LambdaCallback(hooks), ...(hooks.callbacks ?? [])]);
   let opt = s.optimizer;
@@ -134,9 +144,6 @@ export async function train(configOrRun: TrainConfig | { resume: string }, hooks
       try { cb.onTrainEnd?.(ctx, outcome); } catch { /* the first error is the one to report */ }
     }
     throw e;
-  } finally {
-    s.lock.release();
-    model.dispose();
   }
   return { run, best: best.best, bestEpoch: best.bestEpoch, threshold: outcome.threshold, thresholdScore: outcome.thresholdScore, epochs: st.epoch, stopped: outcome.stopped, ...(outcome.signal ? { signal: outcome.signal } : {}) };
 }

@@ -150,6 +150,11 @@ test('HistoryLog appends one line per epoch that readHistory returns, and prints
   h.onEpochEnd(ctx, r2);
   assert.deepEqual(readHistory(run), [r1, r2]);
   assert.match(calls.logs[0]!, /^epoch 1\/11 \[bce\] train loss 1\.0000 {2}val loss 1\.0000 {2}val mAP 0\.2500 \* {2}lr 1\.00e-1 {2}10\.0 s$/);
+  // A resume from the checkpoint of epoch 1 (the process died after appending epoch 2) drops epoch 2.
+  const resumedCtx = { ...ctx, state: { ...ctx.state, epoch: 1 } } as TrainContext;
+  h.onTrainStart(resumedCtx);
+  assert.deepEqual(readHistory(run), [r1]);
+  assert.match(calls.logs.at(-1)!, /history\.jsonl: dropped 1 record\(s\) of epochs after the checkpoint \(epoch 1\)/);
 });
 
 test('StatusFile writes running with the pid, then how training ended or why it failed', () => {

@@ -10,6 +10,7 @@ import { writeSynth } from '../src/data/synth/generate.js';
 import { resolveConfig } from '../src/run/config.js';
 import { HistoryFollower, type EpochRecord } from '../src/run/history.js';
 import { RunLock, RunLockedError } from '../src/run/lock.js';
+import { processStart } from '../src/run/process.js';
 import { runStatus, writeStatus } from '../src/run/status.js';
 import { crossValidate } from '../src/train/cv.js';
 import { train } from '../src/train/trainer.js';
@@ -42,6 +43,19 @@ test('a stale lock (its process gone) is taken over with a message; another host
   l.release();
   writeFileSync(join(dir, 'lock'), JSON.stringify({ pid, host: 'elsewhere', since: 'x' }));
   assert.throws(() => RunLock.acquire(dir), /pid \d+ on host elsewhere .*if that process is gone, delete .*lock/);
+});
+
+test('a lock whose pid now belongs to a later process (another start time) is stale; the same process holds it', () => {
+  const dir = fresh('reused');
+  // pid 1 is alive, but it is not the process that wrote this lock: its start time differs.
+  writeFileSync(join(dir, 'lock'), JSON.stringify({ pid: 1, host: hostname(), since: 'x', start: '-1' }));
+  const logs: string[] = [];
+  RunLock.acquire(dir, (m) => logs.push(m)).release();
+  assert.match(logs.join('\n'), /taking over the lock of .*reused: pid 1, which held it since x, is gone/);
+  const held = RunLock.acquire(dir);
+  assert.equal(JSON.parse(readFileSync(join(dir, 'lock'), 'utf8')).start, processStart(process.pid));
+  assert.throws(() => RunLock.acquire(dir), RunLockedError);
+  held.release();
 });
 
 test('status: a running run whose process is gone reads as failed; stopped runs say how to resume', () => {
@@ -90,6 +104,16 @@ test('a second trainer on a run that is training is refused with the holder\'s p
   assert.deepEqual(epochs, [1, 2, 3, 4], 'one writer: every epoch once');
   assert.equal(existsSync(join(runs, 'busy', 'lock')), false, 'the lock is released at the end');
   assert.equal(readFileSync(join(runs, 'busy', 'status'), 'utf8'), 'finished\n');
+});
+
+test('resuming a finished run says there is nothing to resume; a bad model option value leaves no run folder', async () => {
+  const runs = join(root, 'runs');
+  await assert.rejects(train({ resume: join(runs, 'busy') }, { log: () => {} }), /busy has trained all its 4 epochs; there is nothing to resume\. Tune it again with halite tune --run/);
+  assert.equal(existsSync(join(runs, 'busy', 'lock')), false);
+  await assert.rejects(train(resolveConfig([{ ...base, runsDir: runs, name: 'neg', modelOptions: { startFilters: -1 } }]), { log: () => {} }),
+    /config\.modelOptions: .*\(model resunet, options \{"startFilters":-1\}\)/);
+  assert.equal(existsSync(join(runs, 'neg')), false, 'no half-made run folder');
+  assert.throws(() => resolveConfig([{ ...base, modelOptions: { startFilters: '4' } }]), /model 'resunet' option 'startFilters' must be a number \(like its default \d+\), got "4"/);
 });
 
 test('halite cv refuses a folder another cv is writing', async () => {

@@ -70,7 +70,12 @@ export async function configFromFlags(o: ConfigFlags): Promise<TrainConfig> {
   if (o.epochs || o.losses) {
     const epochs = o.epochs ?? base.phases.map((p) => p.epochs);
     const losses = o.losses ? o.losses.split(',') : base.phases.map((p) => p.loss);
-    if (epochs.length !== losses.length) throw new Error(`--epochs lists ${epochs.length} phases but --losses ${losses.length}`);
+    if (epochs.length !== losses.length) {
+      const names = base.phases.map((p) => (typeof p.loss === 'string' ? p.loss : p.loss.name)).join(', ');
+      throw new Error(o.losses
+        ? `--epochs lists ${epochs.length} phase(s) but --losses ${losses.length}; give one epoch count per loss, e.g. --epochs ${losses.map(() => 10).join(',')}`
+        : `--epochs lists ${epochs.length} phase(s) but the config has ${losses.length} (${names}); give one count per phase (--epochs ${base.phases.map((p) => p.epochs).join(',')}) or name the losses too (--losses ${names.split(', ').slice(0, epochs.length).join(',')})`);
+    }
     flags.phases = losses.map((loss, i) => ({ ...(base.phases[i] ?? {}), loss, epochs: epochs[i]! }));
   }
   return resolveConfig([...layers, flags], o.config ?? o.preset ?? 'flags');

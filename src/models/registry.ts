@@ -26,8 +26,21 @@ export function checkModelOptions(name: string, options: Record<string, unknown>
   const e = models.get(name);
   if (!e) throw new Error(`unknown model '${name}' (known: ${[...models.keys()].join(', ')})`);
   const known = new Set(Object.keys(e.defaults));
-  for (const k of Object.keys(options)) if (!known.has(k)) throw new Error(`model '${name}' has no option '${k}' (options: ${[...known].join(', ')})`);
+  const defaults = e.defaults as Record<string, unknown>;
+  for (const [k, v] of Object.entries(options)) {
+    if (!known.has(k)) throw new Error(`model '${name}' has no option '${k}' (options: ${[...known].join(', ')})`);
+    // The default's kind is the option's kind: a quoted number or "yes" for a switch is refused here,
+    // before any folder is made, rather than deep inside libtorch.
+    const want = kindOf(defaults[k]);
+    if (want !== null && v !== undefined && kindOf(v) !== want) throw new Error(`model '${name}' option '${k}' must be ${want === 'array' ? 'a list' : `a ${want}`} (like its default ${JSON.stringify(defaults[k])}), got ${JSON.stringify(v)}`);
+  }
   return e;
+}
+
+function kindOf(v: unknown): 'number' | 'boolean' | 'string' | 'array' | null {
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'number') return Number.isFinite(v) ? 'number' : null;
+  return typeof v === 'boolean' || typeof v === 'string' ? typeof v as 'boolean' | 'string' : null;
 }
 
 export function createModel(name: string, options: Record<string, unknown> = {}): Module {

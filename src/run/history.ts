@@ -1,5 +1,6 @@
 // history.jsonl: one record per validated epoch, appended by the trainer, read by report, serve and cv.
 import { appendFileSync, closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomic.js';
 import { runPath } from './layout.js';
 
 /** One epoch of a run: losses are means over the epoch's tiles; val_map is the competition metric at 0.5. */
@@ -40,6 +41,19 @@ export function readHistory(dir: string): EpochRecord[] {
 /** Appends one record as one line (a watcher reads whole lines only). */
 export function appendHistory(dir: string, r: EpochRecord): void {
   appendFileSync(runPath(dir, 'history'), JSON.stringify(r) + '\n');
+}
+
+/**
+ * Keeps the records of epochs 1..`epochs` and drops later ones: those a process appended after its last
+ * checkpoint and before it was killed, which a resume trains again. Rewrites the file atomically; returns
+ * how many records it dropped.
+ */
+export function truncateHistory(dir: string, epochs: number): number {
+  const all = readHistory(dir);
+  const kept = all.filter((r) => r.epoch <= epochs);
+  if (kept.length === all.length) return 0;
+  writeFileAtomic(runPath(dir, 'history'), kept.map((r) => JSON.stringify(r) + '\n').join(''));
+  return all.length - kept.length;
 }
 
 /** The epoch with the best validation mAP, or null for an empty history. */

@@ -1,13 +1,14 @@
-// One writer per run directory: a lock file holding the writer's pid and host, created atomically
-// (O_EXCL), so a second `train --resume` or `cv` on the same folder is refused instead of appending
-// to the same history beside the first. A lock whose process is gone (on this host) is taken over.
-import { closeSync, existsSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+// One writer per run directory: a lock file holding the writer's pid, host and process start time,
+// made whole in a temporary file and linked into place (link fails if the lock exists), so it is never
+// seen half-written and a second `train --resume` or `cv` on the same folder is refused instead of
+// appending to the same history beside the first. A lock whose process is gone (on this host) is taken over.
+import { existsSync, linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { pidAlive } from './process.js';
+import { processStart, sameProcessAlive } from './process.js';
 import { runPath } from './layout.js';
 
-interface Holder { pid: number; host: string; since: string }
+interface Holder { pid: number; host: string; since: string; start?: string | null }
 
 export class RunLockedError extends Error {
   /** `resume` is the command that continues the work once the holder is gone. */
@@ -23,9 +24,9 @@ export class RunLockedError extends Error {
 function readHolder(path: string): Holder | null {
   try {
     const h = JSON.parse(readFileSync(path, 'utf8')) as Partial<Holder>;
-    return Number.isInteger(h.pid) && typeof h.host === 'string' ? { pid: h.pid!, host: h.host, since: String(h.since ?? '?') } : null;
+    return Number.isInteger(h.pid) && typeof h.host === 'string' ? { pid: h.pid!, host: h.host, since: String(h.since ?? '?'), start: h.start ?? null } : null;
   } catch {
-    return null; // a lock caught half-written or damaged: treated as stale below
+    return null; // a damaged lock file (it is never half-written): treated as stale below
   }
 }
 
@@ -43,19 +44,19 @@ export class RunLock {
     const run = resolve(dir);
     const path = runPath(run, 'lock');
     for (let attempt = 0; attempt < 2; attempt++) {
+      const tmp = `${path}.${process.pid}.tmp`;
+      writeFileSync(tmp, JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString(), start: processStart(process.pid) }) + '\n');
       try {
-        const fd = openSync(path, 'wx');
-        try {
-          writeSync(fd, JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() }) + '\n');
-        } finally {
-          closeSync(fd);
-        }
+        linkSync(tmp, path);
         return new RunLock(run, path);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      } finally {
+        unlinkSync(tmp);
       }
       const h = readHolder(path);
-      if (h && (h.host !== hostname() || pidAlive(h.pid))) throw new RunLockedError(run, h, resume);
+      // Another host's process cannot be checked from here; a pid reused by a later process is not the holder.
+      if (h && (h.host !== hostname() || sameProcessAlive(h.pid, h.start))) throw new RunLockedError(run, h, resume);
       log(h ? `taking over the lock of ${run}: pid ${h.pid}, which held it since ${h.since}, is gone` : `taking over the unreadable lock file ${path}`);
       try { unlinkSync(path); } catch { /* another taker removed it first; the retry decides */ }
     }

@@ -16,7 +16,7 @@ import { createModel } from '../models/registry.js';
 import type { Module } from '../nn/module.js';
 import type { OptimizerLike } from '../optim/optimizer.js';
 import { hasCheckpoint, loadCheckpoint } from '../run/checkpoint.js';
-import { checkTrainingInputs, readRunConfig, type TrainConfig } from '../run/config.js';
+import { checkTrainingInputs, ConfigError, readRunConfig, type TrainConfig } from '../run/config.js';
 import { RUN_FILES, runPath } from '../run/layout.js';
 import { RunLock } from '../run/lock.js';
 import { BLAS_ADVICE, blasInUse, manualSeed, setNumThreads } from '../torch/index.js';
@@ -42,7 +42,7 @@ export interface RunSetup {
  */
 export async function setupRun(configOrRun: TrainConfig | { resume: string }, log: (line: string) => void): Promise<RunSetup> {
   const resuming = 'resume' in configOrRun;
-  let c: TrainConfig, run: string, lock: RunLock | null = null;
+  let c: TrainConfig, run: string, lock: RunLock | null = null, model: Module | null = null;
   if (resuming) {
     run = resolve(configOrRun.resume);
     c = readRunConfig(run);
@@ -78,12 +78,18 @@ export async function setupRun(configOrRun: TrainConfig | { resume: string }, lo
     }
     const loader = new BatchLoader(source, trIdx, { batchSize: c.batchSize, seed: c.seed, shuffle: true });
 
+    // Built before the run folder exists, so a model option value the checks let through (a negative
+    // width) leaves no half-made run behind; it still draws its initial weights right after the loader.
+    try {
+      model = createModel(c.model, c.modelOptions);
+    } catch (e) {
+      throw new ConfigError(`${resuming ? runPath(run, 'config') : 'config'}.modelOptions`, `${(e as Error).message} (model ${c.model}, options ${JSON.stringify(c.modelOptions)})`);
+    }
     if (!resuming) {
       mkdirSync(run, { recursive: true });
       lock = RunLock.acquire(run, log);
       writeFileAtomic(runPath(run, 'config'), JSON.stringify(c, null, 2) + '\n');
     }
-    const model = createModel(c.model, c.modelOptions);
     if (c.encoderWeights && !resuming) {
       if (!(model instanceof EncoderUNet)) throw new TrainingError(`encoderWeights is for encoder-unet models; ${c.model} has no encoder`);
       const { skipped } = loadEncoderWeights(model.encoder, c.encoderWeights);
@@ -96,6 +102,7 @@ export async function setupRun(configOrRun: TrainConfig | { resume: string }, lo
     return { run, config: c, lock: lock!, loader, val: { images, masks }, model, optimizer, saved };
   } catch (e) {
     lock?.release();
+    model?.dispose();
     throw e;
   }
 }

@@ -8,7 +8,7 @@ import type { TrainConfig } from '../run/config.js';
 import type { EpochRecord } from '../run/history.js';
 import { runPath } from '../run/layout.js';
 import { fromArray, tidy } from '../torch/index.js';
-import { defaultCallbacks, LambdaCallback, type Callback, type LambdaHooks, type LoopState, type TrainContext, type TrainOutcome } from './callbacks/index.js';
+import { defaultCallbacks, LambdaCallback, TrainingError, type Callback, type LambdaHooks, type LoopState, type TrainContext, type TrainOutcome } from './callbacks/index.js';
 import { checkpoint, restoreLoop, START } from './loop-state.js';
 import { objective } from './objective.js';
 import { cosineFor, makeOptimizer } from './optimizers.js';
@@ -60,6 +60,9 @@ async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void):
   const { callbacks, best } = defaultCallbacks(c, [new LambdaCallback(hooks), ...(hooks.callbacks ?? [])]);
   let opt = s.optimizer;
   let st: LoopState = s.saved === null ? { ...START } : restoreLoop(s.saved, callbacks);
+  if (st.phase >= c.phases.length) {
+    throw new TrainingError(`${run} has trained all its ${st.epoch} epochs; there is nothing to resume. Tune it again with halite tune --run ${run}, or train a new run with another --name`);
+  }
   if (s.saved !== null) log(`resuming ${run} at epoch ${st.epoch + 1}${st.batch ? `, batch ${st.batch + 1}` : ''} (phase ${st.phase + 1}: ${lossName(c.phases[st.phase]!.loss)})`);
   type StopRequest = { reason: Exclude<TrainOutcome['stopped'], 'finished'>; signal?: 'SIGINT' | 'SIGTERM' };
   let stop = null as StopRequest | null;

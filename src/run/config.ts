@@ -264,7 +264,7 @@ export function resolveConfig(layers: ConfigLayer[], where = 'config'): TrainCon
       throw new ConfigError((e as Error).message);
     }
     if (!posInt(p.epochs)) fail(`phases[${i}].epochs`, `must be a positive integer, ${got(p.epochs)}`);
-    if (p.lr !== undefined && !(num(p.lr) && p.lr > 0)) fail(`phases[${i}].lr`, 'must be > 0');
+    if (p.lr !== undefined && !(num(p.lr) && p.lr > 0)) fail(`phases[${i}].lr`, `must be a number > 0, got ${JSON.stringify(p.lr)}`);
     if (p.schedule !== undefined) {
       const s = p.schedule;
       onlyKeys(`phases[${i}].schedule`, s, ['name', 'minLr', 'cycles']);
@@ -289,7 +289,7 @@ export function resolveConfig(layers: ConfigLayer[], where = 'config'): TrainCon
     if (!natural(r.patience)) fail('reduceLROnPlateau.patience', `must be a non-negative integer (epochs), ${got(r.patience)}`);
     if (!(num(r.minLr) && r.minLr >= 0)) fail('reduceLROnPlateau.minLr', `must be >= 0, ${got(r.minLr)}`);
   }
-  if (c.maxMinutes !== undefined && !(num(c.maxMinutes) && c.maxMinutes > 0)) fail('maxMinutes', 'must be > 0');
+  if (c.maxMinutes !== undefined && !(num(c.maxMinutes) && c.maxMinutes > 0)) fail('maxMinutes', `must be a number > 0, got ${JSON.stringify(c.maxMinutes)}`);
   onlyKeys('heads', c.heads, ['classifier', 'deepSupervision']);
   if (!(c.heads.classifier >= 0 && c.heads.deepSupervision >= 0)) fail('heads', 'needs classifier >= 0 and deepSupervision >= 0');
   for (const f of ['encoderWeights', 'pseudoLabels'] as const) {

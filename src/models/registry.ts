@@ -19,8 +19,10 @@ export function registerModel(name: string, entry: ModelEntry): void {
 
 /**
  * Checks a model name and its option keys against the registry without building the model, so a
- * config can be refused before any weights are allocated. Option values are checked by the model.
- * @throws Error `unknown model 'x' (known: ...)` or `model 'x' has no option 'y' (options: ...)`
+ * config can be refused before any weights are allocated. Each value must be of its default's kind
+ * (number, switch, text or list); ranges are the model's to check when it is built.
+ * @throws Error `unknown model 'x' (known: ...)`, `model 'x' has no option 'y' (options: ...)` or
+ *   `model 'x' option 'y' must be a number (like its default 16), got "4"`
  */
 export function checkModelOptions(name: string, options: Record<string, unknown> = {}): ModelEntry {
   const e = models.get(name);

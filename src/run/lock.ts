@@ -21,6 +21,14 @@ export class RunLockedError extends Error {
   }
 }
 
+function readText(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
 function readHolder(path: string): Holder | null {
   try {
     const h = JSON.parse(readFileSync(path, 'utf8')) as Partial<Holder>;
@@ -54,11 +62,13 @@ export class RunLock {
       } finally {
         unlinkSync(tmp);
       }
+      const seen = readText(path);
       const h = readHolder(path);
       // Another host's process cannot be checked from here; a pid reused by a later process is not the holder.
       if (h && (h.host !== hostname() || sameProcessAlive(h.pid, h.start))) throw new RunLockedError(run, h, resume);
       log(h ? `taking over the lock of ${run}: pid ${h.pid}, which held it since ${h.since}, is gone` : `taking over the unreadable lock file ${path}`);
-      try { unlinkSync(path); } catch { /* another taker removed it first; the retry decides */ }
+      // Removed only if it is still the stale lock read above: another taker may have replaced it since.
+      if (readText(path) === seen) try { unlinkSync(path); } catch { /* another taker removed it first; the retry decides */ }
     }
     throw new RunLockedError(run, readHolder(path) ?? { pid: -1, host: '?', since: '?' }, resume);
   }

@@ -41,6 +41,9 @@ test('the CLI layers preset, file and flags through the same merge', async () =>
   assert.deepEqual(c.optimizer, { name: 'sgd', lr: 0.05, momentum: 0.9, weightDecay: 0 });
   assert.deepEqual([c.modelOptions.encoder, c.modelOptions.dropout, c.modelOptions.scse], ['resnet34_3x3', 0.1, false]);
   assert.deepEqual(c.phases.map((p) => [p.epochs, p.schedule?.cycles]), [[1, undefined], [4, 4]]);
+  await assert.rejects(configFromFlags({ epochs: [6] }),
+    /--epochs lists 1 phase\(s\) but the config has 2 \(bce, lovasz\); give one count per phase \(--epochs 30,20\) or name the losses too \(--losses bce\)/);
+  await assert.rejects(configFromFlags({ epochs: [6], losses: 'bce,lovasz' }), /--epochs lists 1 phase\(s\) but --losses 2; give one epoch count per loss, e.g\. --epochs 10,10/);
 });
 
 test('every phase loss is checked before training, naming the phase, the loss and the known ones', () => {

@@ -1,11 +1,12 @@
 // A training run's configuration: everything needed to rebuild the model and repeat the run. It is
 // read from JSON and/or flags, validated with messages that name the field, and saved in the run.
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { AugmentSpec } from '../data/augment.js';
 import { parseAugmentations, SEED_AUGMENTATIONS } from '../data/augment.js';
 import { checkLossSpec, type LossSpec } from '../losses/losses.js';
 import { checkModelOptions } from '../models/registry.js';
+import { runPath } from './layout.js';
 import { isPrecision, type Precision } from '../torch/index.js';
 
 /** Loss weights of the extra heads of multi-head models (encoder-unet). */
@@ -168,7 +169,7 @@ function mergeObjects(a: Record<string, unknown>, b: Record<string, unknown>): R
  * @throws ConfigError naming config.json and the field
  */
 export function readRunConfig(runDir: string): TrainConfig {
-  const path = join(resolve(runDir), 'config.json');
+  const path = runPath(resolve(runDir), 'config');
   if (!existsSync(path)) throw new ConfigError(resolve(runDir), 'no config.json; is this a halite run directory?');
   return resolveConfig([readConfigFile(path)], path);
 }

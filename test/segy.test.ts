@@ -582,6 +582,14 @@ test('halite segy info: --json with custom header bytes, the text report, and er
   assert.match(t, /padded traces\s+0 of 414/);
   assert.match(t, /percentiles of 31050 samples from all 414 traces/);
   assert.match(formatInfo(segyInfo(at('shot-gather.sgy'))), /geometry\s+.*pre-stack/);
+  // The README's facts: one trace delayed 10000 with scalar -10, i.e. sample 0 at 1000 ms.
+  const d = segyInfo(at('delay-scalar.sgy'));
+  assert.equal(d.firstSampleMs, 1000);
+  assert.match(formatInfo(d), /samples\s+251 × 4 ms \(4000 µs; 1000–2000 ms, after a recording delay of 1000 ms\)/);
+  assert.match(t, /samples\s+75 × 4 ms \(4000 µs; 4–300 ms, after a recording delay of 4 ms\)/, "f3.sgy's first trace says 4 ms at bytes 109-110");
+  assert.doesNotMatch(t, /revisionMajor/, 'the revision is shown once');
+  assert.match(formatInfo(segyInfo(at('f3.sgy'), { ilineByte: 189, xlineByte: 191 })),
+    /geometry\s+.*--iline-byte 189 and --xline-byte 191 overlap: each reads a 4-byte number/);
   const b = halite('segy', 'info', at('broken.sgy'));
   assert.equal(b.status, 1);
   assert.match(b.stderr, /broken\.sgy \(byte offset 10768, trace 3\)/);

@@ -22,9 +22,10 @@ export function formatInfo(r: SegyInfo): string {
   row('revision', r.revision);
   row('byte order', `${r.byteOrder}-endian`);
   row('format', `${r.format.code} (${r.format.name})`);
-  const endMs = (r.samples - 1) * r.sampleIntervalMs;
+  const endMs = r.firstSampleMs + (r.samples - 1) * r.sampleIntervalMs;
+  const delay = r.firstSampleMs ? `, after a recording delay of ${+r.firstSampleMs.toFixed(3)} ms` : '';
   row('samples', r.sampleIntervalUs > 0
-    ? `${r.samples} × ${r.sampleIntervalMs} ms (${r.sampleIntervalUs} µs; 0–${+endMs.toFixed(3)} ms)`
+    ? `${r.samples} × ${r.sampleIntervalMs} ms (${r.sampleIntervalUs} µs; ${+r.firstSampleMs.toFixed(3)}–${+endMs.toFixed(3)} ms${delay})`
     : `${r.samples}, interval unknown (neither the binary header nor trace 0 gives a positive one)`);
   row('traces', String(r.traces));
   const g = r.geometry;

@@ -71,6 +71,10 @@ export function scanGeometry(file: SegyFile, opts: GeometryOptions = {}): Geomet
   for (const [flag, b] of [['--iline-byte', ilineByte], ['--xline-byte', xlineByte]] as const) {
     if (!Number.isInteger(b) || b < 1 || b + width - 1 > 240) throw new SegyError(file.path, `${flag} ${b}: a trace-header byte position must be 1..${241 - width} for a ${width}-byte number`);
   }
+  // Overlapping fields would put every trace on a diagonal or one position, which reads as pre-stack data.
+  if (Math.abs(ilineByte - xlineByte) < width) {
+    throw new SegyError(file.path, `--iline-byte ${ilineByte} and --xline-byte ${xlineByte} overlap: each reads a ${width}-byte number, so the inline and crossline fields must start at least ${width} bytes apart (the standard bytes are 189 and 193; 9 and 21 in many older files)`);
+  }
   const n = file.traceCount;
   const il = new Int32Array(n);
   const xl = new Int32Array(n);

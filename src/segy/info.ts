@@ -18,6 +18,8 @@ export interface SegyInfo {
   samples: number;
   sampleIntervalUs: number;
   sampleIntervalMs: number;
+  /** The first trace's recording delay (trace-header bytes 109-110, scaled by bytes 215-216): the time of sample 0, ms. */
+  firstSampleMs: number;
   traces: number;
   binary: Record<string, number>;
   geometry:
@@ -26,7 +28,8 @@ export interface SegyInfo {
   amplitudes: { traces: number; of: number; samples: number; nonFinite: number; percentiles: { percent: number; value: number | null }[] };
 }
 
-const KEY_BINARY = ['jobId', 'lineNumber', 'reelNumber', 'sampleInterval', 'samplesPerTrace', 'formatCode', 'ensembleFold', 'traceSorting', 'measurementSystem', 'revisionMajor', 'revisionMinor', 'fixedLengthTraces', 'extendedTextHeaders', 'byteOrderConstant'] as const;
+// The revision (bytes 3501-3502) is reported once, as `revision`.
+const KEY_BINARY = ['jobId', 'lineNumber', 'reelNumber', 'sampleInterval', 'samplesPerTrace', 'formatCode', 'ensembleFold', 'traceSorting', 'measurementSystem', 'fixedLengthTraces', 'extendedTextHeaders', 'byteOrderConstant'] as const;
 
 /**
  * Headers, geometry and amplitude percentiles of a SEG-Y file. Geometry that cannot be built
@@ -59,6 +62,7 @@ export function segyInfo(path: string, opts: GeometryOptions & { maxTraces?: num
       samples: f.samplesPerTrace,
       sampleIntervalUs: f.sampleInterval,
       sampleIntervalMs: f.sampleInterval / 1000,
+      firstSampleMs: f.traceCount ? f.traceHeader(0).delayMs() : 0,
       traces: f.traceCount,
       binary,
       geometry,

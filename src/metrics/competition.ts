@@ -8,7 +8,11 @@ export const IOU_THRESHOLDS: readonly number[] = Array.from({ length: 10 }, (_, 
 
 export type Mask = ArrayLike<number>;
 
-function counts(truth: Mask, pred: Mask): { inter: number; union: number; t: number; p: number } {
+/** Pixel counts of two masks (any non-zero is salt): both, either, truth, prediction. */
+export interface Overlap { inter: number; union: number; t: number; p: number }
+
+/** The Overlap of two equal-length masks. Throws RangeError when their lengths differ. */
+export function overlap(truth: Mask, pred: Mask): Overlap {
   if (truth.length !== pred.length) throw new RangeError(`truth has ${truth.length} pixels, prediction ${pred.length}`);
   let inter = 0, union = 0, t = 0, p = 0;
   for (let i = 0; i < truth.length; i++) {
@@ -23,13 +27,17 @@ function counts(truth: Mask, pred: Mask): { inter: number; union: number; t: num
 
 /** Plain intersection over union; 1 when both masks are empty. */
 export function iou(truth: Mask, pred: Mask): number {
-  const c = counts(truth, pred);
+  const c = overlap(truth, pred);
   return c.union === 0 ? 1 : c.inter / c.union;
 }
 
 /** One image's score under the competition metric. */
 export function imageScore(truth: Mask, pred: Mask): number {
-  const c = counts(truth, pred);
+  return overlapScore(overlap(truth, pred));
+}
+
+/** imageScore from an image's Overlap (for callers that also need the counts). */
+export function overlapScore(c: Overlap): number {
   if (c.t === 0 && c.p === 0) return 1;
   if (c.t === 0 || c.p === 0) return 0;
   const v = c.inter / c.union;

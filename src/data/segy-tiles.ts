@@ -5,11 +5,11 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { encode } from 'fast-png';
 import { replaceFolder } from '../io/atomic.js';
-import { openVolume, percentile, sampleAmplitudes, type Axis, type SegyVolume } from '../segy/index.js';
+import { axisText, gridDifferences, openVolume, percentile, sampleAmplitudes, type Axis, type SectionDirection, type SegyVolume } from '../segy/index.js';
 import { rleEncode, PIXELS, TILE } from './rle.js';
 import { SPLIT_FILE } from './split.js';
 
-export type SectionKind = 'inline' | 'crossline';
+export type SectionKind = SectionDirection;
 
 export interface SegyTilesOptions {
   /** Seismic amplitudes, SEG-Y. */
@@ -70,25 +70,10 @@ export function tileId(kind: SectionKind, line: number, top: number, first: numb
   return kind === 'inline' ? `il${num(line)}-t${num(top)}-x${num(first)}` : `xl${num(line)}-t${num(top)}-i${num(first)}`;
 }
 
-const sameAxis = (a: Axis, b: Axis) => a.first === b.first && a.step === b.step && a.count === b.count;
-const axisText = (a: Axis) => `${a.first}..${a.last} step ${a.step}`;
-
 /** Throws naming both files when the labels are not on the seismic's geometry. */
 function checkSameGeometry(seis: SegyVolume, labels: SegyVolume): void {
-  const s = seis.geometry, l = labels.geometry;
-  const diff: string[] = [];
-  if (!sameAxis(s.inlines, l.inlines)) diff.push(`inlines ${axisText(s.inlines)} vs ${axisText(l.inlines)}`);
-  if (!sameAxis(s.crosslines, l.crosslines)) diff.push(`crosslines ${axisText(s.crosslines)} vs ${axisText(l.crosslines)}`);
-  if (seis.samples !== labels.samples) diff.push(`${seis.samples} vs ${labels.samples} samples per trace`);
-  if (seis.file.sampleInterval !== labels.file.sampleInterval) diff.push(`sample interval ${seis.file.sampleInterval} vs ${labels.file.sampleInterval} µs`);
-  if (!diff.length) {
-    const p = s.index.findIndex((t, k) => (t < 0) !== (l.index[k]! < 0));
-    if (p >= 0) {
-      const nx = s.crosslines.count;
-      diff.push(`inline ${s.inlines.first + Math.floor(p / nx) * s.inlines.step}, crossline ${s.crosslines.first + (p % nx) * s.crosslines.step} has a trace in one file and none in the other`);
-    }
-  }
-  if (diff.length) throw new Error(`the labels ${labels.file.path} are not on the geometry of the seismic ${seis.file.path}: ${diff.join('; ')}. Labels must be a volume of the same survey (same inline/crossline numbers, samples and interval)`);
+  const diff = gridDifferences(seis, labels);
+  if (diff.length) throw new Error(`the labels ${labels.file.path} are not on the geometry of the seismic ${seis.file.path}: ${diff.join('; ')} (seismic vs labels). Labels must be a volume of the same survey (same inline/crossline numbers, samples and interval)`);
 }
 
 function png(data: Uint8Array): Uint8Array {

@@ -9,12 +9,12 @@ import { setImmediate as yieldToEvents } from 'node:timers/promises';
 import { encode } from 'fast-png';
 import { TILE } from '../data/rle.js';
 import { tempPath, writeFileAtomic } from '../io/atomic.js';
-import { axisIndex, openVolume, percentile, sampleAmplitudes, SegyError, SegyWriter, type SegyFile, type SegyVolume } from '../segy/index.js';
+import { axisIndex, openVolume, percentile, sampleAmplitudes, SegyError, SegyWriter, type SectionDirection, type SegyFile, type SegyVolume } from '../segy/index.js';
 import { predictEnsemble, type Member } from './ensemble.js';
 import type { PredictOptions } from './predict.js';
 import { blendWindow, cutTiles, stitchTiles } from './tiling.js';
 
-export type Direction = 'inline' | 'crossline';
+export type Direction = SectionDirection;
 
 /** Probabilities in [0, 1] for N TILE×TILE tiles (row-major, values in [0, 1]), N×TILE×TILE out. */
 export type TilePredictor = (tiles: Float32Array) => Float32Array;

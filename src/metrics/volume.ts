@@ -2,11 +2,11 @@
 // IoU, voxel precision and recall, and the competition metric over every inline and every crossline
 // section. Sections are streamed (SegyVolume), so memory is a few sections whatever the survey's size.
 import { SegyError } from '../segy/errors.js';
-import type { Axis } from '../segy/geometry.js';
-import { openVolume, type SegyVolume } from '../segy/volume.js';
+import { axisValue } from '../segy/geometry.js';
+import { gridDifferences, openVolume, type SectionDirection, type SegyVolume } from '../segy/volume.js';
 import { overlap, overlapScore, type Overlap } from './competition.js';
 
-export type SectionKind = 'inline' | 'crossline';
+export type SectionKind = SectionDirection;
 
 export interface SurveyEvaluateOptions {
   /** A prediction sample > threshold is salt; default 0.5. */
@@ -53,28 +53,6 @@ export interface SurveyEvaluation {
   recall: number | null;
   inline?: SectionScores;
   crossline?: SectionScores;
-}
-
-const axisText = (a: Axis) => `${a.first}..${a.last} step ${a.step}`;
-
-/** What differs between two volumes' grids (empty when they match): axes, samples, sample interval, padded positions. */
-function geometryDifferences(a: SegyVolume, b: SegyVolume): string[] {
-  const d: string[] = [];
-  for (const k of ['inlines', 'crosslines'] as const) {
-    if (axisText(a[k]) !== axisText(b[k])) d.push(`${k} ${axisText(a[k])} vs ${axisText(b[k])}`);
-  }
-  if (a.samples !== b.samples) d.push(`samples per trace ${a.samples} vs ${b.samples}`);
-  if (a.file.sampleInterval !== b.file.sampleInterval) d.push(`sample interval ${a.file.sampleInterval} µs vs ${b.file.sampleInterval} µs`);
-  if (!d.length) {
-    const ia = a.geometry.index, ib = b.geometry.index;
-    let n = 0, first = -1;
-    for (let p = 0; p < ia.length; p++) if ((ia[p]! < 0) !== (ib[p]! < 0)) { n++; if (first < 0) first = p; }
-    if (n) {
-      const nx = a.crosslines.count, i = Math.floor(first / nx), j = first - i * nx;
-      d.push(`${n} grid positions hold a trace in one file and none in the other (the first: inline ${a.inlines.first + i * a.inlines.step}, crossline ${a.crosslines.first + j * a.crosslines.step})`);
-    }
-  }
-  return d;
 }
 
 function predictionKind(v: SegyVolume): SurveyEvaluation['predictionKind'] {
@@ -130,7 +108,7 @@ export function evaluateSurvey(predPath: string, truthPath: string, o: SurveyEva
   let truth: SegyVolume | undefined;
   try {
     truth = openVolume(truthPath);
-    const diff = geometryDifferences(pred, truth);
+    const diff = gridDifferences(pred, truth);
     if (diff.length) throw new Error(`${predPath} (prediction) and ${truthPath} (truth) are not on the same survey grid: ${diff.join('; ')} (prediction vs truth). Score a prediction of the survey the truth labels (halite predict --segy SEISMIC.sgy writes one on its grid).`);
     const ns = pred.samples, nIl = pred.inlines.count, nXl = pred.crosslines.count;
     const e: SurveyEvaluation = {
@@ -152,7 +130,7 @@ export function evaluateSurvey(predPath: string, truthPath: string, o: SurveyEva
         const tr = kind === 'inline' ? truth!.inlineAt(x, scratch.t) : truth!.crosslineAt(x, scratch.t);
         const where = (r: number) => {
           const [i, j] = kind === 'inline' ? [x, r] : [r, x];
-          return `inline ${pred.inlines.first + i * pred.inlines.step}, crossline ${pred.crosslines.first + j * pred.crosslines.step}`;
+          return `inline ${axisValue(pred.inlines, i)}, crossline ${axisValue(pred.crosslines, j)}`;
         };
         const kept = binariseSection(traces, pr, tr, ns, threshold, where, { pred, truth: truth!, truthTraces }, masks.t, masks.p);
         const c = overlap(masks.t.subarray(0, kept * ns), masks.p.subarray(0, kept * ns));

@@ -117,6 +117,16 @@ export function scanGeometry(file: SegyFile, opts: GeometryOptions = {}): Geomet
   return { ilineByte, xlineByte, inlines, crosslines, index, sorting, padded: positions - n, traceCount: n };
 }
 
+/** An axis as people read it: `first..last step N`. */
+export function axisText(a: Axis): string {
+  return `${a.first}..${a.last} step ${a.step}`;
+}
+
+/** The number at position `k` of `axis` (first + k × step): the inverse of axisIndex. */
+export function axisValue(a: Axis, k: number): number {
+  return a.first + k * a.step;
+}
+
 /** The position of `value` on `axis`, or -1 when it is not one of the axis's numbers. */
 export function axisIndex(a: Axis, value: number): number {
   const k = (value - a.first) / a.step;

@@ -3,7 +3,10 @@
 import { SegyError } from './errors.js';
 import { openSegy, type OpenOptions, type SegyFile } from './file.js';
 import { decodeSamples } from './formats.js';
-import { axisIndex, scanGeometry, type Axis, type Geometry, type GeometryOptions } from './geometry.js';
+import { axisIndex, axisText, axisValue, scanGeometry, type Axis, type Geometry, type GeometryOptions } from './geometry.js';
+
+/** The two directions of a post-stack survey's vertical sections. */
+export type SectionDirection = 'inline' | 'crossline';
 
 export interface VolumeOptions extends OpenOptions, GeometryOptions {
   /** Value for padded positions (missing traces); default 0. */
@@ -129,6 +132,30 @@ export class SegyVolume {
 }
 
 /** Opens a SEG-Y file as a post-stack volume: headers, then one pass over the trace headers. */
+/**
+ * What differs between two volumes' survey grids, one phrase each (empty when they match): the inline
+ * and crossline axes, samples per trace, sample interval, and which grid positions hold a trace (with
+ * the first that differs). For refusing labels or a prediction that is not on a survey's grid.
+ */
+export function gridDifferences(a: SegyVolume, b: SegyVolume): string[] {
+  const d: string[] = [];
+  for (const k of ['inlines', 'crosslines'] as const) {
+    if (axisText(a[k]) !== axisText(b[k])) d.push(`${k} ${axisText(a[k])} vs ${axisText(b[k])}`);
+  }
+  if (a.samples !== b.samples) d.push(`samples per trace ${a.samples} vs ${b.samples}`);
+  if (a.file.sampleInterval !== b.file.sampleInterval) d.push(`sample interval ${a.file.sampleInterval} µs vs ${b.file.sampleInterval} µs`);
+  if (!d.length) {
+    const ia = a.geometry.index, ib = b.geometry.index;
+    let n = 0, first = -1;
+    for (let p = 0; p < ia.length; p++) if ((ia[p]! < 0) !== (ib[p]! < 0)) { n++; if (first < 0) first = p; }
+    if (n) {
+      const nx = a.crosslines.count;
+      d.push(`${n} grid positions hold a trace in one file and none in the other (the first: inline ${axisValue(a.inlines, Math.floor(first / nx))}, crossline ${axisValue(a.crosslines, first % nx)})`);
+    }
+  }
+  return d;
+}
+
 export function openVolume(path: string, opts: VolumeOptions = {}): SegyVolume {
   const file = openSegy(path, opts);
   try {

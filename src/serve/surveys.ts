@@ -3,7 +3,7 @@
 // reads (src/segy), so a survey is never loaded whole.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { openVolume, percentile, sampleAmplitudes, type Axis, type SegyVolume } from '../segy/index.js';
+import { axisText, openVolume, percentile, sampleAmplitudes, type Axis, type SegyVolume } from '../segy/index.js';
 import { PathError } from './runs.js';
 
 /** How a folder names its pairs; the page's empty state and the README say the same. */
@@ -104,7 +104,6 @@ export function findSurveys(dir: string): { surveys: SurveyEntry[]; unpaired: st
 }
 
 const sameAxis = (a: Axis, b: Axis) => a.first === b.first && a.step === b.step && a.count === b.count;
-const axisText = (a: Axis) => `${a.first}..${a.last} step ${a.step}`;
 
 /** An open pair: both volumes, checked to share a geometry. */
 export class Survey {

@@ -51,6 +51,9 @@ test('tiles cover an image and stitch back to it exactly, for larger and smaller
     const img = Float32Array.from({ length: w * h }, (_, i) => Math.sin(i * 0.37));
     const { tiles, tiling } = cutTiles(img, w, h);
     assert.equal(tiles.length, tileOrigins(w).length * tileOrigins(h).length * 101 * 101);
+    if (w < 101) for (const [r, c] of [[80, 65], [10, 100], [100, 3]]) {
+      assert.equal(tiles[r * 101 + c], img[Math.min(r, h - 1) * w + Math.min(c, w - 1)], `edge-replicated (${r}, ${c}) of ${w}x${h}`);
+    }
     const back = stitchTiles(tiles, tiling);
     for (let i = 0; i < img.length; i++) assert.ok(Math.abs(back[i]! - img[i]!) < 1e-6, `${w}x${h} pixel ${i}`);
   }

@@ -12,7 +12,8 @@ import { tempPath, writeFileAtomic } from '../io/atomic.js';
 import { axisIndex, openVolume, percentile, sampleAmplitudes, SegyError, SegyWriter, type SectionDirection, type SegyFile, type SegyVolume } from '../segy/index.js';
 import { predictEnsemble, type Member } from './ensemble.js';
 import type { PredictOptions } from './predict.js';
-import { blendWindow, cutTiles, stitchTiles } from './tiling.js';
+import { fromArray, tidy, where } from '../torch/index.js';
+import { blendWindow, stitchTensor, tileTensor, tilingOf } from './tiling.js';
 
 export type Direction = SectionDirection;
 
@@ -63,26 +64,19 @@ export function readNormalisation(path: string): Normalisation {
 }
 
 /**
- * Scales `values` in place to [0, 1] with `n`. A NaN or infinite sample would poison every tile it
+ * Scales `values` in place to [0, 1] with `n`, in float64 so the result is the correctly rounded
+ * float32 of (clamp(x, lo, hi) - lo) / (hi - lo). A NaN or infinite sample would poison every tile it
  * lands in, so it becomes the scaled value of amplitude 0 (what padded traces hold); returns how many
  * there were.
  */
 export function normalise(values: Float32Array, n: Pick<Normalisation, 'lo' | 'hi'>): number {
-  const span = n.hi - n.lo;
-  const zero = Math.min(1, Math.max(0, -n.lo / span));
-  let bad = 0;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (!Number.isFinite(v)) { values[i] = zero; bad++; continue; }
-    values[i] = v <= n.lo ? 0 : v >= n.hi ? 1 : (v - n.lo) / span;
-  }
-  return bad;
-}
-
-/** A [rows × cols] row-major array transposed to [cols × rows]. */
-function transpose(a: Float32Array, rows: number, cols: number, out = new Float32Array(rows * cols)): Float32Array {
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = a[r * cols + c]!;
-  return out;
+  return tidy(() => {
+    const x = fromArray(values).double();
+    const finite = x.isfinite();
+    const bad = values.length - finite.sum().item();
+    values.set(where(finite, x, 0).clamp(n.lo, n.hi).sub(n.lo).div(n.hi - n.lo).float().toArray() as Float32Array);
+    return bad;
+  });
 }
 
 export interface StitchOptions {
@@ -98,11 +92,14 @@ export interface StitchOptions {
  * are. Sections smaller than a tile are edge-replicated to one tile. Returns [traces × samples].
  */
 export function predictSection(section: Float32Array, traces: number, samples: number, predict: TilePredictor, o: StitchOptions = {}): Float32Array {
-  const image = transpose(section, traces, samples);
-  const { tiles, tiling } = cutTiles(image, traces, samples, o.stride);
+  const tiling = tilingOf(traces, samples, o.stride);
+  const tiles = tidy(() => tileTensor(fromArray(section, [traces, samples]).transpose(0, 1), tiling).toArray() as Float32Array);
   const probs = predict(tiles);
   if (probs.length !== tiles.length) throw new RangeError(`the predictor returned ${probs.length} values for ${tiles.length / (TILE * TILE)} tiles of ${TILE}×${TILE}`);
-  return transpose(stitchTiles(probs, tiling, o.window ?? blendWindow()), samples, traces);
+  return tidy(() => {
+    const image = stitchTensor(fromArray(probs, [tiles.length / (TILE * TILE), TILE, TILE]), tiling, o.window ?? blendWindow());
+    return image.transpose(0, 1).float().contiguous().toArray() as Float32Array;
+  });
 }
 
 /** A predictor over an ensemble's members (one run is one member): their weighted mean, with flip TTA unless o.tta is false. */
@@ -277,11 +274,13 @@ export async function predictSurvey(o: SurveyOptions): Promise<SurveyResult> {
     const emit = (s: Float32Array, traces: Int32Array) => {
       out!.writeSection(traces, s);
       if (!mask) return;
-      const m = new Float32Array(s.length);
-      for (let r = 0; r < traces.length; r++) {
-        if (traces[r]! < 0) continue;
-        for (let k = r * ns; k < (r + 1) * ns; k++) if (s[k]! > o.threshold) { m[k] = 1; salt++; }
-      }
+      const m = tidy(() => {
+        const over = fromArray(s, [traces.length, ns]).gt(o.threshold).float();
+        // Padded positions are not written, so their salt is not counted.
+        const real = fromArray(Int32Array.from(traces, (t) => (t >= 0 ? 1 : 0)), [traces.length, 1]).float();
+        salt += over.mul(real).sum().item();
+        return over.toArray() as Float32Array;
+      });
       mask.writeSection(traces, m);
     };
 
@@ -302,10 +301,8 @@ export async function predictSurvey(o: SurveyOptions): Promise<SurveyResult> {
             // Pass 2: this crossline's inline probabilities back from the scratch file, then the mean.
             const other = s;
             for (let i = 0; i < nIl; i++) if (traces[i]! >= 0) scratch.read(i * nXl + k, other, i * ns);
-            for (let i = 0; i < nIl; i++) {
-              if (traces[i]! < 0) continue;
-              for (let q = i * ns; q < (i + 1) * ns; q++) p[q] = (p[q]! + other[q]!) / 2;
-            }
+            // Padded positions average stale values here, but are never written.
+            p.set(tidy(() => fromArray(p).add(fromArray(other.subarray(0, p.length))).div(2).toArray() as Float32Array));
           }
           emit(p, traces);
         }

@@ -89,6 +89,8 @@ function expected(world: number) {
     max: [world - 1, 10, world > 1 ? 1 : 0],
     min: [0, 10 - (world - 1), 0],
     broadcast: [[10, 11], [100, 101, 102]],
+    // Odd positions summed over ranks, even ones left as the rank had them (base i * (r + 1)).
+    strided: (r: number) => range(8).map((i) => (i % 2 ? sumOver(world, (q) => i * (q + 1)) : i * (r + 1))),
   };
 }
 
@@ -105,6 +107,7 @@ for (const world of [2, 3]) {
       assert.deepEqual(o.max, want.max);
       assert.deepEqual(o.min, want.min);
       assert.deepEqual(o.broadcast, want.broadcast, `rank ${r} broadcast from rank 1`);
+      assert.deepEqual(o.strided, want.strided(r), `rank ${r} allreduce of a strided view`);
       assert.equal(o.destroyed, true);
     });
   });
@@ -199,6 +202,7 @@ test("nccl on this libtorch, bad ranks and 'avg' of integers are clear errors; a
   await g.allreduce([t], 'avg');
   assert.deepEqual(t.toNumbers(), [1.5, 2]);
   await assert.rejects(g.allreduce([tensor([1, 2]).to('int64')], 'avg'), /allreduce 'avg': tensor 0 is int64; averaging needs a floating dtype/);
+  await assert.rejects(g.allreduce([t, tensor([1]).to('bool')]), /allreduce: tensor 1 is bool; Gloo takes float32, float64, float16, int64, int32, uint8/);
   await assert.rejects(g.broadcast([t], 1), /broadcast root must be a whole number in \[0, 0\], got 1/);
   g.destroy();
   g.destroy();

@@ -1,7 +1,7 @@
 // A process group over PyTorch's c10d with the Gloo backend: the collectives DistributedDataParallel
 // is built on, awaited off the JS thread so a training loop keeps serving progress and signals.
 import { native } from '../torch/native.js';
-import { isFloating } from '../torch/dtype.js';
+import { isFloating, type DType } from '../torch/dtype.js';
 import type { Tensor } from '../torch/tensor.js';
 import type { NativeBackend, NativeGlooDevice } from '../torch/native-api.js';
 
@@ -34,6 +34,9 @@ export interface ProcessGroupOptions {
 
 /** Reductions: c10d's, plus 'avg' (Gloo has no AVG, so the sum is divided by the world size). */
 export type ReduceOp = 'sum' | 'avg' | 'product' | 'min' | 'max';
+
+/** The dtypes Gloo's collectives take in libtorch 1.13 (bool and bfloat16 are "Invalid scalar type"). */
+export const GLOO_DTYPES: readonly DType[] = ['float32', 'float64', 'float16', 'int64', 'int32', 'uint8'];
 
 function whole(name: string, v: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (!Number.isSafeInteger(v) || v < min || v > max) {
@@ -119,10 +122,31 @@ export class ProcessGroup {
   }
 
   /**
+   * Runs an in-place collective on tensors' handles. Gloo reads and writes a tensor's memory as one
+   * block, so a non-contiguous tensor (a strided slice, a transpose) travels as a contiguous copy that
+   * is copied back afterwards.
+   */
+  private async inPlace(op: string, tensors: readonly Tensor[], run: (handles: bigint[]) => Promise<void>): Promise<void> {
+    tensors.forEach((t, i) => {
+      if (!GLOO_DTYPES.includes(t.dtype)) throw new TypeError(`${op}: tensor ${i} is ${t.dtype}; Gloo takes ${GLOO_DTYPES.join(', ')} (convert it with .to())`);
+    });
+    const staged = tensors.map((t) => (t.isContiguous() ? null : t.contiguous()));
+    try {
+      await run(tensors.map((t, i) => (staged[i] ?? t).handle));
+      staged.forEach((c, i) => { if (c) tensors[i]!.copy_(c); });
+    } catch (e) {
+      throw explain(e, this.timeoutMs);
+    } finally {
+      for (const c of staged) c?.dispose();
+    }
+  }
+
+  /**
    * Reduces every tensor in place across the group; 'avg' divides the sum by the world size, so it
-   * needs floating tensors. Contiguous CPU tensors of any shape; dtypes may differ between tensors
-   * but each must match on every rank.
-   * @throws TypeError for 'avg' of an integer or bool tensor (before any communication).
+   * needs floating tensors. CPU tensors of any shape and layout and of GLOO_DTYPES; dtypes may differ
+   * between tensors, but each tensor's shape and dtype must match on every rank.
+   * @throws TypeError for a dtype Gloo lacks, or 'avg' of an integer tensor (before any communication);
+   *   Error "allreduce (rank R of W): ..." when a peer is lost or the timeout passes.
    */
   async allreduce(tensors: readonly Tensor[], op: ReduceOp = 'sum'): Promise<void> {
     const id = this.handle('allreduce');
@@ -131,23 +155,18 @@ export class ProcessGroup {
         if (!isFloating(t.dtype)) throw new TypeError(`allreduce 'avg': tensor ${i} is ${t.dtype}; averaging needs a floating dtype (use 'sum')`);
       });
     }
-    try {
-      await native.distAllreduce(id, tensors.map((t) => t.handle), op === 'avg' ? 'sum' : op);
-    } catch (e) {
-      throw explain(e, this.timeoutMs);
-    }
+    await this.inPlace('allreduce', tensors, (handles) => native.distAllreduce(id, handles, op === 'avg' ? 'sum' : op));
     if (op === 'avg') for (const t of tensors) t.div_(this.worldSize);
   }
 
-  /** Overwrites every tensor in place with rank `root`'s. */
+  /**
+   * Overwrites every tensor in place with rank `root`'s (shapes and dtypes as allreduce's).
+   * @throws RangeError for a root outside the group; the errors of allreduce.
+   */
   async broadcast(tensors: readonly Tensor[], root = 0): Promise<void> {
     const id = this.handle('broadcast');
     whole('broadcast root', root, 0, this.worldSize - 1);
-    try {
-      await native.distBroadcast(id, tensors.map((t) => t.handle), root);
-    } catch (e) {
-      throw explain(e, this.timeoutMs);
-    }
+    await this.inPlace('broadcast', tensors, (handles) => native.distBroadcast(id, handles, root));
   }
 
   /** Resolves once every rank has reached its barrier (and finished its earlier collectives). */

@@ -52,6 +52,10 @@ async function collectives(env: Env): Promise<Report> {
   await g.allreduce(mn, 'min');
   out.max = mx[0]!.toNumbers();
   out.min = mn[0]!.toNumbers();
+  // A strided view: Gloo must see (and write back) only its elements, not the block under it.
+  const base = arange(0, 8, 1).mul(r + 1);
+  await g.allreduce([base.slice(0, 1, 8, 2)], 'sum');
+  out.strided = base.toNumbers();
   const b = [tensor([r * 10, r * 10 + 1]), arange(0, 3, 1, { dtype: 'int64' }).add(r * 100)];
   await g.broadcast(b, 1);
   out.broadcast = b.map((t) => t.toNumbers());

@@ -8,7 +8,11 @@ import type { NativeBackend, NativeGlooDevice } from '../torch/native-api.js';
 /** c10d's default process-group timeout (torch.distributed's default_pg_timeout). */
 export const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
 
-/** Where the ranks meet: rank 0 hosts a TCPStore at host:port, or every rank opens the same file (a shared file system). */
+/**
+ * Where the ranks meet: rank 0 hosts a TCPStore at host:port, or every rank opens the same file (on a
+ * file system they share). As with PyTorch's file:// init, the file must not be left from an earlier
+ * job: destroy() on every rank removes it, a crashed job leaves it behind.
+ */
 export type Rendezvous = { kind: 'tcp'; host: string; port: number } | { kind: 'file'; path: string };
 
 /** Gloo's network device: by interface name (as GLOO_SOCKET_IFNAME), or by a host name or address to bind. */
@@ -108,9 +112,11 @@ export class ProcessGroup {
         rank, worldSize, timeoutMs, device, deviceName, rendezvousMs);
       return new ProcessGroup(id, rank, worldSize, backend, timeoutMs);
     } catch (e) {
-      const at = r.kind === 'tcp' ? `TCPStore at ${r.host}:${r.port}` : `FileStore ${r.path}`;
+      // Refusals before any I/O (the 'nccl' guard) come as they are; failures of the rendezvous name it.
+      if (!(e instanceof Error) || !e.message.startsWith('init (')) throw e;
+      const at = r.kind === 'tcp' ? `TCPStore at ${r.host}:${r.port}` : `FileStore ${r.path} (remove it if an earlier job left it)`;
       // The addon already says how many ranks came; a timeout hint would only repeat it.
-      const err = e instanceof Error && /joined the rendezvous/.test(e.message) ? new Error(e.message, { cause: e }) : explain(e, rendezvousMs);
+      const err = /joined the rendezvous/.test(e.message) ? new Error(e.message, { cause: e }) : explain(e, rendezvousMs);
       err.message += `; rendezvous: ${at}, every rank must use the same one and the same world size`;
       throw err;
     }

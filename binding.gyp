@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "halite_torch",
-      "sources": ["native/core.cc", "native/math.cc", "native/nn.cc"],
+      "sources": ["native/core.cc", "native/math.cc", "native/nn.cc", "native/distributed.cc"],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "<!@(node scripts/libtorch-config.cjs include)"

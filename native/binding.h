@@ -72,5 +72,6 @@ void def(Napi::Env env, Napi::Object exports, const char* name, Op fn);
 void RegisterCore(Napi::Env env, Napi::Object exports);
 void RegisterMath(Napi::Env env, Napi::Object exports);
 void RegisterNN(Napi::Env env, Napi::Object exports);
+void RegisterDistributed(Napi::Env env, Napi::Object exports);
 
 }  // namespace halite

@@ -428,6 +428,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   halite::RegisterCore(env, exports);
   halite::RegisterMath(env, exports);
   halite::RegisterNN(env, exports);
+  halite::RegisterDistributed(env, exports);
   return exports;
 }
 

@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-pkgs=(build-essential python3 python3-torch python3-numpy python3-pil fonts-dejavu-core chromium)
+# libgloo-dev: the Gloo headers that libtorch's c10d headers include (native/distributed.cc, process groups).
+pkgs=(build-essential python3 python3-torch python3-numpy python3-pil fonts-dejavu-core chromium libgloo-dev)
 # OpenBLAS (OpenMP build, to share libtorch's thread pool): Debian's libtorch falls back to BLAS for
 # transposed convolutions, and the reference BLAS it pulls in by default makes them half of a training step.
 [ -n "${LIBTORCH:-}" ] || pkgs+=(libtorch-dev libopenblas0-openmp)

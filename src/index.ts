@@ -2,6 +2,7 @@
 export * as torch from './torch/index.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
+export * as distributed from './distributed/index.js';
 export * as io from './io/index.js';
 export { ResUNet, RESUNET_DEFAULTS, type ResUNetOptions } from './models/resunet.js';
 export { UNet, UNET_DEFAULTS, type UNetOptions } from './models/unet.js';

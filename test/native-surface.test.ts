@@ -132,6 +132,11 @@ test('the parsers read the whole surface (this test can fail)', () => {
   assert.equal(registered.ops.get('mul')?.arity, 2, 'BINARY(mul, mul) reads two arguments');
   assert.equal(registered.ops.get('liveTensors')?.arity, 0);
   assert.equal(registered.ops.get('zeros')?.arity, 3, 'zeros reads opts(a, 1, 2)');
+  // native/distributed.cc: promise-returning ops are read like the others.
+  assert.equal(registered.ops.get('distInit')?.file, 'distributed.cc');
+  assert.equal(registered.ops.get('distInit')?.arity, 10, 'distInit reads a.str(0) ... a.i64(9)');
+  assert.equal(registered.ops.get('distAllreduce')?.arity, 3);
+  assert.equal(registered.ops.get('distDestroy')?.returnsVoid, false, 'distDestroy returns a boolean');
   // A surface with one op removed disagrees with the registration list.
   const withoutOne = declaredSurface(readFileSync(API, 'utf8').replace(/^\s*mseLoss\(.*$/m, ''));
   assert.match(difference('NativeBinding', withoutOne.members.keys(), 'native/*.cc', registered.ops.keys()),

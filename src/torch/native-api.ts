@@ -13,6 +13,13 @@ export type HandleOrScalar = NativeHandle | Scalar;
 /** The reductions of libtorch's loss functions. */
 export type NativeReduction = 'none' | 'mean' | 'sum';
 
+/** Process-group backends by c10d's names; only 'gloo' is bound (a CPU libtorch has no NCCL). */
+export type NativeBackend = 'gloo' | 'nccl';
+/** c10d reduce ops that Gloo runs (Gloo in libtorch 1.13 refuses AVG: src/distributed sums, then divides). */
+export type NativeReduceOp = 'sum' | 'product' | 'min' | 'max';
+/** How Gloo picks its network device: by interface name, by a host name or address to bind, or c10d's default (the hostname's address). */
+export type NativeGlooDevice = 'interface' | 'hostname' | 'default';
+
 /** What `buildInfo()` returns: facts of the libtorch this addon was built against and loaded. */
 export interface NativeBuildInfo {
   /** TORCH_VERSION, e.g. "1.13.0". */
@@ -34,7 +41,7 @@ export interface NativeBuildInfo {
  * and result as the C++ reads and returns them.
  *
  * The ops are registered with `DEF(name)` in `RegisterCore` (native/core.cc), `RegisterMath`
- * (native/math.cc) and `RegisterNN` (native/nn.cc); `Args` in native/binding.h converts the
+ * (native/math.cc), `RegisterNN` (native/nn.cc) and `RegisterDistributed` (native/distributed.cc); `Args` in native/binding.h converts the
  * arguments: a Tensor is a `NativeHandle`, `ints` an `Ints`, `scalar` a `Scalar`, `dtype` a
  * `DType` string and `device` a `Device` string. An argument that the C++ reads with `a.has(i)`
  * first is optional here and may be null. A `NativeHandle` result is a new slot: its caller owns it
@@ -273,4 +280,22 @@ export interface NativeBinding {
   bceWithLogits(logits: NativeHandle, target: NativeHandle, weight: NativeHandle | null, posWeight: NativeHandle | null,
     reduction: NativeReduction): NativeHandle;
   mseLoss(x: NativeHandle, target: NativeHandle, reduction: NativeReduction): NativeHandle;
+
+  // --- process groups over c10d (distributed.cc); src/distributed/ gives them a face ---------------
+  /**
+   * Rendezvous through a TCPStore (rank 0 hosts it at address:port) or a FileStore (address is its
+   * path; port is read but unused), then a Gloo process group on the given device; resolves to the
+   * group's id. Waiting for the other ranks is bounded by rendezvousTimeoutMs, each later collective
+   * by timeoutMs. Rejects "init (rank R of W): ..." with c10d's words; 'nccl' is refused at once.
+   */
+  distInit(backend: NativeBackend, store: 'tcp' | 'file', address: string, port: number, rank: number, worldSize: number,
+    timeoutMs: number, device: NativeGlooDevice, deviceName: string, rendezvousTimeoutMs: number): Promise<number>;
+  /** Reduces each tensor in place across the group (one c10d allreduce per tensor, in list order). */
+  distAllreduce(group: number, tensors: readonly NativeHandle[], op: NativeReduceOp): Promise<void>;
+  /** Overwrites each tensor with the root rank's (one c10d broadcast per tensor, in list order). */
+  distBroadcast(group: number, tensors: readonly NativeHandle[], root: number): Promise<void>;
+  /** Resolves once every rank has reached it. */
+  distBarrier(group: number): Promise<void>;
+  /** Forgets the group (collectives in flight finish first); false when it was already destroyed. */
+  distDestroy(group: number): boolean;
 }

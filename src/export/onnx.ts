@@ -14,11 +14,9 @@ import { traceCalls } from '../torch/trace.js';
 import { loadRun } from '../infer/run.js';
 import { maskProbabilities, saltProbabilities } from '../infer/predict.js';
 import type { ValueInfo } from './onnx-graph.js';
+import { checkOpset, DEFAULT_OPSET } from './opsets.js';
 import { OnnxTranslator, type FoldReport } from './trace-onnx.js';
 
-/** The opsets an export may target: every op used is in this form from 13 (Resize, Pad, Clip, Slice with inputs) to 18. */
-export const SUPPORTED_OPSETS = [13, 14, 15, 16, 17, 18];
-export const DEFAULT_OPSET = 17;
 /** The tile side halite predicts on (TGS tiles are 101 x 101). */
 const TILE = 101;
 /** The batch size the trace runs at; any size runs the exported graph. Not 1, so that a batch dim is told apart from a singleton. */
@@ -48,14 +46,6 @@ export interface OnnxModel {
 /** halite's version, from its package.json. */
 export function haliteVersion(): string {
   return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-}
-
-/**
- * Checks an opset number. Throws Error saying which are supported.
- */
-export function checkOpset(opset: number): number {
-  if (!SUPPORTED_OPSETS.includes(opset)) throw new Error(`ONNX opset ${opset} is not supported: choose one of ${SUPPORTED_OPSETS.join(', ')} (default ${DEFAULT_OPSET})`);
-  return opset;
 }
 
 /**

@@ -29,6 +29,8 @@ const TGS = join(ROOT, '..', 'shared', 'tgs');
 const TOL = 1e-4;
 const P = 101 * 101;
 const dir = mkdtempSync(join(tmpdir(), 'halite-onnx-'));
+/** Debian's Python, where apt-get install python3-onnx puts onnx (a python3 earlier on PATH may be another). */
+const python = '/usr/bin/python3';
 
 /** Three real training tiles (N x 101 x 101 in [0, 1]), read as halite reads them. */
 async function realTiles(): Promise<Float32Array> {
@@ -195,7 +197,7 @@ function makeRun(name: string, model: string, modelOptions: Record<string, unkno
   manualSeed(3);
   const m = createModel(model, modelOptions);
   perturbBatchNorms(m);
-  saveWeights(join(run, 'best.safetensors'), m, { epoch: 4 });
+  saveWeights(join(run, 'best.safetensors'), m, { model, options: modelOptions, extra: { epoch: '4' } });
   m.dispose();
   writeTuning(run, 'best', { threshold: tuning.threshold, score: 0.8, tta: true, points: [], minArea: tuning.minArea, gate: tuning.gate });
   return run;
@@ -210,7 +212,7 @@ function halite(...args: string[]) {
 
 /** Debian's python3-onnx (an independent reader): check_model with full shape inference, then the metadata back. */
 function pythonOnnx(file: string): { ok: true; metadata: Record<string, string>; inputs: string[]; outputs: string[] } | { ok: false; why: string } {
-  const probe = spawnSync('python3', ['-c', 'import onnx'], { encoding: 'utf8' });
+  const probe = spawnSync(python, ['-c', 'import onnx'], { encoding: 'utf8' });
   if (probe.status !== 0) return { ok: false, why: 'python3-onnx is not installed (apt-get install python3-onnx)' };
   const script = [
     'import json, sys, onnx',
@@ -220,7 +222,7 @@ function pythonOnnx(file: string): { ok: true; metadata: Record<string, string>;
     'print(json.dumps({"metadata": {p.key: p.value for p in m.metadata_props}, "opset": m.opset_import[0].version,',
     '  "inputs": [f"{v.name}{dims(v)}" for v in m.graph.input], "outputs": [f"{v.name}{dims(v)}" for v in m.graph.output]}))',
   ].join('\n');
-  const r = spawnSync('python3', ['-c', script, file], { encoding: 'utf8' });
+  const r = spawnSync(python, ['-c', script, file], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   return { ok: true, ...JSON.parse(r.stdout) };
 }

@@ -14,3 +14,4 @@ export { readRunConfig, resolveConfig, DEFAULT_CONFIG, type TrainConfig } from '
 export { readHistory, type EpochRecord } from './run/history.js';
 export { runStatus } from './run/status.js';
 export { loadRun } from './infer/run.js';
+export { exportOnnx, exportRunOnnx, type OnnxExportOptions, type OnnxModel } from './export/onnx.js';

@@ -15,7 +15,7 @@ import ts from 'typescript';
  * a folder of src/ (src/data/synth/ is in data). src/index.ts, the library's public face, may import
  * anything and nothing may import it. README.md's Layout section quotes this list.
  */
-const LAYERS = ['torch', 'distributed', 'nn', 'optim', 'losses', 'io', 'segy', 'data', 'models', 'metrics', 'run', 'infer', 'train', 'report', 'serve', 'bench', 'cli'];
+const LAYERS = ['torch', 'distributed', 'nn', 'optim', 'losses', 'io', 'segy', 'data', 'models', 'metrics', 'run', 'infer', 'export', 'train', 'report', 'serve', 'bench', 'cli'];
 const INDEX = 'src/index.ts';
 
 /** The src/ folders the browser pages (web/) may import from: the pure modules of these only. */
@@ -135,7 +135,7 @@ test('the layer check finds upward static, dynamic, type and re-exported imports
     "src/torch/a.ts:1 imports '../nn/b.js' (src/nn/b.ts): torch (layer 1) may not import from nn (layer 3), a layer above it",
     "src/nn/b.ts:4 imports '../optim/o.js' (src/optim/o.ts): nn (layer 3) may not import from optim (layer 4), a layer above it",
     "src/data/synth/c.ts:3 imports '../../models/m.js' (src/models/m.ts): data (layer 8) may not import from models (layer 9), a layer above it",
-    "src/cli/x.ts:1 imports '../index.js' (src/index.ts): cli (layer 17) may not import from index (layer 18, the public face), a layer above it",
+    "src/cli/x.ts:1 imports '../index.js' (src/index.ts): cli (layer 18) may not import from index (layer 19, the public face), a layer above it",
     "src/cli/x.ts:2 imports '../nowhere/y.js' (src/nowhere/y.ts): src/nowhere/ is in no layer; add it to LAYERS in test/layers.test.ts and to the README's Layout section",
   ]);
   assert.deepEqual(folderCycles(imports), [

@@ -1,7 +1,9 @@
 // `halite bench engine`: train and inference throughput of the seed's residual U-Net in halite,
-// beside the same network in PyTorch's Python front end, measured in the same run.
+// beside the same network in PyTorch's Python front end, and its inference exported as ONNX and run by
+// onnxruntime-node, measured in the same run.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { exportOnnx } from '../export/onnx.js';
 import { ResUNet } from '../models/resunet.js';
 import { Adam } from '../optim/adam.js';
 import * as T from '../torch/index.js';
@@ -60,6 +62,30 @@ export function measureHalite(channelsLast: boolean, o: EngineBenchOptions): Thr
   return { train_img_s: train, infer_img_s: inferRate, params };
 }
 
+/**
+ * Inference images/s of the same residual U-Net (seed 0) exported as ONNX (halite export: BatchNorm
+ * folded, no TTA) and run by onnxruntime-node's CPU runtime with `threads` intra-op threads, on the
+ * same batch size and steps as halite's inference. Returns onnxruntime's version too.
+ */
+export async function measureOnnxruntime(o: EngineBenchOptions): Promise<{ infer_img_s: number; onnxruntime: string }> {
+  const ort = await import('onnxruntime-node');
+  T.manualSeed(0);
+  const model = new ResUNet();
+  const { bytes } = exportOnnx(model);
+  model.dispose();
+  const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: o.threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+  try {
+    const x = new ort.Tensor('float32', Float32Array.from({ length: o.inferBatch * 101 * 101 }, Math.random), [o.inferBatch, 1, 101, 101]);
+    const infer = () => session.run({ image: x });
+    for (let i = 0; i < o.warmup; i++) await infer();
+    const t0 = performance.now();
+    for (let i = 0; i < o.inferSteps; i++) await infer();
+    return { infer_img_s: (o.inferBatch * o.inferSteps) / ((performance.now() - t0) / 1000), onnxruntime: ort.env.versions.node ?? 'unknown' };
+  } finally {
+    await session.release();
+  }
+}
+
 export function measurePeer(channelsLast: boolean, o: EngineBenchOptions): Throughput & { torch: string } {
   const script = fileURLToPath(new URL('../../bench/peer/resunet.py', import.meta.url));
   const args = [script, '--threads', String(o.threads), '--batch', String(o.batch), '--infer-batch', String(o.inferBatch),
@@ -81,6 +107,11 @@ export interface EngineBenchResult {
   infer_img_s: number;
   infer_peer_img_s: number;
   infer_ratio: number;
+  /** The same network exported as ONNX and run by onnxruntime-node (inference only). */
+  infer_onnxruntime_img_s: number;
+  /** halite's inference over onnxruntime's. */
+  infer_onnxruntime_ratio: number;
+  onnxruntime: string;
   params: number;
   peer_params: number;
   train_channels_last: boolean;
@@ -92,8 +123,9 @@ export interface EngineBenchResult {
  * a busy machine hits both alike; each side is credited with its best run and format, as a PyTorch
  * user would pick channels-last only where it helps.
  */
-export function benchEngine(o: EngineBenchOptions): EngineBenchResult {
+export async function benchEngine(o: EngineBenchOptions): Promise<EngineBenchResult> {
   const rows: { fmt: boolean; side: 'halite' | 'pytorch'; r: Throughput }[] = [];
+  const ortRuns: { infer_img_s: number; onnxruntime: string }[] = [];
   const run = (side: 'halite' | 'pytorch', fmt: boolean): void => {
     const r = side === 'pytorch' ? measurePeer(fmt, o) : measureHalite(fmt, o);
     const name = fmt ? 'channels-last' : 'contiguous';
@@ -103,7 +135,11 @@ export function benchEngine(o: EngineBenchOptions): EngineBenchResult {
   for (let round = 0; round < o.rounds; round++) {
     const order: ('halite' | 'pytorch')[] = round % 2 === 0 ? ['pytorch', 'halite'] : ['halite', 'pytorch'];
     for (const fmt of [false, true]) for (const side of order) run(side, fmt);
+    const r = await measureOnnxruntime(o);
+    o.log(`${'onnxrt'.padEnd(8)}${'(its own)'.padEnd(14)}${' '.repeat(22)}infer ${r.infer_img_s.toFixed(2)} img/s`);
+    ortRuns.push(r);
   }
+  const ort = ortRuns.reduce((a, b) => (b.infer_img_s > a.infer_img_s ? b : a));
   const best = (side: string, key: 'train_img_s' | 'infer_img_s') =>
     rows.filter((r) => r.side === side).reduce((a, b) => (b.r[key] > a.r[key] ? b : a));
   const ht = best('halite', 'train_img_s'), pt = best('pytorch', 'train_img_s');
@@ -117,6 +153,9 @@ export function benchEngine(o: EngineBenchOptions): EngineBenchResult {
     infer_img_s: hi.r.infer_img_s,
     infer_peer_img_s: pi.r.infer_img_s,
     infer_ratio: hi.r.infer_img_s / pi.r.infer_img_s,
+    infer_onnxruntime_img_s: ort.infer_img_s,
+    infer_onnxruntime_ratio: hi.r.infer_img_s / ort.infer_img_s,
+    onnxruntime: ort.onnxruntime,
     params: ht.r.params,
     peer_params: pt.r.params,
     train_channels_last: ht.fmt,

@@ -10,7 +10,7 @@ export function register(program: Command): void {
   const threads = () => new Option('--threads <n>', 'intra-op threads for both sides').argParser(wholeNumber(1)).default(availableParallelism());
   bench
     .command('engine')
-    .description("train and inference images/s of the seed's residual U-Net, halite vs PyTorch (python3-torch)")
+    .description("train and inference images/s of the seed's residual U-Net, halite vs PyTorch (python3-torch), and inference of its ONNX export in onnxruntime-node")
     .addOption(threads())
     .option('--batch <n>', 'train batch size', wholeNumber(1), 32)
     .option('--infer-batch <n>', 'inference batch size', wholeNumber(1), 64)
@@ -22,9 +22,10 @@ export function register(program: Command): void {
     .option('--python <path>', "Python with PyTorch (Debian's python3-torch)", '/usr/bin/python3')
     .action(async (o: { threads: number; batch: number; inferBatch: number; warmup: number; steps: number; inferSteps: number; rounds: number; precision: Precision; python: string }) => {
       const { benchEngine } = await import('../bench/engine.js');
-      const r = benchEngine({ ...o, log: (l) => console.log(l) });
+      const r = await benchEngine({ ...o, log: (l) => console.log(l) });
       console.log(`train  halite ${r.train_img_s.toFixed(2)} img/s  pytorch ${r.train_peer_img_s.toFixed(2)} img/s  ratio ${r.train_ratio.toFixed(3)}`);
       console.log(`infer  halite ${r.infer_img_s.toFixed(2)} img/s  pytorch ${r.infer_peer_img_s.toFixed(2)} img/s  ratio ${r.infer_ratio.toFixed(3)}`);
+      console.log(`infer  halite ${r.infer_img_s.toFixed(2)} img/s  onnxruntime ${r.onnxruntime} ${r.infer_onnxruntime_img_s.toFixed(2)} img/s  ratio ${r.infer_onnxruntime_ratio.toFixed(3)}`);
       console.log(`params halite ${r.params}  pytorch ${r.peer_params}`);
       console.log(JSON.stringify(r));
     });

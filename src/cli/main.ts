@@ -9,6 +9,7 @@ import { register as demo } from './demo.js';
 import { register as doctor } from './doctor.js';
 import { register as evaluate } from './evaluate.js';
 import { register as explore } from './explore.js';
+import { register as exportModel } from './export.js';
 import { register as predict } from './predict.js';
 import { register as presets } from './presets.js';
 import { register as report } from './report.js';
@@ -22,7 +23,7 @@ import { wholeNumber } from './parse.js';
 import { applyThreads } from './threads.js';
 
 /** In the order `halite --help` lists them. */
-const COMMANDS: ((program: Command) => void)[] = [demo, doctor, bench, evaluate, explore, synth, segy, tiles, train, cv, tune, presets, predict, report, serve];
+const COMMANDS: ((program: Command) => void)[] = [demo, doctor, bench, evaluate, explore, synth, segy, tiles, train, cv, tune, presets, predict, exportModel, report, serve];
 
 // The same path from src/cli (tsx) and dist/cli (compiled).
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -47,13 +47,30 @@ function batched(model: Module, images: Float32Array, o: PredictOptions, perTile
   return out;
 }
 
+/**
+ * One batch's mask probabilities, N x 1 x H x W float32: the sigmoid of the model's (gated) logits,
+ * with `tta` averaged with the mirrored tiles' (mirrored back). What predictProbabilities computes per
+ * batch and an ONNX export traces (src/export/), so both are the same computation.
+ */
+export function maskProbabilities(model: Module, x: Tensor, tta: boolean): Tensor {
+  const prob = model.call(x).sigmoid();
+  return tta ? prob.add(model.call(x.flip(3)).sigmoid().flip(3)).div(2) : prob;
+}
+
+/**
+ * One batch's salt-classifier probabilities, N x 1 float32 (the probability that a tile holds salt),
+ * with `tta` averaged with the mirrored tiles', as predictTiles' salt. Throws Error if the model has no classifier.
+ */
+export function saltProbabilities(model: Module, x: Tensor, tta: boolean): Tensor {
+  if (!isMultiHead(model) || !model.hasClassifier) throw new Error(`${model.constructor.name} has no salt classifier`);
+  const salt = (t: Tensor) => model.forwardHeads(t).salt!.sigmoid().view(-1, 1);
+  return tta ? salt(x).add(salt(x.flip(3))).div(2) : salt(x);
+}
+
 /** Sigmoid probabilities for `images` (N x H x W, row-major). Throws DataError if a tile holds NaN or ±Infinity. */
 export function predictProbabilities(model: Module, images: Float32Array, o: PredictOptions = {}): Float32Array {
   const p = (o.height ?? 101) * (o.width ?? 101);
-  return batched(model, images, o, p, (x) => {
-    const prob = model.call(x).sigmoid();
-    return o.tta !== false ? prob.add(model.call(x.flip(3)).sigmoid().flip(3)).div(2) : prob;
-  });
+  return batched(model, images, o, p, (x) => maskProbabilities(model, x, o.tta !== false));
 }
 
 /**

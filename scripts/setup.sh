@@ -22,6 +22,6 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 command -v node >/dev/null || { echo "setup: Node.js 20 or newer is required" >&2; exit 1; }
 # onnxruntime-node bundles its CPU runtime; its install script would also fetch CUDA parts from a host
-# outside the npm registry. .npmrc says skip (onnxruntime-node-install=skip); the variable says it too,
-# for npm versions that no longer pass unknown .npmrc keys to install scripts.
+# outside the npm registry; its documented variable skips them (halite uses the bundled CPU runtime). Not an
+# .npmrc key: npm warns about unknown keys on every npm and npx command.
 ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund

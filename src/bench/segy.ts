@@ -27,6 +27,8 @@ export interface SegyBenchOptions {
   batchSize: number;
   threads: number;
   log: (line: string) => void;
+  /** Aborting stops between sections (predictSurvey's SurveyAborted) and still removes the folder. */
+  signal?: AbortSignal;
 }
 
 /** A `nIl × nXl × ns` float32 survey at `path` (4 ms, inlines from 1000, crosslines from 2000): dipping layers over a dome with a little noise, inline by inline through SegyWriter. */
@@ -129,7 +131,7 @@ export async function benchSegy(o: SegyBenchOptions): Promise<SegyBenchResult> {
         o.log(`  ${p.sections}/${p.totalSections} sections, ${(p.traces / p.seconds).toFixed(0)} traces/s, RSS ${(process.memoryUsage.rss() / 2 ** 20).toFixed(0)} MiB`);
       };
       t0 = performance.now();
-      const r = await predictSurvey({ input, out: join(dir, 'salt.sgy'), predict, threshold: 0.5, tta: o.tta && !o.stub, model: label, onProgress: progress });
+      const r = await predictSurvey({ input, out: join(dir, 'salt.sgy'), predict, threshold: 0.5, tta: o.tta && !o.stub, model: label, onProgress: progress, signal: o.signal });
       const s = (performance.now() - t0) / 1000;
       const peak = process.resourceUsage().maxRSS / 1024; // before the model-alone batches below add theirs
       // Measured after the survey, warm, on the same model: the ceiling the survey's tiles could reach.

@@ -55,12 +55,29 @@ export function register(program: Command): void {
     .option('--dir <dir>', 'where the survey, its prediction and the scratch file go (removed after)', existingFolder, tmpdir())
     .action(async (o: { mb: number; gb?: number; samples: number; run?: string; startFilters: number; stub?: boolean; tta: boolean; batchSize: number; threads: number; dir: string }) => {
       const { benchSegy } = await import('../bench/segy.js');
+      const { SurveyAborted } = await import('../infer/survey.js');
       const bytes = o.gb !== undefined ? o.gb * 2 ** 30 : o.mb * 2 ** 20;
       if (!(bytes >= 2 ** 20)) throw new Error(`--mb ${o.mb} / --gb ${o.gb}: expected a size of at least 1 MiB`);
-      const r = await benchSegy({
-        bytes, samples: o.samples, dir: o.dir, run: o.run, stub: o.stub === true, startFilters: o.startFilters, tta: o.tta, batchSize: o.batchSize,
-        threads: o.threads, log: (l) => console.log(l),
-      });
+      // Ctrl-C stops between sections, so the survey (gigabytes) and its prediction are removed.
+      const controller = new AbortController();
+      const onSignal = () => controller.abort();
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      let r;
+      try {
+        r = await benchSegy({
+          bytes, samples: o.samples, dir: o.dir, run: o.run, stub: o.stub === true, startFilters: o.startFilters, tta: o.tta, batchSize: o.batchSize,
+          threads: o.threads, log: (l) => console.log(l), signal: controller.signal,
+        });
+      } catch (e) {
+        if (!(e instanceof SurveyAborted)) throw e;
+        console.error(`interrupted: the synthetic survey and its prediction in ${o.dir} were removed`);
+        process.exitCode = 130;
+        return;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
       console.log(`survey ${r.inlines} × ${r.crosslines} × ${r.samples} (${(r.survey_bytes / 2 ** 20).toFixed(0)} MiB): ${r.predict_s.toFixed(1)} s, ${r.traces_s.toFixed(0)} traces/s, ${r.sections_s.toFixed(2)} sections/s, ` +
         `${r.survey_images_s.toFixed(1)} model images/s in the survey${r.engine_infer_img_s !== null ? ` vs ${r.engine_infer_img_s.toFixed(1)} alone` : ''}, peak RSS ${r.peak_rss_mb.toFixed(0)} MiB`);
       console.log(JSON.stringify(r));

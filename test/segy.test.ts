@@ -588,8 +588,11 @@ test('halite segy info: --json with custom header bytes, the text report, and er
   assert.match(formatInfo(d), /samples\s+251 × 4 ms \(4000 µs; 1000–2000 ms, after a recording delay of 1000 ms\)/);
   assert.match(t, /samples\s+75 × 4 ms \(4000 µs; 4–300 ms, after a recording delay of 4 ms\)/, "f3.sgy's first trace says 4 ms at bytes 109-110");
   assert.doesNotMatch(t, /revisionMajor/, 'the revision is shown once');
-  assert.match(formatInfo(segyInfo(at('f3.sgy'), { ilineByte: 189, xlineByte: 191 })),
-    /geometry\s+.*--iline-byte 189 and --xline-byte 191 overlap: each reads a 4-byte number/);
+  // Overlapping flags are the user's mistake: refused (exit 1), not reported as the file's geometry.
+  assert.throws(() => segyInfo(at('f3.sgy'), { ilineByte: 189, xlineByte: 191 }), /--iline-byte 189 and --xline-byte 191 overlap: each reads a 4-byte number/);
+  const o = halite('segy', 'info', at('f3.sgy'), '--iline-byte', '189', '--xline-byte', '189');
+  assert.equal(o.status, 1);
+  assert.match(o.stderr, /f3\.sgy.*--iline-byte 189 and --xline-byte 189 overlap/);
   const b = halite('segy', 'info', at('broken.sgy'));
   assert.equal(b.status, 1);
   assert.match(b.stderr, /broken\.sgy \(byte offset 10768, trace 3\)/);

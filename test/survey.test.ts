@@ -12,7 +12,7 @@ import { writeSynth } from '../src/data/synth/generate.js';
 import { TILE } from '../src/data/rle.js';
 import { blendWindow, tileOrigins } from '../src/infer/tiling.js';
 import {
-  parseSectionPicks, predictSection, predictSurvey, readNormalisation, SurveyAborted, type Direction, type TilePredictor,
+  normalise, parseSectionPicks, predictSection, predictSurvey, readNormalisation, SurveyAborted, type Direction, type TilePredictor,
 } from '../src/infer/survey.js';
 import { openSegy, openVolume, textLines } from '../src/segy/index.js';
 import { resolveConfig } from '../src/run/config.js';
@@ -160,6 +160,22 @@ test('inline+crossline is the mean of the inline-only and crossline-only outputs
   }), (e) => e instanceof SurveyAborted && /salt\.sgy: interrupted; nothing was written/.test(e.message));
   assert.equal(seen.length, 30, 'stopped after the section that was running, in the crossline pass');
   assert.deepEqual(readdirSync(dir), [], 'no output, mask, or scratch file is left');
+});
+
+test('a 2D line is predicted along the line alone: sections across it are single traces', async () => {
+  for (const [nIl, nXl, along] of [[1, 150, 'inline'], [150, 1, 'crossline']] as const) {
+    const input = join(root, `line-${along}.sgy`), out = join(root, `line-${along}.salt.sgy`);
+    writeSyntheticSurvey(input, nIl, nXl, 120);
+    const r = await predictSurvey({ input, out, predict: identity, threshold: 0.5, normalisation: CLIP });
+    assert.deepEqual(r.sections, [along]);
+    assert.equal(r.tiles, 2 * 2, `one ${along} of 150 traces × 120 samples: 2 × 2 tiles`);
+    assert.match(r.notes.join('\n'), new RegExp(`a 2D line \\(one ${along}\\): its ${along === 'inline' ? 'crossline' : 'inline'}s are single traces, so ${along} sections alone were predicted`));
+    const a = openVolume(input), b = openVolume(out);
+    const want = along === 'inline' ? a.inlineAt(0) : a.crosslineAt(0);
+    normalise(want, CLIP);
+    assert.deepEqual(along === 'inline' ? b.inlineAt(0) : b.crosslineAt(0), want, 'the identity model gives the normalised line back');
+    a.close(); b.close();
+  }
 });
 
 test('halite predict --segy with a tiny trained run: probabilities, the tuned-threshold mask, previews read by PIL', { skip }, async () => {

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newSurvey, openSegy, openVolume, SegyWriter, TRACE_FIELDS } from '../src/segy/index.js';
@@ -215,6 +215,38 @@ test('tiles: labels on another geometry are refused naming both files; nothing i
   assert.match(r.stderr, /crosslines 500\.\.601 step 1 vs 500\.\.602 step 1/);
   assert.equal(existsSync(out), false);
   assert.ok(!readdirSync(dir).some((f) => f.startsWith('tiles-mismatch')), 'no temporary folder left');
+});
+
+test('tiles: the seismic as its own labels, fractional labels and a block holding out every inline are refused; tiles over missing traces are left out', () => {
+  const out = join(dir, 'tiles-bad');
+  let r = halite('tiles', '--segy', vol.seismic, '--labels', vol.seismic, '--out', out);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /--labels .*seismic\.sgy is the seismic itself/);
+  const copy = join(dir, 'amplitudes.sgy');
+  copyFileSync(vol.seismic, copy);
+  r = halite('tiles', '--segy', vol.seismic, '--labels', copy, '--out', out);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /amplitudes\.sgy: sample \d+ of the trace at inline 100, crossline \d+ is -?[\d.e-]+; labels hold whole-number classes/);
+  r = halite('tiles', '--segy', vol.seismic, '--labels', vol.salt, '--out', out, '--val-inlines', '90-300');
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /--val-inlines 90-300 holds out every inline .*\(100\.\.209 step 1\)/);
+  assert.equal(existsSync(out), false);
+
+  // Inline 105's traces removed from both volumes (numpy): its positions are padded, not data.
+  const [seis, salt] = [join(dir, 'gap.sgy'), join(dir, 'gap-salt.sgy')];
+  py(`
+import json
+for src, dst in [(${JSON.stringify(vol.seismic)}, ${JSON.stringify(seis)}), (${JSON.stringify(vol.salt)}, ${JSON.stringify(salt)})]:
+    d = open(src, 'rb').read(); tb = 240 + 4 * 101; n = (len(d) - 3600) // tb
+    open(dst, 'wb').write(d[:3600] + b''.join(d[3600 + t * tb:3600 + (t + 1) * tb] for t in range(n) if not 5 * 102 <= t < 6 * 102))
+print(json.dumps(0))`);
+  const cli = halite('tiles', '--segy', seis, '--labels', salt, '--out', join(dir, 'tiles-gap'), '--sections', 'inline,crossline');
+  assert.equal(cli.status, 0, cli.stderr);
+  // Inline tiles: 2 per inline, inline 105's 2 left out; crossline tiles start at inlines 100 and 109, and the first spans 105.
+  assert.match(cli.stdout, /320 train, .*; 104 tiles over traces missing from the survey \(102 padded positions\) left out/);
+  const ids = csvIds(join(dir, 'tiles-gap', 'train.csv'));
+  assert.equal(ids.length, 320);
+  assert.ok(!ids.some((id) => id.startsWith('il0105') || /^xl\d+-t0000-i0100$/.test(id)), 'no tile shows the missing inline');
 });
 
 test('tiles --val-inlines: held-out inlines never reach training; crossline tiles spanning them are dropped or held out whole', async () => {

@@ -77,6 +77,7 @@ export async function predictSegy(opts: object): Promise<void> {
     if (r.nonFinite) console.log(`warning: ${r.nonFinite} NaN or infinite input samples were predicted as amplitude 0`);
     if (r.maskOut) console.log(`wrote ${r.maskOut}: salt where probability > ${(threshold ?? post.threshold).toFixed(3)}, ${(100 * r.saltFraction).toFixed(2)}% of samples`);
     if (r.previews.length) console.log(`previews: ${r.previews.join(', ')}`);
+    for (const n of r.notes) console.log(`note: ${n}`);
   } catch (e) {
     (bar as cliProgress.SingleBar | null)?.stop();
     if (e instanceof SurveyAborted) {

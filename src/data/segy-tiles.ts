@@ -50,7 +50,8 @@ export interface TilesManifest {
   /** Unit of depths.csv's z: 'ms' (time of the tile's top sample), or 'samples' when the file gives no sample interval. */
   depthUnit: 'ms' | 'samples';
   valInlines: [number, number] | null;
-  counts: { train: number; val: number; test: number; dropped: number; empty: number };
+  /** dropped: crossline tiles spanning held-out and training inlines; padded: tiles over traces missing from the survey. */
+  counts: { train: number; val: number; test: number; dropped: number; padded: number; empty: number };
 }
 
 export interface SegyTilesResult extends TilesManifest { dir: string }
@@ -116,12 +117,14 @@ export function writeSegyTiles(o: SegyTilesOptions): SegyTilesResult {
   const tmp = `${out}.tmp-${process.pid}`;
   try {
     if (o.labels) {
+      if (resolve(o.labels) === resolve(o.segy)) throw new Error(`--labels ${o.labels} is the seismic itself; labels are a separate volume on the same grid, salt non-zero (e.g. halite synth --volume's salt.sgy)`);
       labels = openVolume(o.labels, gopts);
       checkSameGeometry(seis, labels);
     }
     const g = seis.geometry, ns = seis.samples;
     const ni = g.inlines.count, nx = g.crosslines.count;
     if (val && (val[1] < g.inlines.first || val[0] > g.inlines.last)) throw new RangeError(`--val-inlines ${val[0]}-${val[1]} holds none of ${o.segy}'s inlines (${axisText(g.inlines)})`);
+    if (val && val[0] <= g.inlines.first && val[1] >= g.inlines.last) throw new RangeError(`--val-inlines ${val[0]}-${val[1]} holds out every inline of ${o.segy} (${axisText(g.inlines)}), leaving nothing to train on; hold out a block of them`);
     for (const kind of sections) {
       const width = kind === 'inline' ? nx : ni;
       if (width < TILE || ns < TILE) throw new Error(`${o.segy}: ${kind} sections are ${width} ${kind === 'inline' ? 'crosslines' : 'inlines'} × ${ns} samples; a tile needs ${TILE} × ${TILE}. Use a larger volume, or leave ${kind} out of --sections`);
@@ -141,7 +144,7 @@ export function writeSegyTiles(o: SegyTilesOptions): SegyTilesResult {
     // The train folders exist even for a test part alone: readTgs expects them.
     for (const d of ['train/images', 'train/masks', ...(labels ? [] : ['test/images'])]) mkdirSync(join(tmp, d), { recursive: true });
     const rows = ['id,rle_mask'], depths = ['id,z'], sub = ['id,rle_mask'], valIds: string[] = [];
-    const counts = { train: 0, val: 0, test: 0, dropped: 0, empty: 0 };
+    const counts = { train: 0, val: 0, test: 0, dropped: 0, padded: 0, empty: 0 };
     const img = new Uint8Array(PIXELS), mask = new Uint8Array(PIXELS), grey = new Uint8Array(PIXELS);
     const total = sections.reduce((s, k) => s + (k === 'inline' ? ni : nx), 0);
     let done = 0;
@@ -155,12 +158,16 @@ export function writeSegyTiles(o: SegyTilesOptions): SegyTilesResult {
         const line = lineAxis.first + k * lineAxis.step;
         const data = kind === 'inline' ? seis.inlineAt(k) : seis.crosslineAt(k);
         const lab = labels ? (kind === 'inline' ? labels.inlineAt(k) : labels.crosslineAt(k)) : undefined;
+        const traces = kind === 'inline' ? seis.inlineTraces(k) : seis.crosslineTraces(k);
+        const at = (t: number) => {
+          const r = Math.floor(t / ns);
+          const [il, xl] = kind === 'inline' ? [line, along.first + r * along.step] : [along.first + r * along.step, line];
+          return `sample ${t % ns} of the trace at inline ${il}, crossline ${xl}`;
+        };
         for (let t = 0; t < data.length; t++) {
-          if (!Number.isFinite(data[t]!)) {
-            const r = Math.floor(t / ns);
-            const [il, xl] = kind === 'inline' ? [line, along.first + r * along.step] : [along.first + r * along.step, line];
-            throw new Error(`${o.segy}: sample ${t % ns} of the trace at inline ${il}, crossline ${xl} is ${data[t]}; tiles must not carry NaN or infinite amplitudes to a model. Fix or mute those samples first`);
-          }
+          if (!Number.isFinite(data[t]!)) throw new Error(`${o.segy}: ${at(t)} is ${data[t]}; tiles must not carry NaN or infinite amplitudes to a model. Fix or mute those samples first`);
+          // Labels are classes; a fractional value means amplitudes or probabilities were passed as labels.
+          if (lab && !Number.isInteger(lab[t]!)) throw new Error(`${o.labels}: ${at(t)} is ${lab[t]}; labels hold whole-number classes (salt non-zero, 0 elsewhere), like halite synth --volume's salt.sgy. Is this the seismic or a probability volume?`);
         }
         for (const left of tileStarts(width, stride)) {
           // Which split: inline tiles by their inline; crossline tiles by the 101 inlines they span.
@@ -175,6 +182,11 @@ export function writeSegyTiles(o: SegyTilesOptions): SegyTilesResult {
           }
           if (split === 'drop') {
             counts.dropped += tileStarts(ns, stride).length;
+            continue;
+          }
+          // Positions the survey has no trace for hold the fill value, not data: a tile over them would teach flat grey.
+          if (traces.subarray(left, left + TILE).some((t) => t < 0)) {
+            counts.padded += tileStarts(ns, stride).length;
             continue;
           }
           for (const top of tileStarts(ns, stride)) {

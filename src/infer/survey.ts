@@ -167,6 +167,8 @@ export interface SurveyResult {
   textLines: Record<number, string>;
   /** PNG previews written. */
   previews: string[];
+  /** What was decided for the caller to say, e.g. a 2D line predicted along its one direction. */
+  notes: string[];
 }
 
 /** Thrown when opts.signal aborts a survey prediction. */
@@ -261,6 +263,13 @@ export async function predictSurvey(o: SurveyOptions): Promise<SurveyResult> {
     const norm = o.normalisation ?? amplitudeClip(vol.file);
     const ns = vol.samples, nIl = vol.inlines.count, nXl = vol.crosslines.count;
     if (ns < 1) throw new SegyError(o.input, 'its traces hold no samples; there is nothing to predict');
+    const notes: string[] = [];
+    if (sections.length === 2 && (nIl === 1) !== (nXl === 1)) {
+      // A 2D line: sections across it are single traces with no lateral context, so the line alone is predicted.
+      const across: Direction = nIl === 1 ? 'crossline' : 'inline';
+      sections.splice(sections.indexOf(across), 1);
+      notes.push(`a 2D line (one ${nIl === 1 ? 'inline' : 'crossline'}): its ${across}s are single traces, so ${sections[0]} sections alone were predicted`);
+    }
     const header = { model: o.model ?? '(not named)', normalisation: norm, sections, tta: o.tta ?? true, stride, threshold: o.threshold };
     const textLines = surveyTextLines({ ...header, mask: false });
     out = SegyWriter.open(o.out, vol.file, { format: 5, textLines });
@@ -320,7 +329,7 @@ export async function predictSurvey(o: SurveyOptions): Promise<SurveyResult> {
     return {
       out: o.out, maskOut: o.maskOut ?? null, sections, inlines: nIl, crosslines: nXl, samples: ns, traces, padded: vol.geometry.padded,
       normalisation: norm, nonFinite: sections.length === 2 ? nonFinite / 2 : nonFinite, tiles, saltFraction: mask ? salt / (traces * ns) : Number.NaN,
-      seconds: (performance.now() - t0) / 1000, textLines, previews,
+      seconds: (performance.now() - t0) / 1000, textLines, previews, notes,
     };
   } catch (e) {
     out?.abort();

@@ -58,6 +58,21 @@ function axis(values: Set<number>): Axis {
 }
 
 /**
+ * Checks the trace-header byte positions of the inline and crossline numbers (1-based, SEG-Y rev 1
+ * section 3.3): each `width`-byte field inside the 240-byte header, the two not overlapping. Throws
+ * SegyError naming `path` and the flag; these are mistakes in the flags, not in the file.
+ */
+export function checkHeaderBytes(path: string, ilineByte: number, xlineByte: number, width = 4): void {
+  for (const [flag, b] of [['--iline-byte', ilineByte], ['--xline-byte', xlineByte]] as const) {
+    if (!Number.isInteger(b) || b < 1 || b + width - 1 > 240) throw new SegyError(path, `${flag} ${b}: a trace-header byte position must be 1..${241 - width} for a ${width}-byte number`);
+  }
+  // Overlapping fields would put every trace on a diagonal or one position, which reads as pre-stack data.
+  if (Math.abs(ilineByte - xlineByte) < width) {
+    throw new SegyError(path, `--iline-byte ${ilineByte} and --xline-byte ${xlineByte} overlap: each reads a ${width}-byte number, so the inline and crossline fields must start at least ${width} bytes apart (the standard bytes are 189 and 193; 9 and 21 in many older files)`);
+  }
+}
+
+/**
  * Reads every trace header once and lays the traces on an inline × crossline grid. Axes run from the
  * smallest to the largest number in steps of the greatest common divisor of the gaps, so missing
  * traces (and missing whole inlines) become padded positions.
@@ -68,13 +83,7 @@ export function scanGeometry(file: SegyFile, opts: GeometryOptions = {}): Geomet
   const ilineByte = opts.ilineByte ?? 189;
   const xlineByte = opts.xlineByte ?? 193;
   const width = opts.width ?? 4;
-  for (const [flag, b] of [['--iline-byte', ilineByte], ['--xline-byte', xlineByte]] as const) {
-    if (!Number.isInteger(b) || b < 1 || b + width - 1 > 240) throw new SegyError(file.path, `${flag} ${b}: a trace-header byte position must be 1..${241 - width} for a ${width}-byte number`);
-  }
-  // Overlapping fields would put every trace on a diagonal or one position, which reads as pre-stack data.
-  if (Math.abs(ilineByte - xlineByte) < width) {
-    throw new SegyError(file.path, `--iline-byte ${ilineByte} and --xline-byte ${xlineByte} overlap: each reads a ${width}-byte number, so the inline and crossline fields must start at least ${width} bytes apart (the standard bytes are 189 and 193; 9 and 21 in many older files)`);
-  }
+  checkHeaderBytes(file.path, ilineByte, xlineByte, width);
   const n = file.traceCount;
   const il = new Int32Array(n);
   const xl = new Int32Array(n);

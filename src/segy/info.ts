@@ -1,7 +1,7 @@
 // What `halite segy info` reports about a file, as one plain object (printed as text or JSON).
 import { SegyError } from './errors.js';
 import { openSegy, textLines } from './file.js';
-import { scanGeometry, type Axis, type GeometryOptions, type Sorting } from './geometry.js';
+import { checkHeaderBytes, scanGeometry, type Axis, type GeometryOptions, type Sorting } from './geometry.js';
 import { percentile, sampleAmplitudes } from './stats.js';
 
 export const INFO_PERCENTILES = [0.5, 1, 50, 99, 99.5] as const;
@@ -39,6 +39,8 @@ const KEY_BINARY = ['jobId', 'lineNumber', 'reelNumber', 'sampleInterval', 'samp
 export function segyInfo(path: string, opts: GeometryOptions & { maxTraces?: number } = {}): SegyInfo {
   const f = openSegy(path);
   try {
+    // Wrong flags are the user's to fix, not a fact about the file to report.
+    checkHeaderBytes(path, opts.ilineByte ?? 189, opts.xlineByte ?? 193, opts.width);
     let geometry: SegyInfo['geometry'];
     try {
       const g = scanGeometry(f, opts);

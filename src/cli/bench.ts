@@ -79,7 +79,7 @@ export function register(program: Command): void {
         process.off('SIGTERM', onSignal);
       }
       console.log(`survey ${r.inlines} × ${r.crosslines} × ${r.samples} (${(r.survey_bytes / 2 ** 20).toFixed(0)} MiB): ${r.predict_s.toFixed(1)} s, ${r.traces_s.toFixed(0)} traces/s, ${r.sections_s.toFixed(2)} sections/s, ` +
-        `${r.survey_images_s.toFixed(1)} model images/s in the survey${r.engine_infer_img_s !== null ? ` vs ${r.engine_infer_img_s.toFixed(1)} alone` : ''}, peak RSS ${r.peak_rss_mb.toFixed(0)} MiB`);
+        `${r.survey_images_s.toFixed(1)} ${o.stub ? 'tiles/s through the stub' : 'model images/s in the survey'}${r.engine_infer_img_s !== null ? ` vs ${r.engine_infer_img_s.toFixed(1)} alone` : ''}, peak RSS ${r.peak_rss_mb.toFixed(0)} MiB`);
       console.log(JSON.stringify(r));
     });
   bench

@@ -4,7 +4,9 @@
 // optimizer step, validation sharded and its metric reduced exactly, and a lost peer named.
 import { hostname } from 'node:os';
 import { averageGradients, broadcastState, type ProcessGroup } from '../distributed/index.js';
+import { predictTiles } from '../infer/predict.js';
 import type { Loss } from '../losses/losses.js';
+import { isMultiHead } from '../models/heads.js';
 import type { Module } from '../nn/module.js';
 import { fromArray, type Tensor } from '../torch/index.js';
 import { TrainingError } from './callbacks/callback.js';
@@ -150,6 +152,30 @@ export class DataParallel {
   }
 
   /**
+   * Flip-TTA predictions (infer/predict.ts's predictTiles) of the validation tiles, each rank
+   * predicting its block, gathered whole on every rank by an allreduce of zero-filled arrays (x + 0 is
+   * x, so the result is exactly one process's). For tuning the post-processing of the best weights.
+   */
+  async predictValidation(model: Module, val: { images: Float32Array; masks: Uint8Array }, device: string): Promise<{ probs: Float32Array; salt: Float32Array | null }> {
+    const pixels = 101 * 101, n = val.masks.length / pixels;
+    const [lo, hi] = shardRange(n, this.rank, this.worldSize);
+    const withSalt = isMultiHead(model) && model.gateMode === 'threshold'; // as predictTiles decides
+    const mine = hi > lo ? predictTiles(model, val.images.subarray(lo * pixels, hi * pixels), { tta: true, device }) : null;
+    const probs = new Float32Array(n * pixels), salt = withSalt ? new Float32Array(n) : null;
+    if (mine) {
+      probs.set(mine.probs, lo * pixels);
+      if (salt && mine.salt) salt.set(mine.salt, lo);
+    }
+    const ts = [fromArray(probs), ...(salt ? [fromArray(salt)] : [])];
+    try {
+      await this.guard('the validation predictions for tuning', () => this.group.allreduce(ts, 'sum'));
+      return { probs: ts[0]!.toArray() as Float32Array, salt: ts[1] ? ts[1].toArray() as Float32Array : null };
+    } finally {
+      for (const t of ts) t.dispose();
+    }
+  }
+
+  /**
    * Validation over every rank's block of the tiles, reduced exactly: the loss is the sum over all
    * tiles of batch loss × batch size over the tile count, the mAP the sum of per-tile competition scores
    * over the tile count, as one process over all tiles computes them. Also agrees on the epoch's seconds
@@ -157,6 +183,10 @@ export class DataParallel {
    */
   async validate(model: Module, lossFn: Loss, val: { images: Float32Array; masks: Uint8Array }, batchSize: number,
     t0: number, signal: Signal | null, where: string): Promise<{ loss: number; map: number; seconds: number; signal: Signal | null }> {
+    // BatchNorm's running statistics are each rank's own; DDP broadcasts rank 0's buffers before every
+    // forward, so every rank validates with (and rank 0 checkpoints) rank 0's.
+    const buffers = [...model.namedBuffers()].map(([, b]) => b);
+    if (buffers.length) await this.guard(where, () => this.group.broadcast(buffers, 0));
     const pixels = 101 * 101, n = val.masks.length / pixels;
     const [lo, hi] = shardRange(n, this.rank, this.worldSize);
     const v = validationSums(model, lossFn, val.images.subarray(lo * pixels, hi * pixels), val.masks.subarray(lo * pixels, hi * pixels), batchSize);

@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Augmenter } from '../data/augment.js';
+import { loadWeights } from '../io/weights.js';
 import type { ProcessGroup } from '../distributed/index.js';
 import { lossName, makeLoss } from '../losses/losses.js';
 import type { TrainConfig } from '../run/config.js';
@@ -133,10 +134,12 @@ async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void, 
   let pending = null as Signal | null;
   const agreed = (sig: Signal | null) => { if (sig) stop ??= { reason: 'interrupted', signal: sig }; };
   let phaseEnded = false;
+  let shared: TrainContext['valPredictions'];
   const ctx: TrainContext = {
-    run, config: c, model, totalEpochs: c.phases.reduce((a, p) => a + p.epochs, 0), batchesPerEpoch: loader.batchesPerEpoch, val: s.val, log,
+    run, config: c, model, totalEpochs: c.phases.reduce((a, p) => a + p.epochs, 0), batchesPerEpoch: loader.batchesPerEpoch, worldSize, val: s.val, log,
     get optimizer() { return opt; },
     get state() { return st; },
+    get valPredictions() { return shared; },
     stop: (reason, signal) => {
       if (dp && reason === 'interrupted') pending ??= signal ?? 'SIGINT';
       else stop ??= { reason, ...(signal ? { signal } : {}) };
@@ -239,6 +242,12 @@ async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void, 
     }
     if (stop && st.phase < c.phases.length) Object.assign(outcome, { stopped: stop.reason }, stop.signal ? { signal: stop.signal } : {});
     outcome.thresholdScore = best.best;
+    if (dp && (outcome.stopped === 'finished' || outcome.stopped === 'time') && best.bestEpoch >= 1) {
+      // Tuning predicts the validation tiles with the best weights (rank 0's file), shared out over the ranks.
+      if (writer) loadWeights(runPath(run, 'best'), model);
+      await dp.broadcastModel(model);
+      shared = await dp.predictValidation(model, s.val, c.device);
+    }
     each((cb) => cb.onTrainEnd?.(ctx, outcome));
   } catch (e) {
     outcome.error = e as Error;

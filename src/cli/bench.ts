@@ -1,4 +1,4 @@
-// `halite bench engine|data|encoders|cli`: throughput beside PyTorch, and the command line's start-up; last line JSON.
+// `halite bench engine|data|segy|encoders|ddp|cli`: throughput beside PyTorch, and the command line's start-up; last line JSON.
 import { availableParallelism, tmpdir } from 'node:os';
 import { Option, type Command } from 'commander';
 import { PRECISIONS, type Precision } from '../torch/dtype.js';
@@ -96,6 +96,25 @@ export function register(program: Command): void {
       const { ENCODER_NAMES } = await import('../models/encoders/index.js');
       const rows = benchEncoders({ ...o, encoders: o.encoders ?? ENCODER_NAMES }, (l) => console.log(l));
       console.log(JSON.stringify({ batch: o.batch, size: o.size, threads: o.threads, encoders: rows }));
+    });
+  bench
+    .command('ddp')
+    .description('data-parallel training: images/s with 1 and 2 processes on this machine, and the gradient allreduce per step (bytes, ms, share of the step)')
+    .option('--models <list>', 'resunet and/or encoder-unet-resnet34', listOf((s) => s), ['resunet', 'encoder-unet-resnet34'])
+    .option('--batch <n>', 'tiles per process and step', wholeNumber(1), 8)
+    .option('--warmup <n>', 'untimed steps first', wholeNumber(0), 1)
+    .option('--steps <n>', 'timed steps', wholeNumber(1), 3)
+    .addOption(new Option('--threads <n>', 'intra-op threads in all (each of 2 processes gets half)').argParser(wholeNumber(1)).default(availableParallelism()))
+    .addOption(new Option('--worker', 'one rank of the measurement (started by bench ddp itself)').hideHelp())
+    .action(async (o: { models: string[]; batch: number; warmup: number; steps: number; threads: number; worker?: boolean }) => {
+      if (o.worker) {
+        const { benchDdpWorker } = await import('../bench/ddp.js');
+        console.log(JSON.stringify(await benchDdpWorker({ ...o, model: o.models[0]! })));
+        return;
+      }
+      const { benchDdp } = await import('../bench/ddp.js');
+      const r = await benchDdp({ ...o, log: (l) => console.log(l) });
+      console.log(JSON.stringify(r));
     });
   withoutTorch(bench
     .command('cli')

@@ -30,6 +30,11 @@ export interface LoaderOptions {
   dropLast?: boolean;
   /** Batches gathered ahead of the consumer. */
   prefetch?: number;
+  /**
+   * Each epoch's items come from here instead of the loader's own shuffle (a DistributedSampler:
+   * this rank's shard of the epoch's permutation); `shuffle` is then ignored.
+   */
+  sampler?: { readonly numSamples: number; indices(epoch: number): number[] };
 }
 
 function shared<T extends Float32Array | Uint8Array>(a: T): SharedArrayBuffer {
@@ -61,12 +66,13 @@ export class BatchLoader {
   }
 
   get batchesPerEpoch(): number {
-    const n = this.indices.length, b = this.o.batchSize;
+    const n = this.o.sampler?.numSamples ?? this.indices.length, b = this.o.batchSize;
     return this.o.dropLast ? Math.floor(n / b) : Math.ceil(n / b);
   }
 
   /** The item order of an epoch: a function of (seed, epoch) alone, so a resumed run repeats it. */
   order(epoch: number): number[] {
+    if (this.o.sampler) return this.o.sampler.indices(epoch);
     return this.o.shuffle === false ? this.indices.slice() : shuffled(this.indices, rng(((this.o.seed ?? 0) * 1000003 + epoch) >>> 0));
   }
 

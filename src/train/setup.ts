@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { concatTyped } from '../data/arrays.js';
+import { DistributedSampler } from '../data/distributed-sampler.js';
 import { BatchLoader } from '../data/loader.js';
 import { readPseudoLabels } from '../data/pseudo.js';
 import { PIXELS } from '../data/rle.js';
@@ -26,7 +27,8 @@ import { makeOptimizer } from './optimizers.js';
 export interface RunSetup {
   run: string;
   config: TrainConfig;
-  lock: RunLock;
+  /** Held by the process that writes the run (null on data-parallel ranks other than 0). */
+  lock: RunLock | null;
   loader: BatchLoader;
   val: { images: Float32Array; masks: Uint8Array };
   model: Module;
@@ -39,15 +41,19 @@ export interface RunSetup {
  * Prepares a new run (a TrainConfig) or a resumed one (`{resume: dir}`), holding the run's lock.
  * Throws TrainingError for a run that exists already or has no checkpoint to resume, RunLockedError
  * when another trainer holds it, ConfigError and DataError for bad config or data.
+ * With `worldSize` > 1 (data-parallel training) the loader deals this `rank`'s shard of each epoch
+ * (DistributedSampler), and only the `writer` (rank 0) creates, locks and writes the run directory.
  */
-export async function setupRun(configOrRun: TrainConfig | { resume: string }, log: (line: string) => void): Promise<RunSetup> {
+export async function setupRun(configOrRun: TrainConfig | { resume: string }, log: (line: string) => void,
+  o: { writer?: boolean; rank?: number; worldSize?: number } = {}): Promise<RunSetup> {
+  const writer = o.writer ?? true, worldSize = o.worldSize ?? 1;
   const resuming = 'resume' in configOrRun;
   let c: TrainConfig, run: string, lock: RunLock | null = null, model: Module | null = null;
   if (resuming) {
     run = resolve(configOrRun.resume);
     c = readRunConfig(run);
     checkTrainingInputs(c, runPath(run, 'config'), { resuming: true });
-    lock = RunLock.acquire(run, log);
+    if (writer) lock = RunLock.acquire(run, log);
   } else {
     // The data folder is kept absolute so the run can be predicted from anywhere.
     c = { ...configOrRun, data: resolve(configOrRun.data) };
@@ -55,7 +61,7 @@ export async function setupRun(configOrRun: TrainConfig | { resume: string }, lo
     checkTrainingInputs(c, 'config');
     c.name ??= `${c.model}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`;
     run = resolve(c.runsDir, c.name);
-    if (existsSync(runPath(run, 'config'))) throw new TrainingError(`${run} already holds a run; resume it with --resume ${run} or pick another --name`);
+    if (writer && existsSync(runPath(run, 'config'))) throw new TrainingError(`${run} already holds a run; resume it with --resume ${run} or pick another --name`);
   }
   try {
     if (resuming && !hasCheckpoint(run)) throw new TrainingError(`${run}: no ${RUN_FILES.checkpoint} to resume from`);
@@ -76,7 +82,9 @@ export async function setupRun(configOrRun: TrainConfig | { resume: string }, lo
       trIdx.push(...p.ids.map((_, k) => n + k));
       log(`pseudo-labels: ${p.ids.length} tiles from ${c.pseudoLabels} join the ${n - images.length / PIXELS} training tiles`);
     }
-    const loader = new BatchLoader(source, trIdx, { batchSize: c.batchSize, seed: c.seed, shuffle: true });
+    // Each rank takes a disjoint shard of the epoch's seeded permutation, as PyTorch's DistributedSampler.
+    const sampler = worldSize > 1 ? new DistributedSampler(trIdx, { numReplicas: worldSize, rank: o.rank ?? 0, seed: c.seed, shuffle: true }) : undefined;
+    const loader = new BatchLoader(source, trIdx, { batchSize: c.batchSize, seed: c.seed, shuffle: true, ...(sampler ? { sampler } : {}) });
 
     // Built before the run folder exists, so a model option value the checks let through (a negative
     // width) leaves no half-made run behind; it still draws its initial weights right after the loader.
@@ -85,7 +93,7 @@ export async function setupRun(configOrRun: TrainConfig | { resume: string }, lo
     } catch (e) {
       throw new ConfigError(`${resuming ? runPath(run, 'config') : 'config'}.modelOptions`, `${(e as Error).message} (model ${c.model}, options ${JSON.stringify(c.modelOptions)})`);
     }
-    if (!resuming) {
+    if (!resuming && writer) {
       mkdirSync(run, { recursive: true });
       lock = RunLock.acquire(run, log);
       writeFileAtomic(runPath(run, 'config'), JSON.stringify(c, null, 2) + '\n');
@@ -99,7 +107,7 @@ export async function setupRun(configOrRun: TrainConfig | { resume: string }, lo
     const optimizer = makeOptimizer(model, c.optimizer, c.phases[0]!.lr ?? c.optimizer.lr);
     // The checkpoint restores the optimizer's moments and hyperparameters (its phase's learning rate).
     const saved = resuming ? loadCheckpoint(run, model, optimizer) : null;
-    return { run, config: c, lock: lock!, loader, val: { images, masks }, model, optimizer, saved };
+    return { run, config: c, lock, loader, val: { images, masks }, model, optimizer, saved };
   } catch (e) {
     lock?.release();
     model?.dispose();

@@ -2,14 +2,20 @@
 // metric each epoch, and exact resume. Everything else (best weights, snapshots, history, status,
 // learning-rate plateaus, early stopping, the time budget, NaN and signal stops, progress and
 // post-training tuning) is a callback (./callbacks/), as in Lightning and Keras.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Augmenter } from '../data/augment.js';
+import { loadWeights } from '../io/weights.js';
+import type { ProcessGroup } from '../distributed/index.js';
 import { lossName, makeLoss } from '../losses/losses.js';
 import type { TrainConfig } from '../run/config.js';
 import type { EpochRecord } from '../run/history.js';
-import { runPath } from '../run/layout.js';
+import { RUN_FILES, runPath } from '../run/layout.js';
 import { fromArray, tidy } from '../torch/index.js';
 import { defaultCallbacks, LambdaCallback, TrainingError, type Callback, type LambdaHooks, type LoopState, type TrainContext, type TrainOutcome } from './callbacks/index.js';
-import { checkpoint, restoreLoop, START } from './loop-state.js';
+import { DataParallel, broadcastBytes, type Signal } from './data-parallel.js';
+import { checkpoint, checkWorldSize, restoreLoop, savedWorldSize, START } from './loop-state.js';
 import { objective } from './objective.js';
 import { cosineFor, makeOptimizer } from './optimizers.js';
 import { setupRun, type RunSetup } from './setup.js';
@@ -35,6 +41,12 @@ export interface TrainHooks extends LambdaHooks {
   log?: (line: string) => void;
   /** Extra callbacks, run after the built-in bookkeeping of each epoch (see defaultCallbacks). */
   callbacks?: Callback[];
+  /**
+   * Data-parallel training (DistributedDataParallel's semantics) over this process group, of which
+   * every rank calls train() with the same config (or the same `resume`; only rank 0 needs the run
+   * directory). Absent, or a group of one: a single process, exactly as without it.
+   */
+  group?: ProcessGroup;
 }
 
 /**
@@ -45,20 +57,72 @@ export interface TrainHooks extends LambdaHooks {
  */
 export async function train(configOrRun: TrainConfig | { resume: string }, hooks: TrainHooks = {}): Promise<TrainResult> {
   const log = hooks.log ?? ((l: string) => console.log(l));
-  const s = await setupRun(configOrRun, log);
+  const dp = hooks.group && hooks.group.worldSize > 1 ? await DataParallel.join(hooks.group) : null;
+  let scratch: string | null = null;
   try {
-    return await fit(s, hooks, log);
+    if (dp && 'resume' in configOrRun) {
+      scratch = await shareResume(dp, configOrRun.resume);
+      if (scratch !== null) configOrRun = { resume: scratch };
+    }
+    const s = await setupRun(configOrRun, log, dp ? { writer: dp.rank === 0, rank: dp.rank, worldSize: dp.worldSize } : {});
+    try {
+      if (dp) await dp.broadcastModel(s.model);
+      return await fit(s, hooks, log, dp);
+    } finally {
+      s.lock?.release();
+      s.model.dispose();
+    }
   } finally {
-    s.lock.release();
-    s.model.dispose();
+    if (scratch !== null) rmSync(scratch, { recursive: true, force: true });
   }
 }
 
+/**
+ * A data-parallel resume: rank 0 checks the checkpoint's world size and sends the run's config and
+ * checkpoint to the other ranks, which need no access to the run directory (another machine); they
+ * resume from a scratch copy that is theirs alone. Returns that copy's folder (null on rank 0).
+ * @throws TrainingError on every rank when rank 0 cannot resume (a world size other than the
+ *   checkpoint's, no checkpoint), with rank 0's message.
+ */
+async function shareResume(dp: DataParallel, dir: string): Promise<string | null> {
+  const files = [RUN_FILES.config, RUN_FILES.checkpoint] as const;
+  const names = ['config', 'checkpoint'] as const;
+  if (dp.rank === 0) {
+    let payload: Uint8Array[] | { error: string };
+    try {
+      payload = names.map((f) => readFileSync(runPath(dir, f)));
+      checkWorldSize(dir, savedWorldSize(checkpointState(payload[1]!)), dp.worldSize);
+    } catch (e) {
+      payload = { error: (e as Error).message };
+    }
+    for (let k = 0; k < files.length; k++) await broadcastBytes(dp.group, Array.isArray(payload) ? payload[k]! : payload);
+    return null;
+  }
+  const scratch = mkdtempSync(join(tmpdir(), `halite-rank${dp.rank}-`));
+  try {
+    for (const f of names) writeFileSync(runPath(scratch, f), await broadcastBytes(dp.group, null));
+  } catch (e) {
+    rmSync(scratch, { recursive: true, force: true });
+    throw e;
+  }
+  return scratch;
+}
+
+/** The loop-state JSON in a checkpoint file's safetensors header (see run/checkpoint.ts), or null. */
+function checkpointState(bytes: Uint8Array): unknown {
+  const n = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as { __metadata__?: { state?: string } };
+  return header.__metadata__?.state ? JSON.parse(header.__metadata__.state) as unknown : null;
+}
+
 /** The loop over phases, epochs and batches of a prepared run, with its callbacks. */
-async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void): Promise<TrainResult> {
+async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void, dp: DataParallel | null): Promise<TrainResult> {
   const { run, config: c, model, loader } = s;
-  const { callbacks, best } = defaultCallbacks(c, [new LambdaCallback(hooks), ...(hooks.callbacks ?? [])]);
+  const writer = dp === null || dp.rank === 0;
+  const worldSize = dp?.worldSize ?? 1;
+  const { callbacks, best } = defaultCallbacks(c, [new LambdaCallback(hooks), ...(hooks.callbacks ?? [])], { writer });
   let opt = s.optimizer;
+  if (s.saved !== null) checkWorldSize(run, savedWorldSize(s.saved), worldSize);
   let st: LoopState = s.saved === null ? { ...START } : restoreLoop(s.saved, callbacks);
   if (st.phase >= c.phases.length) {
     throw new TrainingError(`${run} has trained all its ${st.epoch} epochs; there is nothing to resume. Tune it again with halite tune --run ${run}, or train a new run with another --name`);
@@ -66,12 +130,20 @@ async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void):
   if (s.saved !== null) log(`resuming ${run} at epoch ${st.epoch + 1}${st.batch ? `, batch ${st.batch + 1}` : ''} (phase ${st.phase + 1}: ${lossName(c.phases[st.phase]!.loss)})`);
   type StopRequest = { reason: Exclude<TrainOutcome['stopped'], 'finished'>; signal?: 'SIGINT' | 'SIGTERM' };
   let stop = null as StopRequest | null;
+  // With data parallelism a signal reaches one rank; it waits here until the ranks agree on it.
+  let pending = null as Signal | null;
+  const agreed = (sig: Signal | null) => { if (sig) stop ??= { reason: 'interrupted', signal: sig }; };
   let phaseEnded = false;
+  let shared: TrainContext['valPredictions'];
   const ctx: TrainContext = {
-    run, config: c, model, totalEpochs: c.phases.reduce((a, p) => a + p.epochs, 0), batchesPerEpoch: loader.batchesPerEpoch, val: s.val, log,
+    run, config: c, model, totalEpochs: c.phases.reduce((a, p) => a + p.epochs, 0), batchesPerEpoch: loader.batchesPerEpoch, worldSize, val: s.val, log,
     get optimizer() { return opt; },
     get state() { return st; },
-    stop: (reason, signal) => { stop ??= { reason, ...(signal ? { signal } : {}) }; },
+    get valPredictions() { return shared; },
+    stop: (reason, signal) => {
+      if (dp && reason === 'interrupted') pending ??= signal ?? 'SIGINT';
+      else stop ??= { reason, ...(signal ? { signal } : {}) };
+    },
     endPhase: () => { phaseEnded = true; },
     finalEpoch: () => st.phase === c.phases.length - 1 && (phaseEnded || st.epochInPhase >= c.phases[st.phase]!.epochs),
   };
@@ -91,22 +163,41 @@ async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void):
         for await (const b of loader.epoch(st.epoch)) {
           if (k++ < st.batch) continue; // done before the interruption this run resumes from
           // Augmentations are seeded per (run, epoch, batch), so a resumed epoch draws the same ones.
-          const aug = new Augmenter(c.augmentations, (c.seed * 7919 + st.epoch * 104729 + k) >>> 0);
+          // (Ranks other than 0 draw their own: their tiles differ anyway.)
+          const aug = new Augmenter(c.augmentations, (c.seed * 7919 + st.epoch * 104729 + k + (dp?.rank ?? 0) * 15485863) >>> 0);
           // The schedule is a function of the position in the phase, so resuming recomputes it exactly.
           cosine?.step(st.epochInPhase + (k - 1) / loader.batchesPerEpoch);
-          const loss = tidy(() => {
+          // Forward and backward; the optimizer steps here too unless the ranks must first agree.
+          const forward = (step: boolean) => tidy(() => {
             const a = aug.apply(fromArray(b.images, b.shape), fromArray(b.masks!, b.shape));
             opt.zeroGrad();
             const l = objective(model, lossFn, a.images, a.masks, c.heads, { precision: c.precision, device: c.device });
             const v = l.item();
             if (Number.isFinite(v)) { // a non-finite loss skips the step; StopOnNaN ends the run
               l.backward();
-              opt.step();
+              if (step) opt.step();
             }
             return v;
           });
-          st = { ...st, batch: k, lossSum: st.lossSum + loss * b.indices.length, lossCount: st.lossCount + b.indices.length };
-          each((cb) => cb.onBatchEnd?.(ctx, k, loss, b.indices.length));
+          let loss: number, size = b.indices.length;
+          if (dp === null) {
+            loss = forward(true);
+          } else {
+            const mine = forward(false);
+            // The ranks agree on the step's loss (so all skip a non-finite one, and StopOnNaN and the
+            // history see the global batch's) and on any stop signal, then average gradients: DDP's step.
+            const where = `epoch ${st.epoch + 1}, batch ${k}`;
+            const g = await dp.agreeStep(mine, size, pending, where);
+            loss = g.loss;
+            size = g.size;
+            if (Number.isFinite(loss)) {
+              await dp.averageGradients(model.parameters(), where);
+              tidy(() => opt.step());
+            }
+            agreed(g.signal);
+          }
+          st = { ...st, batch: k, lossSum: st.lossSum + loss * size, lossCount: st.lossCount + size };
+          each((cb) => cb.onBatchEnd?.(ctx, k, loss, size));
           // Ready batches resolve as microtasks, which never let a signal in: yield once per batch so
           // Ctrl-C stops after this batch rather than at the end of the epoch.
           await new Promise<void>((r) => setImmediate(r));
@@ -114,12 +205,23 @@ async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void):
         }
         if (stop?.reason === 'interrupted') {
           st = { ...st, seconds: st.seconds + (performance.now() - t0) / 1000 };
-          checkpoint(run, model, opt, st, callbacks);
-          log(`interrupted: checkpoint written to ${runPath(run, 'checkpoint')}; continue with: halite train --resume ${run}`);
+          if (writer) {
+            checkpoint(run, model, opt, st, callbacks, worldSize);
+            log(`interrupted: checkpoint written to ${runPath(run, 'checkpoint')}; continue with: halite train --resume ${run}${worldSize > 1 ? ` with the same ${worldSize} processes` : ''}`);
+          }
           break phases;
         }
-        const v = validateEpoch(model, lossFn, s.val.images, s.val.masks, 64);
-        const seconds = (performance.now() - t0) / 1000;
+        let v: { loss: number; map: number }, seconds: number;
+        if (dp === null) {
+          v = validateEpoch(model, lossFn, s.val.images, s.val.masks, 64);
+          seconds = (performance.now() - t0) / 1000;
+        } else {
+          // Sharded and reduced exactly; the ranks also agree on the epoch's time (the time budget's clock) and on signals.
+          const d = await dp.validate(model, lossFn, s.val, 64, t0, pending, `validation of epoch ${st.epoch + 1}`);
+          v = d;
+          seconds = d.seconds;
+          agreed(d.signal);
+        }
         const rec: EpochRecord = {
           epoch: st.epoch + 1, phase: st.phase + 1, loss: lossName(phase.loss), train_loss: st.lossSum / st.lossCount,
           val_loss: v.loss, val_map: v.map, lr: opt.lr, seconds, best: false,
@@ -133,13 +235,19 @@ async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void):
           const next = c.phases[st.phase];
           if (next) opt = makeOptimizer(model, c.optimizer, next.lr ?? opt.lr);
         }
-        checkpoint(run, model, opt, st, callbacks);
+        if (writer) checkpoint(run, model, opt, st, callbacks, worldSize);
         if (stop && st.phase < c.phases.length) break phases;
         if (st.epochInPhase === 0) continue phases;
       }
     }
     if (stop && st.phase < c.phases.length) Object.assign(outcome, { stopped: stop.reason }, stop.signal ? { signal: stop.signal } : {});
     outcome.thresholdScore = best.best;
+    if (dp && (outcome.stopped === 'finished' || outcome.stopped === 'time') && best.bestEpoch >= 1) {
+      // Tuning predicts the validation tiles with the best weights (rank 0's file), shared out over the ranks.
+      if (writer) loadWeights(runPath(run, 'best'), model);
+      await dp.broadcastModel(model);
+      shared = await dp.predictValidation(model, s.val, c.device);
+    }
     each((cb) => cb.onTrainEnd?.(ctx, outcome));
   } catch (e) {
     outcome.error = e as Error;

@@ -17,9 +17,14 @@ function tuneTo(run: string, kind: TuningKind, pred: { probs: Float32Array; salt
   return t;
 }
 
-/** Tunes threshold, minimum area and gate for `model` (the run's best weights) on `val` with flip TTA; writes threshold.json. */
-export function tuneRun(run: string, model: Module, val: ValidationSet, c: TrainConfig): Tuned {
-  return tuneTo(run, 'best', predictTiles(model, val.images, { tta: true, device: c.device }), val.masks, c);
+/**
+ * Tunes threshold, minimum area and gate for `model` (the run's best weights) on `val` with flip TTA;
+ * writes threshold.json. `predicted`: the model's flip-TTA predictions of `val`, when already made
+ * (by the ranks of a data-parallel run together).
+ */
+export function tuneRun(run: string, model: Module, val: ValidationSet, c: TrainConfig,
+  predicted?: { probs: Float32Array; salt: Float32Array | null }): Tuned {
+  return tuneTo(run, 'best', predicted ?? predictTiles(model, val.images, { tta: true, device: c.device }), val.masks, c);
 }
 
 /** Tunes the run's snapshot ensemble when it saved snapshots besides its best weights (threshold-snapshots.json); null when it has none. */

@@ -2,7 +2,7 @@
 // probabilities (0 on logits), without TTA, as the write-up monitors it.
 import { PIXELS } from '../data/rle.js';
 import type { Loss } from '../losses/losses.js';
-import { binarize, meanScore } from '../metrics/competition.js';
+import { binarize, imageScore } from '../metrics/competition.js';
 import type { Module } from '../nn/module.js';
 import { fromArray, noGrad, tidy } from '../torch/index.js';
 
@@ -11,24 +11,34 @@ import { fromArray, noGrad, tidy } from '../torch/index.js';
  * `batchSize`, in eval mode (the model is back in train mode afterwards).
  */
 export function validateEpoch(model: Module, lossFn: Loss, images: Float32Array, masks: Uint8Array, batchSize: number): { loss: number; map: number } {
+  const v = validationSums(model, lossFn, images, masks, batchSize);
+  return { loss: v.lossSum / v.count, map: v.scoreSum / v.count };
+}
+
+/**
+ * The sums behind validateEpoch's means (meanScore's sum of imageScore, in tile order) over a block of validation tiles (none is fine), for reducing over ranks:
+ * batch loss × batch size, the competition score of each tile (at 0 on logits), and the tile count.
+ */
+export function validationSums(model: Module, lossFn: Loss, images: Float32Array, masks: Uint8Array, batchSize: number): { lossSum: number; scoreSum: number; count: number } {
   const n = images.length / PIXELS;
-  let lossSum = 0;
-  const truths: Uint8Array[] = [], preds: Uint8Array[] = [];
+  let lossSum = 0, scoreSum = 0;
   model.eval();
-  for (let s = 0; s < n; s += batchSize) {
-    const m = Math.min(batchSize, n - s);
-    const [l, logits] = tidy(() => noGrad(() => {
-      const x = fromArray(images.subarray(s * PIXELS, (s + m) * PIXELS), [m, 1, 101, 101]);
-      const y = fromArray(Float32Array.from(masks.subarray(s * PIXELS, (s + m) * PIXELS)), [m, 1, 101, 101]);
-      const out = model.call(x);
-      return [lossFn(out, y).item(), out.toArray() as Float32Array] as const;
-    }));
-    lossSum += l * m;
-    for (let k = 0; k < m; k++) {
-      truths.push(masks.subarray((s + k) * PIXELS, (s + k + 1) * PIXELS));
-      preds.push(binarize(logits.subarray(k * PIXELS, (k + 1) * PIXELS), 0));
+  try {
+    for (let s = 0; s < n; s += batchSize) {
+      const m = Math.min(batchSize, n - s);
+      const [l, logits] = tidy(() => noGrad(() => {
+        const x = fromArray(images.subarray(s * PIXELS, (s + m) * PIXELS), [m, 1, 101, 101]);
+        const y = fromArray(Float32Array.from(masks.subarray(s * PIXELS, (s + m) * PIXELS)), [m, 1, 101, 101]);
+        const out = model.call(x);
+        return [lossFn(out, y).item(), out.toArray() as Float32Array] as const;
+      }));
+      lossSum += l * m;
+      for (let k = 0; k < m; k++) {
+        scoreSum += imageScore(masks.subarray((s + k) * PIXELS, (s + k + 1) * PIXELS), binarize(logits.subarray(k * PIXELS, (k + 1) * PIXELS), 0));
+      }
     }
+  } finally {
+    model.train();
   }
-  model.train();
-  return { loss: lossSum / n, map: meanScore(truths, preds) };
+  return { lossSum, scoreSum, count: n };
 }

@@ -11,11 +11,15 @@ export class BestCheckpoint implements Callback {
   best = -Infinity;
   bestEpoch = -1;
 
+  /** `save` false keeps the score without writing best.safetensors (a data-parallel rank other than 0). */
+  constructor(private readonly save = true) {}
+
   onEpochEnd(ctx: TrainContext, r: EpochRecord): void {
     r.best = r.val_map > this.best;
     if (!r.best) return;
     this.best = r.val_map;
     this.bestEpoch = r.epoch;
+    if (!this.save) return;
     const c = ctx.config;
     saveWeights(runPath(ctx.run, 'best'), ctx.model, { model: c.model, options: c.modelOptions, extra: { epoch: String(r.epoch), val_map: String(r.val_map) } });
   }

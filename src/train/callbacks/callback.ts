@@ -34,8 +34,12 @@ export interface TrainContext {
   readonly state: Readonly<LoopState>;
   readonly totalEpochs: number;
   readonly batchesPerEpoch: number;
+  /** Processes training the run together (data parallelism; 1 alone): a step takes batchSize × worldSize tiles. */
+  readonly worldSize: number;
   /** Validation tiles: images N×101×101 float32, masks uint8. */
   readonly val: { images: Float32Array; masks: Uint8Array };
+  /** The best weights' flip-TTA predictions of `val` when the ranks of a data-parallel run made them together (at the end of training). */
+  readonly valPredictions?: { probs: Float32Array; salt: Float32Array | null };
   log(line: string): void;
   /**
    * Asks the loop to stop with a checkpoint. 'interrupted' stops after the current batch; the others at

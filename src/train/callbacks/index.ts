@@ -22,16 +22,21 @@ export { LambdaCallback, type LambdaHooks } from './lambda.js';
  * built-in epoch-end bookkeeping and before tuning and the final status: BestCheckpoint marks the
  * record that HistoryLog writes and EarlyStopping reads; TuneAfterFit runs before StatusFile says
  * 'finished'. Returns the list and the BestCheckpoint (the run's best score).
+ * `writer` false (a data-parallel rank other than 0) leaves out what writes the run directory
+ * (progress, history, snapshots, tuning, status; BestCheckpoint keeps its score but saves nothing)
+ * and keeps what decides the loop's course, which every rank follows alike.
  */
-export function defaultCallbacks(c: TrainConfig, extra: Callback[] = []): { callbacks: Callback[]; best: BestCheckpoint } {
-  const best = new BestCheckpoint();
+export function defaultCallbacks(c: TrainConfig, extra: Callback[] = [], o: { writer?: boolean } = {}): { callbacks: Callback[]; best: BestCheckpoint } {
+  const writer = o.writer ?? true;
+  const best = new BestCheckpoint(writer);
   const callbacks: Callback[] = [
-    new StopOnNaN(), new StopOnSignal(), new ProgressReporter(), best, new HistoryLog(), new Snapshots(),
+    new StopOnNaN(), new StopOnSignal(), ...(writer ? [new ProgressReporter()] : []), best,
+    ...(writer ? [new HistoryLog(), new Snapshots()] : []),
     ...extra,
     ...(c.reduceLROnPlateau ? [new ReduceLROnPlateau(c.reduceLROnPlateau)] : []),
     ...(c.earlyStopping ? [new EarlyStopping(c.earlyStopping.patience)] : []),
     ...(c.maxMinutes !== undefined ? [new TimeBudget(c.maxMinutes)] : []),
-    new TuneAfterFit(best), new StatusFile(),
+    ...(writer ? [new TuneAfterFit(best), new StatusFile()] : []),
   ];
   const names = new Set<string>();
   for (const cb of callbacks) {

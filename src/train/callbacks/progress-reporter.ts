@@ -32,7 +32,7 @@ export class ProgressReporter implements Callback {
     const now = performance.now();
     const st = ctx.state;
     const loss = st.lossSum / st.lossCount;
-    const rate = (batch * ctx.config.batchSize) / ((now - this.t0) / 1000);
+    const rate = (batch * ctx.config.batchSize * ctx.worldSize) / ((now - this.t0) / 1000);
     this.bar?.update(batch, { loss: loss.toFixed(4), rate: rate.toFixed(1) });
     if (now - this.lastWrite >= FILE_INTERVAL_MS || batch === ctx.batchesPerEpoch) {
       this.lastWrite = now;

@@ -17,7 +17,7 @@ export class TuneAfterFit implements Callback {
     const weights = runPath(ctx.run, 'best');
     if (o.error || (o.stopped !== 'finished' && o.stopped !== 'time') || !existsSync(weights)) return;
     loadWeights(weights, ctx.model);
-    const t = tuneRun(ctx.run, ctx.model, ctx.val, ctx.config);
+    const t = tuneRun(ctx.run, ctx.model, ctx.val, ctx.config, ctx.valPredictions);
     o.threshold = t.threshold;
     o.thresholdScore = t.score;
     ctx.log(`threshold ${t.threshold.toFixed(3)}: validation mAP ${t.thresholdScore.toFixed(4)} with flip TTA (best epoch ${this.best.bestEpoch}, ${this.best.best.toFixed(4)} at 0.5 without TTA)`);

@@ -115,7 +115,7 @@ export interface RunExport extends OnnxModel {
  */
 export function exportRunOnnx(runDir: string, file: string, o: Omit<OnnxExportOptions, 'metadata' | 'name'> = {}): RunExport {
   checkOpset(o.opset ?? DEFAULT_OPSET);
-  const run = loadRun(runDir);
+  const run = loadRun(runDir, undefined, { fuse: false });
   try {
     const defaults = listModels().find((m) => m.name === run.config.model)?.defaults ?? {};
     const gateMode = isMultiHead(run.model) ? run.model.gateMode : 'none';

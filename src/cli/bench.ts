@@ -24,6 +24,7 @@ export function register(program: Command): void {
       const { benchEngine } = await import('../bench/engine.js');
       const r = await benchEngine({ ...o, log: (l) => console.log(l) });
       console.log(`train  halite ${r.train_img_s.toFixed(2)} img/s  pytorch ${r.train_peer_img_s.toFixed(2)} img/s  ratio ${r.train_ratio.toFixed(3)}`);
+      console.log(`infer  halite ${r.infer_img_s.toFixed(2)} img/s (BatchNorm folded; ${r.infer_unfused_img_s.toFixed(2)} unfolded)`);
       console.log(`infer  halite ${r.infer_img_s.toFixed(2)} img/s  pytorch ${r.infer_peer_img_s.toFixed(2)} img/s  ratio ${r.infer_ratio.toFixed(3)}`);
       console.log(`infer  halite ${r.infer_img_s.toFixed(2)} img/s  onnxruntime ${r.onnxruntime} ${r.infer_onnxruntime_img_s.toFixed(2)} img/s  ratio ${r.infer_onnxruntime_ratio.toFixed(3)}`);
       console.log(`params halite ${r.params}  pytorch ${r.peer_params}`);

@@ -34,6 +34,7 @@ export async function predictSegy(opts: object): Promise<void> {
   for (const [flag, v] of [['--images', o.images], ['--val', o.val], ['--sample', o.sample], ['--masks', o.masks], ['--min-area', o.minArea], ['--gate', o.gate]] as const) {
     if (v !== undefined) throw new Error(`${flag} applies to tiles, not to --segy: a survey is written whole as SEG-Y (use --mask-out for a mask volume, --png for previews)`);
   }
+  if ((o as { engine?: string }).engine === 'onnxruntime') throw new Error('--engine onnxruntime runs tiles and images; a --segy survey is predicted with libtorch (leave out --engine)');
   if (o.pngSections && !o.png) throw new Error('--png-sections needs --png DIR');
   if (!o.out) throw new Error('--segy needs --out FILE: the salt probability volume to write (SEG-Y)');
   const out = o.out;

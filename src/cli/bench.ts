@@ -42,6 +42,23 @@ export function register(program: Command): void {
       console.log(JSON.stringify(r));
     }));
   bench
+    .command('predict')
+    .description("halite predict end to end on a folder of real tiles with the seed's residual U-Net saved as a run: its time against the network passes alone (the rest: decoding, batching, writing)")
+    .option('--images <dir>', 'folder of 101x101 PNG tiles', existingFolder, '../shared/tgs/test/images')
+    .option('--tiles <n>', 'how many of its tiles, in name order', wholeNumber(1), 999)
+    .option('--no-tta', 'no flip test-time augmentation')
+    .option('--batch-size <n>', 'tiles per forward pass', wholeNumber(1), 64)
+    .addOption(new Option('--engine <name>', 'libtorch or onnxruntime').choices(['libtorch', 'onnxruntime']).default('libtorch'))
+    .option('--rounds <n>', 'rounds; each time keeps its best', wholeNumber(1), 2)
+    .addOption(threads())
+    .action(async (o: { images: string; tiles: number; tta: boolean; batchSize: number; engine: 'libtorch' | 'onnxruntime'; rounds: number; threads: number }) => {
+      (await import('../torch/runtime.js')).setNumThreads(o.threads);
+      const { benchPredict } = await import('./bench-predict.js');
+      const r = await benchPredict({ ...o, log: (l) => console.log(l) });
+      console.log(`predict ${r.tiles} tiles (${r.engine}${r.tta ? ', flip TTA' : ''}): ${r.total_s.toFixed(2)} s, network passes ${r.network_s.toFixed(2)} s, the rest ${r.rest_s.toFixed(2)} s = ${(100 * r.rest_ratio).toFixed(1)}% over the passes (system ${r.system_s.toFixed(1)} s)`);
+      console.log(JSON.stringify(r));
+    });
+  bench
     .command('segy')
     .description("write a synthetic SEG-Y survey and predict it whole: peak RSS, traces/s and sections/s beside the model's inference images/s")
     .option('--mb <n>', 'survey size in MiB', positiveNumber, 200)

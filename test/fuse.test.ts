@@ -15,6 +15,7 @@ import { BatchNorm2d, Conv2d } from '../src/nn/layers.js';
 import { Module } from '../src/nn/module.js';
 import * as F from '../src/torch/functional.js';
 import { fromArray, manualSeed, noGrad, tidy, type Tensor } from '../src/torch/index.js';
+import { liveTensors } from '../src/torch/runtime.js';
 
 const TGS = join(import.meta.dirname, '..', '..', 'shared', 'tgs');
 const TOL = 1e-5;
@@ -138,11 +139,18 @@ test('a fusion that changes the probabilities is undone: a model that bypasses C
   m.dispose();
 });
 
-test('fusing is idempotent and isMultiHead models keep their classifier', () => {
+test('fusing again replaces the eval weights, and disposing the model frees them', () => {
   manualSeed(5);
+  const live = liveTensors();
   const m = createModel('encoder-unet', { encoder: 'resnet18', decoderChannels: dc, classifier: true, gate: 'multiply' });
-  const a = fuseForInference(m), b = fuseForInference(m);
+  const params = liveTensors() - live;
+  const a = fuseForInference(m, { channelsLast: true });
+  const held = liveTensors();
+  const b = fuseForInference(m, { channelsLast: true });
   assert.equal(a.folded, b.folded);
+  assert.equal(liveTensors(), held, 'a second fusion leaked the first one\'s eval weights');
+  assert.ok(held - live > params, 'the eval weights are held besides the parameters');
   assert.ok(isMultiHead(m) && m.hasClassifier);
   m.dispose();
+  assert.equal(liveTensors(), live);
 });

@@ -78,9 +78,8 @@ export class Conv2d extends Module {
     return F.conv2d(x, this.weight, this.bias, o);
   }
 
-  override dispose(): void {
+  protected override releaseHeld(): void {
     this.setEvalWeights(null);
-    super.dispose();
   }
 }
 

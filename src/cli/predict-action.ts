@@ -107,7 +107,7 @@ export async function predict(o: PredictFlags): Promise<void> {
 }
 
 /** The members in onnxruntime (one session per member and TTA setting), averaged as the libtorch ensemble. */
-async function onnxEngine(members: Member[]) {
+export async function onnxEngine(members: Member[]) {
   const { OnnxRunner } = await import('../infer/onnx-engine.js');
   const { getNumThreads } = await import('../torch/runtime.js');
   const runners = members.map((m) => new OnnxRunner(m.run, getNumThreads()));

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeImages } from '../src/data/decode-pool.js';
-import { OnnxRunner } from '../src/infer/onnx-engine.js';
+import { OnnxRunner } from '../src/export/onnx-runner.js';
 import { predictProbabilities, predictTiles } from '../src/infer/predict.js';
 import type { LoadedRun } from '../src/infer/run.js';
 import { isMultiHead } from '../src/models/heads.js';

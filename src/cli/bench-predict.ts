@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { predict } from './predict-action.js';
 import type { Engine } from './predict.js';
 import { loadMembers, predictEnsemble, disposeMembers } from '../infer/ensemble.js';
-import { OnnxRunner } from '../infer/onnx-engine.js';
+import { OnnxRunner } from '../export/onnx-runner.js';
 import { saveWeights } from '../io/weights.js';
 import { ResUNet, RESUNET_DEFAULTS } from '../models/resunet.js';
 import { decodeTiles, listImages } from './images.js';

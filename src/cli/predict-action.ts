@@ -108,7 +108,7 @@ export async function predict(o: PredictFlags): Promise<void> {
 
 /** The members in onnxruntime (one session per member and TTA setting), averaged as the libtorch ensemble. */
 export async function onnxEngine(members: Member[]) {
-  const { OnnxRunner } = await import('../infer/onnx-engine.js');
+  const { OnnxRunner } = await import('../export/onnx-runner.js');
   const { getNumThreads } = await import('../torch/runtime.js');
   const runners = members.map((m) => new OnnxRunner(m.run, getNumThreads()));
   const each = async <T>(f: (r: InstanceType<typeof OnnxRunner>) => Promise<T>): Promise<T[]> => {

@@ -5,9 +5,9 @@ import { availableParallelism } from 'node:os';
 import type { InferenceSession } from 'onnxruntime-node';
 import { firstNonFinite } from '../data/arrays.js';
 import { DataError } from '../data/png.js';
-import { exportOnnx } from '../export/onnx.js';
+import { exportOnnx } from './onnx.js';
 import { isMultiHead } from '../models/heads.js';
-import type { LoadedRun } from './run.js';
+import type { LoadedRun } from '../infer/run.js';
 
 const TILE = 101, PIXELS = TILE * TILE;
 

@@ -70,7 +70,9 @@ export function fuseForInference(model: Module, o: FuseOptions = {}): FuseReport
   model.eval();
   try {
     return tidy(() => noGrad(() => {
-      const x = fromArray(pixels, [BATCH, 1, h, w]);
+      // On the model's device (a run trained on a GPU tunes there).
+      const device = model.parameters()[0]?.device ?? 'cpu';
+      const x = device === 'cpu' ? fromArray(pixels, [BATCH, 1, h, w]) : fromArray(pixels, [BATCH, 1, h, w]).to(device as 'cuda');
       const uses = new Map<NativeHandle, number>();
       const convOf = new Map<NativeHandle, Conv2d>();
       /** Per BatchNorm, the convolution that fed each of its calls (null: something else). */
@@ -118,6 +120,12 @@ export function fuseForInference(model: Module, o: FuseOptions = {}): FuseReport
   } finally {
     model.train(wasTraining);
   }
+}
+
+/** Undoes fuseForInference: every Conv2d runs its parameters again and every BatchNorm its statistics, in eval mode too. */
+export function unfuse(model: Module): void {
+  const all = [...model.namedModules()].map(([, m]) => m);
+  undo(all.filter((m): m is Conv2d => m instanceof Conv2d), all.filter((m): m is BatchNorm2d => m instanceof BatchNorm2d));
 }
 
 function undo(convs: Iterable<Conv2d>, bns: Iterable<BatchNorm2d>): void {

@@ -3,7 +3,7 @@
 // Chromium, renders every page with real numbers.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -332,6 +332,67 @@ test('in headless Chromium every page renders real numbers, the threshold slider
       await page.setInputFiles('#upload', { name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('not a png') });
       await page.click('#predict');
       await page.getByRole('alert').filter({ hasText: 'notes.png: not a PNG image' }).waitFor();
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      await s.close();
+    }
+  });
+
+test('Try it runs the run\'s exported model in the page (onnxruntime-web, WASM) and draws the mask the server\'s prediction draws',
+  { skip: noChromium, timeout: 180_000 }, async () => {
+    mkdirSync(artifacts, { recursive: true });
+    const s = await serve({ runsDir: runs, dataDir: data, port: 0 });
+    const browser = await launchChromium();
+    try {
+      const { page, errors, shot } = await openPage(browser, artifacts);
+      const tileFile = readdirSync(join(data, 'train', 'images')).sort()[5]!;
+      const buffer = readFileSync(join(data, 'train', 'images', tileFile));
+      // The server's probabilities: a threshold at their median leaves a mask of about half the tile,
+      // and pixels within 1e-4 of it may fall either way between the two runtimes.
+      const body = multipart(tileFile, buffer);
+      const api = await (await fetch(`${s.url}/api/runs/r/try`, { method: 'POST', body: body.payload, headers: body.headers })).json() as { probs: string };
+      const probs = new Float32Array(new Uint8Array(Buffer.from(api.probs, 'base64')).buffer);
+      const t = Math.min(0.99, Math.max(0.01, Math.round(100 * [...probs].sort((a, b) => a - b)[probs.length >> 1]!) / 100));
+      const close = new Set([...probs.keys()].filter((i) => Math.abs(probs[i]! - t) < 1e-4));
+
+      await page.goto(`${s.url}/try`);
+      const drawn = async (engine: string, label: string): Promise<number[]> => {
+        await page.selectOption('#try-engine', engine);
+        await page.setInputFiles('#upload', { name: tileFile, mimeType: 'image/png', buffer });
+        await page.click('#predict');
+        await page.waitForFunction((l) => document.querySelector('#try-info')?.textContent?.includes(l), `predicted ${label}`);
+        await page.locator('#try-threshold').fill(t.toFixed(2));
+        await page.waitForFunction((v) => document.querySelector('#try-threshold-value')?.textContent === v, t.toFixed(2));
+        await shot(`try-${engine}`);
+        return page.evaluate(() => {
+          const c = document.querySelector<HTMLCanvasElement>('#try-canvas')!;
+          return [...c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data];
+        });
+      };
+      const server = await drawn('server', 'on the server (libtorch)');
+      const local = await drawn('browser', 'in this browser (onnxruntime-web, WASM)');
+      assert.match(await page.locator('#try-info').innerText(), /101×101, 1 tile, predicted in this browser \(onnxruntime-web, WASM\) in \d/);
+      assert.equal(local.length, server.length);
+      // The canvas is drawn at the tile's own size or scaled: compare pixel by pixel, sparing the close ones.
+      const scale = Math.round(Math.sqrt(server.length / 4 / (101 * 101)));
+      let differ = 0, spared = 0;
+      for (let i = 0; i < server.length; i += 4) {
+        if (server[i] === local[i] && server[i + 1] === local[i + 1] && server[i + 2] === local[i + 2]) continue;
+        const px = i / 4, w = 101 * scale, tilePixel = Math.floor(Math.floor(px / w) / scale) * 101 + Math.floor((px % w) / scale);
+        if (close.has(tilePixel)) spared++; else differ++;
+      }
+      assert.equal(differ, 0, `${differ} canvas pixels differ away from the threshold (${spared} spared)`);
+      // The export is cached next to the run, and served again without rewriting it.
+      const onnx = join(runs, 'r', 'model.onnx');
+      assert.ok(existsSync(onnx));
+      const written = statSync(onnx).mtimeMs;
+      const again = await fetch(`${s.url}/api/runs/r/model.onnx`);
+      assert.equal(again.status, 200);
+      assert.deepEqual(Buffer.from(await again.arrayBuffer()), readFileSync(onnx));
+      assert.equal(statSync(onnx).mtimeMs, written, 'served from the cache, not exported again');
+      assert.equal(JSON.parse(again.headers.get('x-halite-postprocess')!).threshold, JSON.parse(readFileSync(join(runs, 'r', 'threshold.json'), 'utf8')).threshold);
+      assert.equal((await fetch(`${s.url}/assets/ort/..%2Fpackage.json`)).status, 404);
       assert.deepEqual(errors, []);
     } finally {
       await browser.close();

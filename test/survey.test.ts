@@ -199,6 +199,16 @@ print(json.dumps({'min': float(p.min()), 'max': float(p.max()), 'finite': bool(n
   assert.ok(np.finite && np.min >= 0 && np.max <= 1, `probabilities in [0, 1]: ${np.min}..${np.max}`);
   assert.ok(np.mask, `the mask is probability > the run's tuned threshold ${threshold}`);
   assert.equal(openVolume(out).geometry.index.length, 414);
+  // onnxruntime on the run's exported graph writes the same probabilities (issue 24: to 1e-4).
+  const ortOut = join(root, 'salt-onnxruntime.sgy');
+  const q = halite('predict', '--run', run, '--segy', F3, '--out', ortOut, '--engine', 'onnxruntime');
+  assert.equal(q.status, 0, q.stderr);
+  assert.match(q.stdout, /41 tiles, 1 model, flip TTA/);
+  const ortDiff = Number(numpyCheck(`
+_, a = traces(${JSON.stringify(out)}, '>f4')
+_, b = traces(${JSON.stringify(ortOut)}, '>f4')
+print(float(np.abs(a - b).max()))`));
+  assert.ok(ortDiff <= 1e-4, `onnxruntime's survey differs from libtorch's by ${ortDiff}`);
 
   // PIL reads the previews: traces across, time down; salt pixels are coloured, the rest grey.
   const pil = spawnSync(PYTHON, ['-c', `

@@ -170,7 +170,7 @@ test('tiles: count, ids, images and masks equal numpy\'s reading of the SEG-Y at
   assert.deepEqual([tileStarts(102, 101), tileStarts(110, 101), tileStarts(101, 101), tileStarts(250, 60)], [[0, 1], [0, 9], [0], [0, 60, 120, 149]]);
   const out = join(dir, 'tiles-all');
   const r = writeSegyTiles({ segy: vol.seismic, labels: vol.salt, out, sections: ['inline', 'crossline'], maxTraces: 1e6 });
-  assert.deepEqual(r.counts, { train: 110 * 2 + 102 * 2, val: 0, test: 0, dropped: 0, empty: r.counts.empty });
+  assert.deepEqual(r.counts, { train: 110 * 2 + 102 * 2, val: 0, test: 0, dropped: 0, padded: 0, empty: r.counts.empty });
   const ids = readdirSync(join(out, 'train/images')).map((f) => f.slice(0, -4)).sort();
   assert.equal(ids.length, 424);
   assert.equal(new Set(ids).size, 424);

@@ -24,6 +24,7 @@ export function register(program: Command): void {
       const { benchEngine } = await import('../bench/engine.js');
       const r = await benchEngine({ ...o, log: (l) => console.log(l) });
       console.log(`train  halite ${r.train_img_s.toFixed(2)} img/s  pytorch ${r.train_peer_img_s.toFixed(2)} img/s  ratio ${r.train_ratio.toFixed(3)}`);
+      console.log(`infer  halite ${r.infer_img_s.toFixed(2)} img/s (BatchNorm folded; ${r.infer_unfused_img_s.toFixed(2)} unfolded)`);
       console.log(`infer  halite ${r.infer_img_s.toFixed(2)} img/s  pytorch ${r.infer_peer_img_s.toFixed(2)} img/s  ratio ${r.infer_ratio.toFixed(3)}`);
       console.log(`infer  halite ${r.infer_img_s.toFixed(2)} img/s  onnxruntime ${r.onnxruntime} ${r.infer_onnxruntime_img_s.toFixed(2)} img/s  ratio ${r.infer_onnxruntime_ratio.toFixed(3)}`);
       console.log(`params halite ${r.params}  pytorch ${r.peer_params}`);
@@ -40,6 +41,23 @@ export function register(program: Command): void {
       console.log(`load   halite ${r.load_s.toFixed(2)} s (${r.tiles} tiles + masks, ${r.tiles_s.toFixed(0)} tiles/s)  pil+numpy ${r.peer_load_s.toFixed(2)} s  ratio ${r.ratio.toFixed(2)}`);
       console.log(JSON.stringify(r));
     }));
+  bench
+    .command('predict')
+    .description("halite predict end to end on a folder of real tiles with the seed's residual U-Net saved as a run: its time against the network passes alone (the rest: decoding, batching, writing)")
+    .option('--images <dir>', 'folder of 101x101 PNG tiles', existingFolder, '../shared/tgs/test/images')
+    .option('--tiles <n>', 'how many of its tiles, in name order', wholeNumber(1), 999)
+    .option('--no-tta', 'no flip test-time augmentation')
+    .option('--batch-size <n>', 'tiles per forward pass', wholeNumber(1), 64)
+    .addOption(new Option('--engine <name>', 'libtorch or onnxruntime').choices(['libtorch', 'onnxruntime']).default('libtorch'))
+    .option('--rounds <n>', 'rounds; each time keeps its best', wholeNumber(1), 2)
+    .addOption(threads())
+    .action(async (o: { images: string; tiles: number; tta: boolean; batchSize: number; engine: 'libtorch' | 'onnxruntime'; rounds: number; threads: number }) => {
+      (await import('../torch/runtime.js')).setNumThreads(o.threads);
+      const { benchPredict } = await import('./bench-predict.js');
+      const r = await benchPredict({ ...o, log: (l) => console.log(l) });
+      console.log(`predict ${r.tiles} tiles (${r.engine}${r.tta ? ', flip TTA' : ''}): ${r.total_s.toFixed(2)} s, network passes ${r.network_s.toFixed(2)} s, the rest ${r.rest_s.toFixed(2)} s = ${(100 * r.rest_ratio).toFixed(1)}% over the passes (system ${r.system_s.toFixed(1)} s)`);
+      console.log(JSON.stringify(r));
+    });
   bench
     .command('segy')
     .description("write a synthetic SEG-Y survey and predict it whole: peak RSS, traces/s and sections/s beside the model's inference images/s")

@@ -6,9 +6,12 @@ import { dirname, join, resolve } from 'node:path';
 import { readCsv, indexById } from '../data/csv.js';
 import { writePseudoLabels } from '../data/pseudo.js';
 import { readTgs } from '../data/tgs.js';
-import { disposeMembers, ensembleProbabilities, ensemblePostprocess, loadMembers, predictEnsemble, type MemberSpec } from '../infer/ensemble.js';
+import {
+  averageProbabilities, averageTiles, disposeMembers, ensembleProbabilities, ensemblePostprocess, loadMembers, predictEnsemble, type Member, type MemberSpec,
+} from '../infer/ensemble.js';
+import type { PredictOptions } from '../infer/predict.js';
 import { writeMaskPng, writeSubmission } from '../infer/submission.js';
-import { predictSection } from '../infer/tiling.js';
+import { blendWindow, cutTiles, stitchTiles } from '../infer/tiling.js';
 import type { Postprocess } from '../infer/tune.js';
 import { binarize } from '../metrics/competition.js';
 import { runDataFolder } from '../run/config.js';
@@ -55,11 +58,15 @@ export async function predict(o: PredictFlags): Promise<void> {
   if (hasTiles && !o.out) throw new Error(`give --out FILE for the submission${o.val ? '' : ` of the ${plural(tileIds.length, '101x101 tile')}`}`);
   if (hasTiles) mkdirSync(dirname(resolve(o.out!)), { recursive: true });
 
-  const members = loadMembers(specs);
+  // onnxruntime folds the BatchNorms in its exported graph: the models load as trained.
+  const members = loadMembers(specs, { fuse: o.engine !== 'onnxruntime' });
+  const engine = o.engine === 'onnxruntime' ? await onnxEngine(members) : null;
   try {
     const tuned = ensemblePostprocess(members, specs);
     const post: Postprocess = { threshold: o.threshold ?? tuned.threshold, minArea: o.minArea ?? tuned.minArea, gate: o.gate ?? tuned.gate };
     const popts = { tta: o.tta, batchSize: o.batchSize };
+    const tilesOf = (images: Float32Array) => (engine ? engine.tiles(images, popts) : Promise.resolve(predictEnsemble(members, images, popts)));
+    const probabilitiesOf = (images: Float32Array) => (engine ? engine.probabilities(images, popts) : Promise.resolve(ensembleProbabilities(members, images, popts)));
     if (hasTiles) {
       let ids: string[], images: Float32Array;
       if (o.val) {
@@ -71,11 +78,11 @@ export async function predict(o: PredictFlags): Promise<void> {
         ids = tileIds;
         images = await decodeTiles(folder!.dir, ids);
       }
-      const { probs, salt } = predictEnsemble(members, images, popts);
+      const { probs, salt } = await tilesOf(images);
       const { empty } = writeSubmission(o.out!, ids, probs, { ...post, salt, masksDir: o.masks });
       const who = members.length > 1 ? `${members.length} models` : '1 model';
       console.log(`wrote ${o.out}: ${ids.length} tiles, ${empty} without salt, ${who}, threshold ${post.threshold.toFixed(3)}, minimum area ${post.minArea}` +
-        `${post.gate !== null && salt ? `, salt gate ${post.gate}` : ''}${o.tta ? ', flip TTA' : ''} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+        `${post.gate !== null && salt ? `, salt gate ${post.gate}` : ''}${o.tta ? ', flip TTA' : ''}, ${o.engine} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     } else if (o.out) {
       console.log(`no submission written to ${o.out}: none of the images is 101x101, and a Kaggle submission holds only 101x101 tiles`);
     }
@@ -84,17 +91,36 @@ export async function predict(o: PredictFlags): Promise<void> {
       mkdirSync(o.masks!, { recursive: true });
       let tiles = 0;
       for (const s of sections) {
-        const r = predictSection(decodeSection(folder!.dir, s.id), s.width, s.height, (t) => ensembleProbabilities(members, t, popts));
-        writeMaskPng(join(o.masks!, `${s.id}.png`), binarize(r.probs, post.threshold), s.width, s.height);
-        tiles += r.tiles;
+        const { tiles: cut, tiling } = cutTiles(decodeSection(folder!.dir, s.id), s.width, s.height);
+        const probs = stitchTiles(await probabilitiesOf(cut), tiling, blendWindow());
+        writeMaskPng(join(o.masks!, `${s.id}.png`), binarize(probs, post.threshold), s.width, s.height);
+        tiles += tiling.xs.length * tiling.ys.length;
       }
       console.log(`${plural(sections.length, 'image')} ${sections.length === 1 ? 'is' : 'are'} not 101x101 (${sizes(sections)}): cut into ${tiles} overlapping tiles, predicted and stitched at threshold ${post.threshold.toFixed(3)} ` +
         `(the minimum area and gate are tuned per 101x101 tile and not applied); their masks are in --masks ${o.masks}; a Kaggle submission holds only 101x101 tiles`);
     }
     if (o.masks && hasTiles) console.log(`masks in ${o.masks}`);
   } finally {
+    await engine?.release();
     disposeMembers(members);
   }
+}
+
+/** The members in onnxruntime (one session per member and TTA setting), averaged as the libtorch ensemble. */
+export async function onnxEngine(members: Member[]) {
+  const { OnnxRunner } = await import('../export/onnx-runner.js');
+  const { getNumThreads } = await import('../torch/runtime.js');
+  const runners = members.map((m) => new OnnxRunner(m.run, getNumThreads()));
+  const each = async <T>(f: (r: InstanceType<typeof OnnxRunner>) => Promise<T>): Promise<T[]> => {
+    const out: T[] = [];
+    for (const r of runners) out.push(await f(r));
+    return out;
+  };
+  return {
+    tiles: async (images: Float32Array, o: PredictOptions) => averageTiles(members, await each((r) => r.predictTiles(images, o))),
+    probabilities: async (images: Float32Array, o: PredictOptions) => averageProbabilities(members, await each((r) => r.predictProbabilities(images, o))),
+    release: () => each((r) => r.release()),
+  };
 }
 
 export async function pseudoLabel(o: PseudoLabelFlags): Promise<void> {

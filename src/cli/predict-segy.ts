@@ -3,11 +3,11 @@
 import cliProgress from 'cli-progress';
 import { disposeMembers, ensemblePostprocess, loadMembers } from '../infer/ensemble.js';
 import {
-  ensemblePredictor, parseSectionPicks, predictSurvey, readNormalisation, SurveyAborted, type SurveyProgress,
+  ensemblePredictor, parseSectionPicks, predictSurvey, readNormalisation, SurveyAborted, type SurveyProgress, type TilePredictor,
 } from '../infer/survey.js';
-import type { EnsembleFlags } from './predict.js';
+import type { Engine, EnsembleFlags } from './predict.js';
 import { sectionKinds } from './parse.js';
-import { memberSpecs } from './predict-action.js';
+import { memberSpecs, onnxEngine } from './predict-action.js';
 
 interface SegyFlags extends EnsembleFlags {
   segy: string;
@@ -20,6 +20,7 @@ interface SegyFlags extends EnsembleFlags {
   ilineByte: number;
   xlineByte: number;
   threshold?: number;
+  engine: Engine;
   // Tile-only flags, refused here.
   images?: string;
   val?: boolean;
@@ -44,7 +45,10 @@ export async function predictSegy(opts: object): Promise<void> {
   const normalisation = o.normalise ? readNormalisation(o.normalise) : undefined;
 
   const specs = memberSpecs(o);
-  const members = loadMembers(specs);
+  const members = loadMembers(specs, { fuse: o.engine !== 'onnxruntime' });
+  const engine = o.engine === 'onnxruntime' ? await onnxEngine(members) : null;
+  const popts = { tta: o.tta, batchSize };
+  const predict: TilePredictor = engine ? (t) => engine.tiles(t, popts).then((r) => r.probs) : ensemblePredictor(members, popts);
   const post = ensemblePostprocess(members, specs);
   const controller = new AbortController();
   const onSignal = () => controller.abort();
@@ -65,7 +69,7 @@ export async function predictSegy(opts: object): Promise<void> {
   const model = members.length > 1 ? `${members.length} models: ${specs.map((s) => s.dir).join(', ')}` : members[0]!.label;
   try {
     const r = await predictSurvey({
-      input: o.segy, out, maskOut: o.maskOut, predict: ensemblePredictor(members, { tta: o.tta, batchSize }),
+      input: o.segy, out, maskOut: o.maskOut, predict,
       threshold: threshold ?? post.threshold, sections, normalisation, ...geo, model, tta: o.tta, signal: controller.signal, onProgress: progress,
       png: o.png ? { dir: o.png, picks } : undefined,
     });
@@ -89,6 +93,7 @@ export async function predictSegy(opts: object): Promise<void> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await engine?.release();
     disposeMembers(members);
   }
 }

@@ -110,15 +110,19 @@ export interface RunExport extends OnnxModel {
 /**
  * Exports a finished run (its config, best weights and tuning, as halite predict loads them) to `file`,
  * written whole or not at all. The metadata adds the model's name and options, the tuned threshold,
- * minimum area and salt gate (null when the run has none), and the run's name and epoch.
+ * minimum area and salt gate (null when the run has none), and the run's name and epoch. `ungated`:
+ * a threshold-gated model's probability comes without the gate (gate_threshold 0), which the
+ * post-processing then applies with `salt`, as halite predict does for tiles.
  * @throws Error naming the run's missing file, or as exportOnnx.
  */
-export function exportRunOnnx(runDir: string, file: string, o: Omit<OnnxExportOptions, 'metadata' | 'name'> = {}): RunExport {
+export function exportRunOnnx(runDir: string, file: string, o: Omit<OnnxExportOptions, 'metadata' | 'name'> & { ungated?: boolean } = {}): RunExport {
   checkOpset(o.opset ?? DEFAULT_OPSET);
-  const run = loadRun(runDir);
+  const run = loadRun(runDir, undefined, { fuse: false });
   try {
     const defaults = listModels().find((m) => m.name === run.config.model)?.defaults ?? {};
     const gateMode = isMultiHead(run.model) ? run.model.gateMode : 'none';
+    // A threshold gate at 0 empties nothing: the mask as halite predict's tiles get it, gated in the post-processing.
+    if (o.ungated && isMultiHead(run.model) && gateMode === 'threshold') run.model.gateThreshold = 0;
     const model = exportOnnx(run.model, {
       ...o,
       name: basename(run.dir),

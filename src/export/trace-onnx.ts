@@ -3,8 +3,8 @@
 // convolution before it. Tensors the computation reads but did not make (parameters, buffers) become
 // initializers, named by their state-dict keys.
 import { native, type NativeHandle } from '../torch/native.js';
-import { keep, tidy } from '../torch/scope.js';
-import { noGrad } from '../torch/autograd.js';
+import { keep } from '../torch/scope.js';
+import { foldBatchNorm } from '../nn/fold.js';
 import { wrap, type Tensor } from '../torch/tensor.js';
 import type { TracedCall } from '../torch/trace.js';
 import { OnnxGraph, type AttrValue, type GraphNode, type Initializer } from './onnx-graph.js';
@@ -295,17 +295,9 @@ export class OnnxTranslator {
   private foldInto(conv: GraphNode, bn: GraphNode, wName: string, bName: string): void {
     const g = this.graph;
     const param = (name: string) => this.tensors.get(name) ?? fromInitializer(g.initializers.get(name)!);
-    // y = γ(conv(x) - μ)/√(σ² + ε) + β = conv'(x) with W' = W·s, b' = (b - μ)·s + β, s = γ/√(σ² + ε)
-    // per output channel, in float64 so that the only rounding is the final one to float32.
     const eps = (bn.attrs.epsilon as { f: number }).f;
     const [W, b, gamma, beta, mean, variance] = [conv.inputs[1]!, conv.inputs[2], ...bn.inputs.slice(1)].map((n) => (n ? param(n) : null));
-    const { w2, b2 } = tidy(() => noGrad(() => {
-      const s = gamma!.double().div(variance!.double().add(eps).sqrt());
-      const w2 = keep(W!.double().mul(s.view(-1, 1, 1, 1)).float());
-      const shift = (b ? b.double() : mean!.double().mul(0)).sub(mean!.double());
-      const b2 = keep(shift.mul(s).add(beta!.double()).float());
-      return { w2, b2 };
-    }));
+    const { weight: w2, bias: b2 } = foldBatchNorm(W!, b, { gamma, beta, mean: mean!, variance: variance!, eps });
     this.tensors.set(wName, w2);
     this.tensors.set(bName, b2);
     g.initializers.set(wName, { dims: [], dtype: 'float32', data: new Float32Array(0) });

@@ -8,6 +8,7 @@ import type { Module } from '../nn/module.js';
 import { readRunConfig, type TrainConfig } from '../run/config.js';
 import { RUN_FILES, runPath } from '../run/layout.js';
 import { readTuning, type TuningKind } from '../run/tuning.js';
+import { fuseForInference, INFERENCE_CHANNELS_LAST, type FuseReport } from './fuse.js';
 import type { Postprocess } from './tune.js';
 
 export interface LoadedRun {
@@ -17,6 +18,17 @@ export interface LoadedRun {
   post: Postprocess;
   /** The epoch the weights were saved at (null in files without it). */
   epoch: number | null;
+  /** What fuseForInference folded into the model's eval weights (null: loaded with fuse false). */
+  fused: FuseReport | null;
+}
+
+export interface LoadRunOptions {
+  /**
+   * Fold the BatchNorms into the convolutions' eval weights, in channels-last layout (fuseForInference;
+   * default true): faster eval-mode forwards, the parameters and state dict unchanged. An ONNX export
+   * loads unfused, as it folds in its own graph.
+   */
+  fuse?: boolean;
 }
 
 /** A run's tuned post-processing (of its best weights or its snapshot ensemble), or null before tuning. */
@@ -31,10 +43,11 @@ export function runVersion(dir: string): string {
 }
 
 /**
- * Loads a run's config, weights (best.safetensors, or a snapshot's file name) and tuning. Needs only the
+ * Loads a run's config, weights (best.safetensors, or a snapshot's file name) and tuning, the model
+ * prepared for inference (o.fuse). Needs only the
  * run directory, not the data it was trained on. Throws Error naming the missing file.
  */
-export function loadRun(dir: string, weightsFile: string = RUN_FILES.best): LoadedRun {
+export function loadRun(dir: string, weightsFile: string = RUN_FILES.best, o: LoadRunOptions = {}): LoadedRun {
   const run = resolve(dir);
   const need = (f: string) => {
     const p = join(run, f);
@@ -48,5 +61,6 @@ export function loadRun(dir: string, weightsFile: string = RUN_FILES.best): Load
   const post = tunedPostprocess(run) ?? { threshold: 0.5, minArea: 0, gate: null };
   // Used directly (the web app), the model gates with the tuned value; predictTiles gates in the pipeline.
   if (isMultiHead(model) && post.gate !== null) model.gateThreshold = post.gate;
-  return { dir: run, config, model, post, epoch: meta.epoch !== undefined ? Number(meta.epoch) : null };
+  const fused = o.fuse === false ? null : fuseForInference(model, { channelsLast: INFERENCE_CHANNELS_LAST });
+  return { dir: run, config, model, post, epoch: meta.epoch !== undefined ? Number(meta.epoch) : null, fused };
 }

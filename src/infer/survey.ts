@@ -18,7 +18,7 @@ import { blendWindow, stitchTensor, tileTensor, tilingOf } from './tiling.js';
 export type Direction = SectionDirection;
 
 /** Probabilities in [0, 1] for N TILE×TILE tiles (row-major, values in [0, 1]), N×TILE×TILE out. */
-export type TilePredictor = (tiles: Float32Array) => Float32Array;
+export type TilePredictor = (tiles: Float32Array) => Float32Array | Promise<Float32Array>;
 
 /** How raw amplitudes become model input: x' = (clamp(x, lo, hi) - lo) / (hi - lo), in [0, 1]. */
 export interface Normalisation {
@@ -91,15 +91,29 @@ export interface StitchOptions {
  * normalised; the model sees it as an image with time (samples) down and traces across, as TGS tiles
  * are. Sections smaller than a tile are edge-replicated to one tile. Returns [traces × samples].
  */
-export function predictSection(section: Float32Array, traces: number, samples: number, predict: TilePredictor, o: StitchOptions = {}): Float32Array {
+export function predictSection(section: Float32Array, traces: number, samples: number, predict: (tiles: Float32Array) => Float32Array, o: StitchOptions = {}): Float32Array {
+  const { tiles, stitch } = cutSection(section, traces, samples, o);
+  return stitch(predict(tiles));
+}
+
+/** predictSection with a predictor that may answer later (onnxruntime's). */
+export async function predictSectionAsync(section: Float32Array, traces: number, samples: number, predict: TilePredictor, o: StitchOptions = {}): Promise<Float32Array> {
+  const { tiles, stitch } = cutSection(section, traces, samples, o);
+  return stitch(await predict(tiles));
+}
+
+/** A section's tiles, and the stitching of their probabilities back into [traces × samples]. */
+function cutSection(section: Float32Array, traces: number, samples: number, o: StitchOptions): { tiles: Float32Array; stitch: (probs: Float32Array) => Float32Array } {
   const tiling = tilingOf(traces, samples, o.stride);
   const tiles = tidy(() => tileTensor(fromArray(section, [traces, samples]).transpose(0, 1), tiling).toArray() as Float32Array);
-  const probs = predict(tiles);
-  if (probs.length !== tiles.length) throw new RangeError(`the predictor returned ${probs.length} values for ${tiles.length / (TILE * TILE)} tiles of ${TILE}×${TILE}`);
-  return tidy(() => {
-    const image = stitchTensor(fromArray(probs, [tiles.length / (TILE * TILE), TILE, TILE]), tiling, o.window ?? blendWindow());
-    return image.transpose(0, 1).float().contiguous().toArray() as Float32Array;
-  });
+  const stitch = (probs: Float32Array): Float32Array => {
+    if (probs.length !== tiles.length) throw new RangeError(`the predictor returned ${probs.length} values for ${tiles.length / (TILE * TILE)} tiles of ${TILE}×${TILE}`);
+    return tidy(() => {
+      const image = stitchTensor(fromArray(probs, [tiles.length / (TILE * TILE), TILE, TILE]), tiling, o.window ?? blendWindow());
+      return image.transpose(0, 1).float().contiguous().toArray() as Float32Array;
+    });
+  };
+  return { tiles, stitch };
 }
 
 /** A predictor over an ensemble's members (one run is one member): their weighted mean, with flip TTA unless o.tta is false. */
@@ -302,7 +316,7 @@ export async function predictSurvey(o: SurveyOptions): Promise<SurveyResult> {
         const s = section.subarray(0, width * ns);
         if (dir === 'inline') vol.inlineAt(k, s); else vol.crosslineAt(k, s);
         nonFinite += normalise(s, norm);
-        const p = predictSection(s, width, ns, predict, { stride, window });
+        const p = await predictSectionAsync(s, width, ns, predict, { stride, window });
         const traces = dir === 'inline' ? vol.inlineTraces(k) : vol.crosslineTraces(k);
         if (scratch && dir === 'inline') scratch.write(k * nXl, p);
         else {

@@ -5,7 +5,8 @@ import { pair, type Pair } from '../torch/functional.js';
 import { noGrad } from '../torch/autograd.js';
 import type { Tensor } from '../torch/tensor.js';
 import { initLayer, type InitScheme } from './init.js';
-import { Module } from './module.js';
+import { Module, sameShape } from './module.js';
+import { keep } from '../torch/scope.js';
 
 /** 'same' keeps the size at stride 1 (odd kernels); 'valid' pads nothing; numbers pad explicitly. */
 export type Padding = Pair | 'same' | 'valid';
@@ -51,8 +52,34 @@ export class Conv2d extends Module {
     initLayer(this.weight, this.bias, o.init ?? 'pytorch');
   }
 
+  /** Weights and bias used in eval mode instead of the parameters (a BatchNorm folded in, src/infer/fuse.ts). */
+  private evalWeights: { weight: Tensor; bias: Tensor | null } | null = null;
+
+  /**
+   * Runs eval-mode forwards with `weight` (the parameter's shape, any memory format) and `bias` (C_out,
+   * or null for none) instead of the parameters, which stay as they are (state dicts and training are
+   * unaffected); null goes back to the parameters. The module owns and disposes the tensors it is
+   * given, unless one is the parameter itself.
+   * @throws Error when weight's shape is not the parameter's, or bias is not C_out.
+   */
+  setEvalWeights(w: { weight: Tensor; bias: Tensor | null } | null): void {
+    if (w && (!sameShape(w.weight.shape, this.weight.shape) || (w.bias !== null && !sameShape(w.bias.shape, [this.outChannels])))) {
+      throw new Error(`Conv2d.setEvalWeights: expected [${this.weight.shape}] and [${this.outChannels}], got [${w.weight.shape}] and [${w.bias?.shape ?? 'none'}]`);
+    }
+    const own = (t: Tensor | null) => t !== null && t !== this.weight && t !== this.bias;
+    if (this.evalWeights) for (const t of [this.evalWeights.weight, this.evalWeights.bias]) if (own(t)) t!.dispose();
+    if (w) for (const t of [w.weight, w.bias]) if (own(t)) keep(t!);
+    this.evalWeights = w;
+  }
+
   forward(x: Tensor): Tensor {
-    return F.conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
+    const o = { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups };
+    if (this.evalWeights && !this.training) return F.conv2d(x, this.evalWeights.weight, this.evalWeights.bias, o);
+    return F.conv2d(x, this.weight, this.bias, o);
+  }
+
+  protected override releaseHeld(): void {
+    this.setEvalWeights(null);
   }
 }
 
@@ -118,8 +145,16 @@ export class BatchNorm2d extends Module {
     this.numBatchesTracked = track ? this.buffer('num_batches_tracked', zeros([], { dtype: 'int64' })) : null;
   }
 
+  /**
+   * Set when the convolution before this layer holds it folded into its eval weights
+   * (Conv2d.setEvalWeights): in eval mode forward() then passes its input through.
+   */
+  foldedIntoConv = false;
+
   forward(x: Tensor): Tensor {
     if (x.ndim !== 4) throw new Error(`BatchNorm2d expects NCHW input, got shape [${x.shape}]`);
+    // A new handle on the same values (as Identity): callers may dispose the input once they have the output.
+    if (this.foldedIntoConv && !this.training) return x.view(x.shape);
     const useBatchStats = this.training || this.runningMean === null;
     if (this.training && this.numBatchesTracked) noGrad(() => this.numBatchesTracked!.add_(1));
     return F.batchNorm(x, this.runningMean, this.runningVar, {

@@ -184,10 +184,14 @@ export abstract class Module<I extends unknown[] = [Tensor], O = Tensor> {
     return this;
   }
 
-  /** Frees every parameter and buffer. The module cannot be used afterwards. */
+  /** Frees every parameter and buffer, and what each module holds besides (releaseHeld). The module cannot be used afterwards. */
   dispose(): void {
+    for (const [, m] of this.namedModules()) m.releaseHeld();
     for (const [, t] of [...this.namedParameters(), ...this.namedBuffers()]) t.dispose();
   }
+
+  /** Frees tensors this module holds that are neither parameters nor buffers (a Conv2d's eval weights); dispose() calls it on every module. */
+  protected releaseHeld(): void {}
 }
 
 export function sameShape(a: number[], b: number[]): boolean {

@@ -26,6 +26,8 @@ export const RUN_FILES = {
   cv: 'cv.json',
   /** halite report's page. */
   report: 'report.html',
+  /** The web app's in-browser model: the best weights exported as ONNX (flip TTA, the salt gate left to the post-processing). */
+  onnx: 'model.onnx',
 } as const;
 
 export type RunFile = keyof typeof RUN_FILES;

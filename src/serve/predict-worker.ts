@@ -1,11 +1,15 @@
 // The web app's model work, off the server's thread so it keeps answering while a model predicts:
-// validation predictions for a run, predictions on uploaded images, and reports. Models and data
+// validation predictions for a run, predictions on uploaded images, reports, and the ONNX export
+// the page's in-browser prediction runs. Models and data
 // sets stay loaded between requests.
 import { parentPort, workerData } from 'node:worker_threads';
 import { TILE } from '../data/rle.js';
 import { readTgs, type TgsData } from '../data/tgs.js';
 import { predictProbabilities, predictTiles } from '../infer/predict.js';
-import { loadRun, runVersion, type LoadedRun } from '../infer/run.js';
+import { existsSync, statSync } from 'node:fs';
+import { exportRunOnnx } from '../export/onnx.js';
+import { loadRun, runVersion, tunedPostprocess, type LoadedRun } from '../infer/run.js';
+import { runHas, runPath } from '../run/layout.js';
 import { predictSection } from '../infer/tiling.js';
 import { writeReport } from '../report/report.js';
 import { runDataFolder } from '../run/config.js';
@@ -60,6 +64,13 @@ async function handle(req: WorkerRequest): Promise<WorkerReply> {
       }
       const { probs, tiles } = predictSection(req.pixels, req.width, req.height, (t) => predictProbabilities(run.model, t, o));
       return { id: req.id, ok: true, kind: 'image', probs, salt: null, post: run.post, tiles };
+    }
+    case 'export': {
+      // Exported again only when the weights or the tuning are newer than the file (written whole, atomically).
+      const path = runPath(req.run, 'onnx');
+      const inputs = (['best', 'tuning'] as const).filter((f) => runHas(req.run, f)).map((f) => statSync(runPath(req.run, f)).mtimeMs);
+      if (!existsSync(path) || statSync(path).mtimeMs < Math.max(...inputs)) exportRunOnnx(req.run, path, { tta: true, ungated: true });
+      return { id: req.id, ok: true, kind: 'export', path, post: tunedPostprocess(req.run) ?? { threshold: 0.5, minArea: 0, gate: null } };
     }
     case 'report': {
       const r = await writeReport(req.run, req.data);

@@ -6,13 +6,15 @@ import type { Postprocess } from '../infer/tune.js';
 export type WorkerRequest = { id: number } & (
   | { kind: 'validation'; run: string; data?: string }
   | { kind: 'image'; run: string; width: number; height: number; pixels: Float32Array }
-  | { kind: 'report'; run: string; data?: string });
+  | { kind: 'report'; run: string; data?: string }
+  | { kind: 'export'; run: string });
 
 export type WorkerReply = { id: number } & (
   | { ok: false; error: string }
   | { ok: true; kind: 'validation'; ids: string[]; images: Float32Array; masks: Uint8Array; probs: Float32Array; salt: Float32Array | null; post: Postprocess }
   | { ok: true; kind: 'image'; probs: Float32Array; salt: number | null; post: Postprocess; tiles: number }
-  | { ok: true; kind: 'report'; path: string });
+  | { ok: true; kind: 'report'; path: string }
+  | { ok: true; kind: 'export'; path: string; post: Postprocess });
 
 type Request = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 type Reply<K> = Extract<WorkerReply, { ok: true; kind: K }>;

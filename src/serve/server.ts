@@ -2,7 +2,8 @@
 // bundle (web/, built in memory by esbuild); data comes from a JSON API, live training from
 // server-sent events, and model work from a worker thread so the server keeps answering.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import multipart from '@fastify/multipart';
 import { build } from 'esbuild';
@@ -200,6 +201,27 @@ export async function createServer(o: ServeOptions): Promise<{ app: FastifyInsta
     // Probabilities as float32 (little-endian), unquantized: the page offers them for download.
     return { width: img.width, height: img.height, ...r.post, salt: r.salt, tiles: r.tiles, seconds: (performance.now() - t0) / 1000, image: quantize(img.pixels),
       probs: Buffer.from(r.probs.buffer, r.probs.byteOffset, r.probs.byteLength).toString('base64') };
+  });
+
+  // The run's model as ONNX for onnxruntime-web (Try it in the browser), its post-processing in a header.
+  const onnxJobs = new Map<string, Promise<{ path: string; post: unknown }>>();
+  app.get<{ Params: { name: string } }>('/api/runs/:name/model.onnx', async (q, reply) => {
+    const dir = runDir(runsDir, q.params.name);
+    if (!runHas(dir, 'best')) throw new PathError(`run ${q.params.name} has no weights yet`);
+    let job = onnxJobs.get(dir);
+    if (!job) {
+      job = predictor.request({ kind: 'export', run: dir }).finally(() => onnxJobs.delete(dir));
+      onnxJobs.set(dir, job);
+    }
+    const r = await job;
+    return reply.type('application/octet-stream').header('x-halite-postprocess', JSON.stringify(r.post)).send(readFileSync(r.path));
+  });
+  // onnxruntime-web's runtime and WebAssembly, as npm installed them.
+  const ortDir = dirname(createRequire(import.meta.url).resolve('onnxruntime-web'));
+  app.get<{ Params: { file: string } }>('/assets/ort/:file', (q, reply) => {
+    const f = q.params.file;
+    if (!/^ort[\w.-]*\.(mjs|wasm)$/.test(f) || !existsSync(join(ortDir, f))) throw new PathError(`no onnxruntime-web file ${f}`, 404);
+    return reply.type(f.endsWith('.wasm') ? 'application/wasm' : 'text/javascript; charset=utf-8').header('cache-control', 'max-age=86400').send(readFileSync(join(ortDir, f)));
   });
 
   app.get('/api/surveys', () => shelf.list());

@@ -3,6 +3,7 @@
 import { linspace } from '../metrics/competition.js';
 import type { Module } from '../nn/module.js';
 import { disposeMembers, loadMembers, predictEnsemble } from '../infer/ensemble.js';
+import { fuseForInference, INFERENCE_CHANNELS_LAST, unfuse } from '../infer/fuse.js';
 import { predictTiles } from '../infer/predict.js';
 import { tunePostprocess, type Tuned } from '../infer/tune.js';
 import type { TrainConfig } from '../run/config.js';
@@ -24,7 +25,15 @@ function tuneTo(run: string, kind: TuningKind, pred: { probs: Float32Array; salt
  */
 export function tuneRun(run: string, model: Module, val: ValidationSet, c: TrainConfig,
   predicted?: { probs: Float32Array; salt: Float32Array | null }): Tuned {
-  return tuneTo(run, 'best', predicted ?? predictTiles(model, val.images, { tta: true, device: c.device }), val.masks, c);
+  if (predicted) return tuneTo(run, 'best', predicted, val.masks, c);
+  // Predicted as halite predict will predict these weights (loadRun folds the BatchNorms), so that the
+  // tuned score is the one evaluate finds for its submission; undone after, as training may go on.
+  fuseForInference(model, { channelsLast: INFERENCE_CHANNELS_LAST });
+  try {
+    return tuneTo(run, 'best', predictTiles(model, val.images, { tta: true, device: c.device }), val.masks, c);
+  } finally {
+    unfuse(model);
+  }
 }
 
 /** Tunes the run's snapshot ensemble when it saved snapshots besides its best weights (threshold-snapshots.json); null when it has none. */

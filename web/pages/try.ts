@@ -15,7 +15,10 @@ export async function tryPage(root: HTMLElement): Promise<void> {
   const pick = runPicker(runs, chosen);
   const file = el('input', { type: 'file', id: 'upload', name: 'image', accept: 'image/png' });
   const go = el('button', { type: 'submit', id: 'predict', text: 'Predict' });
-  const form = el('form', { class: 'toolbar' }, el('label', {}, 'run ', pick), file, go);
+  const engine = el('select', { id: 'try-engine', title: 'where the network runs' },
+    el('option', { value: 'server', text: 'on the server (libtorch)' }),
+    el('option', { value: 'browser', text: 'in this browser (onnxruntime-web, WASM; 101×101 tiles)' }));
+  const form = el('form', { class: 'toolbar' }, el('label', {}, 'run ', pick), file, el('label', {}, 'predict ', engine), go);
   const out = el('div', { id: 'try-result' });
   root.append(el('p', { text: 'Upload a seismic PNG: one 101×101 tile, or a larger section, which is cut into overlapping tiles, predicted with flip TTA and stitched.' }), form, out);
 
@@ -24,12 +27,18 @@ export async function tryPage(root: HTMLElement): Promise<void> {
     const f = file.files?.[0];
     if (!pick.value) { out.replaceChildren(el('p', { class: 'error', role: 'alert', text: 'Choose a run first.' })); return; }
     if (!f) { out.replaceChildren(el('p', { class: 'error', role: 'alert', text: 'Choose a PNG first.' })); return; }
-    const fd = new FormData();
-    fd.append('image', f, f.name);
     go.disabled = true;
     out.replaceChildren(loading(`Predicting ${f.name}…`));
     try {
-      show(out, await getJson<TryResult>(`/api/runs/${encodeURIComponent(pick.value)}/try`, { method: 'POST', body: fd }), f.name);
+      if (engine.value === 'browser') {
+        show(out, await predictInBrowser(pick.value, f), f.name);
+        return;
+      }
+      const fd = new FormData();
+      fd.append('image', f, f.name);
+      const r = await getJson<TryResult>(`/api/runs/${encodeURIComponent(pick.value)}/try`, { method: 'POST', body: fd });
+      const raw = bytes(r.probs);
+      show(out, { ...r, image: bytes(r.image), probs: new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4), engine: 'on the server (libtorch)' }, f.name);
     } catch (err) {
       out.replaceChildren(el('p', { class: 'error', role: 'alert', text: (err as Error).message }));
     } finally {
@@ -38,9 +47,64 @@ export async function tryPage(root: HTMLElement): Promise<void> {
   };
 }
 
-function show(out: HTMLElement, r: TryResult, name: string): void {
-  const image = bytes(r.image), raw = bytes(r.probs);
-  const probs = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
+/** A prediction to show: the server's answer decoded, or the browser's own. */
+type Shown = Omit<TryResult, 'image' | 'probs'> & { image: Uint8Array; probs: Float32Array; engine: string };
+
+type Ort = typeof import('onnxruntime-web');
+/** Loaded from the server at run time (not bundled): the page pays for it only when the browser predicts. */
+const ORT_URL = '/assets/ort/ort.wasm.min.mjs';
+let ortModule: Promise<Ort> | null = null;
+const sessions = new Map<string, Promise<{ session: import('onnxruntime-web').InferenceSession; post: Pick<TryResult, 'threshold' | 'minArea' | 'gate'> }>>();
+
+/** The run's exported model in onnxruntime-web, fetched once per run and page. */
+function browserModel(run: string) {
+  let s = sessions.get(run);
+  if (!s) {
+    s = (async () => {
+      const ort = await (ortModule ??= import(/* not bundled */ ORT_URL as string) as Promise<Ort>);
+      ort.env.wasm.wasmPaths = '/assets/ort/';
+      // Threads need a cross-origin isolated page (SharedArrayBuffer); one thread runs anywhere.
+      ort.env.wasm.numThreads = 1;
+      const r = await fetch(`/api/runs/${encodeURIComponent(run)}/model.onnx`);
+      if (!r.ok) throw new Error(((await r.json().catch(() => ({}))) as { error?: string }).error ?? `${r.status} ${r.statusText}`);
+      const post = JSON.parse(r.headers.get('x-halite-postprocess') ?? '{}') as Pick<TryResult, 'threshold' | 'minArea' | 'gate'>;
+      const session = await ort.InferenceSession.create(new Uint8Array(await r.arrayBuffer()), { executionProviders: ['wasm'] });
+      return { session, post };
+    })();
+    s.catch(() => sessions.delete(run));
+    sessions.set(run, s);
+  }
+  return s;
+}
+
+/** The image's grey levels in [0, 1] (the red channel: a grey PNG's level), decoded by the browser. */
+async function greyLevels(f: File): Promise<{ width: number; height: number; pixels: Float32Array; bytes: Uint8Array }> {
+  const bitmap = await createImageBitmap(f, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+  const c = new OffscreenCanvas(bitmap.width, bitmap.height);
+  const g = c.getContext('2d')!;
+  g.drawImage(bitmap, 0, 0);
+  const rgba = g.getImageData(0, 0, bitmap.width, bitmap.height).data;
+  const bytes = new Uint8Array(bitmap.width * bitmap.height);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = rgba[4 * i]!;
+  return { width: bitmap.width, height: bitmap.height, pixels: Float32Array.from(bytes, (v) => v / 255), bytes };
+}
+
+/** Try it in the browser: the run's ONNX export (flip TTA baked in) on one 101×101 tile, timed. */
+async function predictInBrowser(run: string, f: File): Promise<Shown> {
+  const img = await greyLevels(f);
+  if (img.width !== TILE || img.height !== TILE) throw new Error(`${f.name} is ${img.width}×${img.height}: the browser predicts 101×101 tiles; predict larger images on the server`);
+  const { session, post } = await browserModel(run);
+  const ort = await ortModule!;
+  const t0 = performance.now();
+  const r = await session.run({ image: new ort.Tensor('float32', img.pixels, [1, 1, TILE, TILE]) });
+  const seconds = (performance.now() - t0) / 1000;
+  const salt = r.salt ? (r.salt.data as Float32Array)[0]! : null;
+  return { width: TILE, height: TILE, ...post, salt: post.gate !== null ? salt : null, tiles: 1, seconds, image: img.bytes,
+    probs: new Float32Array(r.probability!.data as Float32Array), engine: 'in this browser (onnxruntime-web, WASM)' };
+}
+
+function show(out: HTMLElement, r: Shown, name: string): void {
+  const image = r.image, probs = r.probs;
   // The same test the prediction worker makes before it returns ungated tile probabilities.
   const tile = r.width === TILE && r.height === TILE;
   const canvas = el('canvas', { id: 'try-canvas', class: 'large' });
@@ -58,7 +122,7 @@ function show(out: HTMLElement, r: TryResult, name: string): void {
     const salt = mask.reduce((a, b) => a + b, 0);
     drawOverlay(canvas, r.width, r.height, image, null, mask);
     value.textContent = t.toFixed(2);
-    info.textContent = `${name}: ${r.width}×${r.height}, ${r.tiles} tile${r.tiles === 1 ? '' : 's'}, ${num(r.seconds, 2, true)} s · threshold ${t.toFixed(2)} · salt ${percent(salt / mask.length)} of the image`;
+    info.textContent = `${name}: ${r.width}×${r.height}, ${r.tiles} tile${r.tiles === 1 ? '' : 's'}, predicted ${r.engine} in ${num(r.seconds, 2, true)} s · threshold ${t.toFixed(2)} · salt ${percent(salt / mask.length)} of the image`;
   };
   const saveMask = el('button', { type: 'button', id: 'download-mask', text: 'Download the mask (PNG)', title: '8-bit grey PNG, salt 255, as halite predict --masks writes it' });
   saveMask.onclick = () => saveAs(maskPng(mask, r.width, r.height), `${base}-mask.png`, 'image/png');

@@ -1,0 +1,102 @@
+// `halite bench predict` (in the CLI layer: it times the predict command itself): `halite predict` end to end on a folder of real tiles with the seed's residual
+// U-Net saved as a run, split into the network passes and the rest (listing, decoding, batching,
+// thresholding, writing the submission), the split issue 24 bounds: the rest at most 15% over the passes.
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { predict } from './predict-action.js';
+import type { Engine } from './predict.js';
+import { loadMembers, predictEnsemble, disposeMembers } from '../infer/ensemble.js';
+import { OnnxRunner } from '../export/onnx-runner.js';
+import { saveWeights } from '../io/weights.js';
+import { ResUNet, RESUNET_DEFAULTS } from '../models/resunet.js';
+import { decodeTiles, listImages } from './images.js';
+import * as T from '../torch/index.js';
+
+export interface PredictBenchOptions {
+  /** Folder of 101x101 PNG tiles (e.g. ../shared/tgs/test/images). */
+  images: string;
+  /** How many of its tiles (in name order). */
+  tiles: number;
+  tta: boolean;
+  batchSize: number;
+  engine: Engine;
+  rounds: number;
+  log: (line: string) => void;
+}
+
+export interface PredictBenchResult {
+  tiles: number;
+  engine: Engine;
+  tta: boolean;
+  /** `halite predict`'s action, wall seconds (best round), and its process CPU seconds in that round. */
+  total_s: number;
+  user_s: number;
+  system_s: number;
+  /** The network passes alone on the decoded tiles, in the same process (best round). */
+  network_s: number;
+  /** total_s - network_s: loading the model, listing, decoding, batching, post-processing, writing. */
+  rest_s: number;
+  /** rest_s / network_s (issue 24's bar: at most 0.15). */
+  rest_ratio: number;
+}
+
+/**
+ * Saves the seed's residual U-Net (seed 0, its BatchNorm statistics made non-trivial) as a run in a
+ * temp folder, copies the first `tiles` PNGs of `images` into another, and times `halite predict` on them
+ * (the CLI action itself: writes a submission CSV) against the network passes alone, alternating, each
+ * kept at its best of `rounds`.
+ * @throws Error when the folder holds fewer PNGs than asked for.
+ */
+export async function benchPredict(o: PredictBenchOptions): Promise<PredictBenchResult> {
+  const src = resolve(o.images);
+  const pngs = readdirSync(src).filter((f) => f.endsWith('.png')).sort();
+  if (pngs.length < o.tiles) throw new Error(`${src} holds ${pngs.length} PNG tiles; --tiles ${o.tiles} asks for more`);
+  const root = mkdtempSync(join(tmpdir(), 'halite-bench-predict-'));
+  try {
+    const run = join(root, 'run'), folder = join(root, 'images');
+    mkdirSync(run);
+    mkdirSync(folder);
+    for (const f of pngs.slice(0, o.tiles)) copyFileSync(join(src, f), join(folder, f));
+    T.manualSeed(0);
+    const model = new ResUNet();
+    T.noGrad(() => {
+      for (const [name, t] of model.stateDict()) {
+        if (name.endsWith('running_var')) t.uniform_(0.5, 2);
+        else if (name.endsWith('running_mean')) t.uniform_(-0.2, 0.2);
+      }
+    });
+    writeFileSync(join(run, 'config.json'), JSON.stringify({ model: 'resunet', modelOptions: {} }));
+    saveWeights(join(run, 'best.safetensors'), model, { model: 'resunet', options: { ...RESUNET_DEFAULTS } as unknown as Record<string, unknown>, extra: { epoch: '1' } });
+    model.dispose();
+    const out = join(root, 'submission.csv');
+    const popts = { tta: o.tta, batchSize: o.batchSize };
+    let best = { total: Infinity, user: 0, system: 0 }, network = Infinity;
+    for (let r = 0; r < o.rounds; r++) {
+      const c0 = process.cpuUsage(), t0 = performance.now();
+      await predict({ run: [run], images: folder, out, tta: o.tta, batchSize: o.batchSize, engine: o.engine });
+      const total = (performance.now() - t0) / 1000, c = process.cpuUsage(c0);
+      if (total < best.total) best = { total, user: c.user / 1e6, system: c.system / 1e6 };
+      // The network passes alone: the same members and tiles, decoded beforehand.
+      const fold = listImages(folder);
+      const images = await decodeTiles(fold.dir, fold.ids);
+      const members = loadMembers([{ dir: run }], { fuse: o.engine !== 'onnxruntime' });
+      try {
+        const runner = o.engine === 'onnxruntime' ? new OnnxRunner(members[0]!.run, T.getNumThreads()) : null;
+        if (runner) await runner.predictTiles(images.subarray(0, 101 * 101), popts); // the session, built once as predict builds it
+        const t1 = performance.now();
+        if (runner) { await runner.predictTiles(images, popts); await runner.release(); } else predictEnsemble(members, images, popts);
+        network = Math.min(network, (performance.now() - t1) / 1000);
+      } finally {
+        disposeMembers(members);
+      }
+      o.log(`round ${r + 1}: halite predict ${total.toFixed(2)} s (user ${(c.user / 1e6).toFixed(1)} s, system ${(c.system / 1e6).toFixed(1)} s), network passes ${network.toFixed(2)} s`);
+    }
+    return {
+      tiles: o.tiles, engine: o.engine, tta: o.tta, total_s: best.total, user_s: best.user, system_s: best.system,
+      network_s: network, rest_s: best.total - network, rest_ratio: (best.total - network) / network,
+    };
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}

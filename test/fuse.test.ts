@@ -1,0 +1,156 @@
+// halite's inference path with BatchNorm folded into the convolutions (issue 24): on real tiles the
+// fused model gives the unfused model's probabilities to 1e-5 for several model kinds, in both memory
+// layouts; exactly the BatchNorms that follow a convolution alone are folded; the parameters, state
+// dict and training-mode forward stay as they were; and a fusion whose check fails is undone.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeImages } from '../src/data/decode-pool.js';
+import { fuseForInference } from '../src/infer/fuse.js';
+import { predictProbabilities, predictTiles } from '../src/infer/predict.js';
+import { isMultiHead } from '../src/models/heads.js';
+import { createModel } from '../src/models/registry.js';
+import { BatchNorm2d, Conv2d } from '../src/nn/layers.js';
+import { Module } from '../src/nn/module.js';
+import * as F from '../src/torch/functional.js';
+import { fromArray, manualSeed, noGrad, tidy, type Tensor } from '../src/torch/index.js';
+import { liveTensors } from '../src/torch/runtime.js';
+
+const TGS = join(import.meta.dirname, '..', '..', 'shared', 'tgs');
+const TOL = 1e-5;
+
+/** Four real training tiles (N x 101 x 101 in [0, 1]), read as halite reads them. */
+async function realTiles(): Promise<Float32Array> {
+  const imgDir = join(TGS, 'train', 'images');
+  const files = readdirSync(imgDir).filter((f) => f.endsWith('.png')).sort().slice(10, 14).map((f) => join(imgDir, f));
+  return decodeImages(files);
+}
+const tilesPromise = realTiles();
+
+/** Non-trivial BatchNorm statistics and affine parameters (seeded), so folding them is put to the test. */
+function perturbBatchNorms(m: Module): void {
+  noGrad(() => {
+    for (const [, l] of m.namedModules()) {
+      if (!(l instanceof BatchNorm2d)) continue;
+      l.runningMean!.uniform_(-0.3, 0.3);
+      l.runningVar!.uniform_(1, 3);
+      l.weight!.uniform_(0.3, 0.8);
+      l.bias!.uniform_(-0.2, 0.2);
+    }
+  });
+}
+
+function maxDiff(a: Float32Array, b: Float32Array): number {
+  assert.equal(a.length, b.length);
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
+  return d;
+}
+
+const dc = [16, 8, 8, 8, 4];
+/** `folds`: whether a BatchNorm, by name, reads a Conv2d's output alone, from the model's structure (undefined: not checked). */
+const CASES: { name: string; model: string; options: Record<string, unknown>; folds: (bn: string) => boolean | undefined }[] = [
+  // The Keras write-up's plain U-Net has no BatchNorm: nothing to fold, the channels-last weights still apply.
+  { name: 'unet', model: 'unet', options: { startNeurons: 4 }, folds: () => undefined },
+  // Pre-activation residual blocks: only the BatchNorm between the two convolutions (act2) reads a
+  // convolution alone; act1 reads the block's input, which the residual sum reads too, act_out the sum.
+  { name: 'resunet', model: 'resunet', options: { startFilters: 4 }, folds: (bn) => /\.act2\.bn$/.test(bn) },
+  {
+    name: 'resnet18 + scSE, FPA, hypercolumns, deep supervision, threshold gate', model: 'encoder-unet',
+    options: { encoder: 'resnet18', decoderChannels: dc, scse: true, center: 'fpa', hypercolumn: true, deepSupervision: true, upsample: 'transpose', classifier: true, gate: 'threshold' },
+    folds: (bn) => (bn.startsWith('encoder.') ? true : undefined),
+  },
+  {
+    name: 'resnet50 + scSE, classifier', model: 'encoder-unet', options: { encoder: 'resnet50', decoderChannels: dc, scse: true, classifier: true },
+    folds: (bn) => (bn.startsWith('encoder.') ? true : undefined),
+  },
+];
+
+for (const [k, c] of CASES.entries()) {
+  test(`${c.name}: the fused model gives the unfused probabilities to ${TOL} on real tiles, contiguous and channels-last`, async () => {
+    const tiles = await tilesPromise;
+    manualSeed(200 + k);
+    const m = createModel(c.model, c.options);
+    perturbBatchNorms(m);
+    const before = new Map([...m.stateDict()].map(([n, t]) => [n, [...(t.toArray() as Float32Array)]] as const));
+    const plain = predictTiles(m, tiles, { tta: true, batchSize: 3 });
+    const plainProbs = predictProbabilities(m, tiles, { tta: false });
+    for (const channelsLast of [false, true]) {
+      const r = fuseForInference(m, { channelsLast });
+      assert.ok(r.maxDiff <= TOL, `check ${r.maxDiff}`);
+      assert.equal(r.channelsLast, channelsLast);
+      for (const [name, l] of m.namedModules()) {
+        if (!(l instanceof BatchNorm2d)) continue;
+        const expected = c.folds(name);
+        if (expected !== undefined) assert.equal(l.foldedIntoConv, expected, `${name} folded: ${l.foldedIntoConv}`);
+      }
+      const bns = [...m.namedModules()].filter(([, l]) => l instanceof BatchNorm2d).length;
+      assert.equal(r.folded + r.kept, bns);
+      assert.equal(r.folded > 0, bns > 0, `folded ${r.folded} of ${bns}`);
+      const fused = predictTiles(m, tiles, { tta: true, batchSize: 3 });
+      const d = maxDiff(plain.probs, fused.probs);
+      assert.ok(d <= TOL, `probabilities differ by ${d}`);
+      if (plain.salt) assert.ok(maxDiff(plain.salt, fused.salt!) <= TOL, 'salt differs');
+      assert.ok(maxDiff(plainProbs, predictProbabilities(m, tiles, { tta: false })) <= TOL);
+    }
+    // The parameters and buffers are untouched: state dicts and training see the model as it was.
+    for (const [n, t] of m.stateDict()) assert.deepEqual([...(t.toArray() as Float32Array)], before.get(n), `${n} changed`);
+    m.dispose();
+  });
+}
+
+test('in training mode a fused model runs its parameters and batch statistics, as before fusing', async () => {
+  const tiles = (await tilesPromise).subarray(0, 2 * 101 * 101);
+  manualSeed(7);
+  const m = createModel('resunet', { startFilters: 4, dropout: 0 });
+  perturbBatchNorms(m);
+  const run = () => tidy(() => { m.train(); const x = fromArray(tiles, [2, 1, 101, 101]); return m.call(x).toArray() as Float32Array; });
+  // Running statistics move in training mode: compare two fresh copies' first step.
+  const sd = new Map([...m.stateDict()].map(([n, t]) => [n, t.clone()] as const));
+  const unfused = run();
+  m.loadStateDict(sd);
+  fuseForInference(m, { channelsLast: true });
+  const fused = run();
+  assert.deepEqual([...fused], [...unfused]);
+  for (const t of sd.values()) t.dispose();
+  m.dispose();
+});
+
+/** Calls its convolution's weights directly (not through Conv2d.forward), so folding into the Conv2d cannot take effect. */
+class Bypass extends Module {
+  readonly conv = this.module('conv', new Conv2d(1, 3, 3, { padding: 1 }));
+  readonly bn = this.module('bn', new BatchNorm2d(3));
+  readonly head = this.module('head', new Conv2d(3, 1, 1));
+  forward(x: Tensor): Tensor { return this.head.call(this.bn.call(F.conv2d(x, this.conv.weight, this.conv.bias, { padding: [1, 1] }))); }
+}
+
+test('a fusion that changes the probabilities is undone: a model that bypasses Conv2d.forward keeps its BatchNorm', async () => {
+  manualSeed(3);
+  const m = new Bypass();
+  perturbBatchNorms(m);
+  const tiles = (await tilesPromise).subarray(0, 101 * 101);
+  const before = predictProbabilities(m, tiles, { tta: false });
+  const r = fuseForInference(m);
+  assert.equal(r.folded, 0);
+  assert.ok(r.maxDiff > TOL, `the check saw ${r.maxDiff}`);
+  assert.equal(m.bn.foldedIntoConv, false);
+  assert.deepEqual([...predictProbabilities(m, tiles, { tta: false })], [...before]);
+  m.dispose();
+});
+
+test('fusing again replaces the eval weights, and disposing the model frees them', () => {
+  manualSeed(5);
+  const live = liveTensors();
+  const m = createModel('encoder-unet', { encoder: 'resnet18', decoderChannels: dc, classifier: true, gate: 'multiply' });
+  const params = liveTensors() - live;
+  const a = fuseForInference(m, { channelsLast: true });
+  const held = liveTensors();
+  const b = fuseForInference(m, { channelsLast: true });
+  assert.equal(a.folded, b.folded);
+  assert.equal(liveTensors(), held, 'a second fusion leaked the first one\'s eval weights');
+  assert.ok(held - live > params, 'the eval weights are held besides the parameters');
+  assert.ok(isMultiHead(m) && m.hasClassifier);
+  m.dispose();
+  assert.equal(liveTensors(), live);
+});

@@ -91,8 +91,16 @@ Napi::Value queue(const Args& a, std::string op, std::function<void()> work,
   return p;
 }
 
-// Waits for every work in order; c10d rethrows the first failure (a Gloo timeout or a closed peer).
-void waitAll(const std::vector<c10::intrusive_ptr<c10d::Work>>& works, std::chrono::milliseconds timeout) {
+// Issues `collective` on each tensor alone, in list order (Gloo's list form means one tensor per
+// device, all one shape), then waits for every work; c10d rethrows the first failure (a Gloo timeout
+// or a closed peer).
+template <typename Collective>
+void eachTensor(const std::vector<at::Tensor>& tensors, std::chrono::milliseconds timeout, Collective collective) {
+  std::vector<c10::intrusive_ptr<c10d::Work>> works;
+  for (auto& t : tensors) {
+    std::vector<at::Tensor> one{t};
+    works.push_back(collective(one));
+  }
   for (auto& w : works) w->wait(timeout);
 }
 
@@ -178,8 +186,7 @@ Napi::Value distInit(const Args& a) {
       });
 }
 
-// (group, tensors, op): reduces each tensor in place across the group, one c10d allreduce per tensor
-// (Gloo's list form means one tensor per device, all the same shape), issued in list order.
+// (group, tensors, op): reduces each tensor in place across the group, one c10d allreduce per tensor.
 Napi::Value distAllreduce(const Args& a) {
   auto g = groupOf(a, a.i64(0));
   auto tensors = a.tensors(1);
@@ -187,12 +194,7 @@ Napi::Value distAllreduce(const Args& a) {
   o.reduceOp = reduceOp(a.str(2));
   o.timeout = g->timeout;
   return queue(a, "allreduce (" + where(*g) + ")", [g, tensors, o]() {
-    std::vector<c10::intrusive_ptr<c10d::Work>> works;
-    for (auto& t : tensors) {
-      std::vector<at::Tensor> one{t};
-      works.push_back(g->pg->allreduce(one, o));
-    }
-    waitAll(works, g->timeout);
+    eachTensor(tensors, g->timeout, [&](std::vector<at::Tensor>& one) { return g->pg->allreduce(one, o); });
   });
 }
 
@@ -204,12 +206,7 @@ Napi::Value distBroadcast(const Args& a) {
   o.rootRank = a.i64(2);
   o.timeout = g->timeout;
   return queue(a, "broadcast from rank " + std::to_string(o.rootRank) + " (" + where(*g) + ")", [g, tensors, o]() {
-    std::vector<c10::intrusive_ptr<c10d::Work>> works;
-    for (auto& t : tensors) {
-      std::vector<at::Tensor> one{t};
-      works.push_back(g->pg->broadcast(one, o));
-    }
-    waitAll(works, g->timeout);
+    eachTensor(tensors, g->timeout, [&](std::vector<at::Tensor>& one) { return g->pg->broadcast(one, o); });
   });
 }
 

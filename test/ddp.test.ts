@@ -5,7 +5,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -18,7 +17,7 @@ import { readTgs } from '../src/data/tgs.js';
 import { loadSafetensors } from '../src/io/safetensors.js';
 import { resolveConfig, type TrainConfig } from '../src/run/config.js';
 import { launchPlan } from '../src/cli/train.js';
-import { workerEnv } from '../src/distributed/launcher.js';
+import { freePort, workerEnv } from '../src/distributed/launcher.js';
 import { train } from '../src/train/trainer.js';
 import { registerTinyNet } from './helpers/ddp-model.js';
 
@@ -36,16 +35,6 @@ function config(name: string, over: Partial<TrainConfig> = {}): TrainConfig {
   }]);
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
-}
 
 interface Rank { p: ChildProcess; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; ms: number }> }
 

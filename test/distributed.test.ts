@@ -4,7 +4,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -12,20 +11,11 @@ import { fileURLToPath } from 'node:url';
 import { ProcessGroup, readLaunchEnv, initProcessGroup, planBuckets } from '../src/distributed/index.js';
 import { tensor } from '../src/torch/index.js';
 import { scenarios, type Env, type Report } from './helpers/dist-scenarios.js';
+import { freePort } from '../src/distributed/launcher.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const WORKER = join(root, 'test', 'helpers', 'dist-worker.ts');
 
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
-}
 
 interface Ended { code: number | null; out: Report | null; stderr: string }
 

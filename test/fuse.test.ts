@@ -14,8 +14,9 @@ import { createModel } from '../src/models/registry.js';
 import { BatchNorm2d, Conv2d } from '../src/nn/layers.js';
 import { Module } from '../src/nn/module.js';
 import * as F from '../src/torch/functional.js';
-import { fromArray, manualSeed, noGrad, tidy, type Tensor } from '../src/torch/index.js';
+import { fromArray, manualSeed, tidy, type Tensor } from '../src/torch/index.js';
 import { liveTensors } from '../src/torch/runtime.js';
+import { maxDiff, perturbBatchNorms } from './helpers/batchnorm.js';
 
 const TGS = join(import.meta.dirname, '..', '..', 'shared', 'tgs');
 const TOL = 1e-5;
@@ -28,25 +29,7 @@ async function realTiles(): Promise<Float32Array> {
 }
 const tilesPromise = realTiles();
 
-/** Non-trivial BatchNorm statistics and affine parameters (seeded), so folding them is put to the test. */
-function perturbBatchNorms(m: Module): void {
-  noGrad(() => {
-    for (const [, l] of m.namedModules()) {
-      if (!(l instanceof BatchNorm2d)) continue;
-      l.runningMean!.uniform_(-0.3, 0.3);
-      l.runningVar!.uniform_(1, 3);
-      l.weight!.uniform_(0.3, 0.8);
-      l.bias!.uniform_(-0.2, 0.2);
-    }
-  });
-}
 
-function maxDiff(a: Float32Array, b: Float32Array): number {
-  assert.equal(a.length, b.length);
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
-  return d;
-}
 
 const dc = [16, 8, 8, 8, 4];
 /** `folds`: whether a BatchNorm, by name, reads a Conv2d's output alone, from the model's structure (undefined: not checked). */

@@ -11,10 +11,10 @@ import { predictProbabilities, predictTiles } from '../src/infer/predict.js';
 import type { LoadedRun } from '../src/infer/run.js';
 import { isMultiHead } from '../src/models/heads.js';
 import { createModel } from '../src/models/registry.js';
-import { BatchNorm2d } from '../src/nn/layers.js';
 import type { Module } from '../src/nn/module.js';
 import type { TrainConfig } from '../src/run/config.js';
-import { manualSeed, noGrad } from '../src/torch/index.js';
+import { manualSeed } from '../src/torch/index.js';
+import { maxDiff, perturbBatchNorms } from './helpers/batchnorm.js';
 
 const TGS = join(import.meta.dirname, '..', '..', 'shared', 'tgs');
 const TOL = 1e-4;
@@ -24,24 +24,7 @@ const tilesPromise = (async () => {
   return decodeImages(readdirSync(imgDir).filter((f) => f.endsWith('.png')).sort().slice(20, 25).map((f) => join(imgDir, f)));
 })();
 
-function perturbBatchNorms(m: Module): void {
-  noGrad(() => {
-    for (const [, l] of m.namedModules()) {
-      if (!(l instanceof BatchNorm2d)) continue;
-      l.runningMean!.uniform_(-0.3, 0.3);
-      l.runningVar!.uniform_(1, 3);
-      l.weight!.uniform_(0.3, 0.8);
-      l.bias!.uniform_(-0.2, 0.2);
-    }
-  });
-}
 
-function maxDiff(a: Float32Array, b: Float32Array): number {
-  assert.equal(a.length, b.length);
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
-  return d;
-}
 
 /** A loaded run around a model (only what the engine reads). */
 const asRun = (model: Module): LoadedRun => ({ dir: '/nowhere', config: {} as TrainConfig, model, post: { threshold: 0.5, minArea: 0, gate: null }, epoch: null, fused: null });

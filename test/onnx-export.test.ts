@@ -18,11 +18,11 @@ import { loadRun } from '../src/infer/run.js';
 import { saveWeights } from '../src/io/weights.js';
 import { isMultiHead } from '../src/models/heads.js';
 import { createModel } from '../src/models/registry.js';
-import { BatchNorm2d } from '../src/nn/layers.js';
 import { Module } from '../src/nn/module.js';
 import { writeTuning } from '../src/run/tuning.js';
 import { fromArray, manualSeed, noGrad, tidy, type Tensor } from '../src/torch/index.js';
 import { native } from '../src/torch/native.js';
+import { maxDiff, perturbBatchNorms } from './helpers/batchnorm.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const TGS = join(ROOT, '..', 'shared', 'tgs');
@@ -39,20 +39,6 @@ async function realTiles(): Promise<Float32Array> {
   return decodeImages(files);
 }
 
-/** Non-trivial BatchNorm statistics and affine parameters (seeded), so folding them is put to the test. */
-function perturbBatchNorms(m: Module): void {
-  noGrad(() => {
-    for (const [, l] of m.namedModules()) {
-      if (!(l instanceof BatchNorm2d)) continue;
-      // Variances above 1 and γ below it keep deep random encoders' activations, and so the
-      // probabilities, away from saturation.
-      l.runningMean!.uniform_(-0.3, 0.3);
-      l.runningVar!.uniform_(1, 3);
-      l.weight!.uniform_(0.3, 0.8);
-      l.bias!.uniform_(-0.2, 0.2);
-    }
-  });
-}
 
 /**
  * A salt gate that empties some of these tiles and not others, and lies far from the classifier's value
@@ -77,12 +63,6 @@ function gateBetween(m: Module, tiles: Float32Array): number {
   return best.gate;
 }
 
-function maxDiff(a: Float32Array, b: Float32Array): number {
-  assert.equal(a.length, b.length);
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
-  return d;
-}
 
 interface Case { name: string; model: string; options: Record<string, unknown> }
 const dc = [16, 8, 8, 8, 4];

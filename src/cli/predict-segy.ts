@@ -75,7 +75,7 @@ export async function predictSegy(opts: object): Promise<void> {
     });
     (bar as cliProgress.SingleBar | null)?.stop();
     const n = r.normalisation;
-    console.log(`wrote ${r.out}: salt probability of ${r.inlines} inlines × ${r.crosslines} crosslines × ${r.samples} samples (${r.traces} traces${r.padded ? `, ${r.padded} padded positions left out` : ''}), ` +
+    console.log(`wrote ${r.out}: salt probability of ${r.inlines} inline${r.inlines === 1 ? '' : 's'} × ${r.crosslines} crossline${r.crosslines === 1 ? '' : 's'} × ${r.samples} samples (${r.traces} traces${r.padded ? `, ${r.padded} padded positions left out` : ''}), ` +
       `${r.sections.join(' and ')} sections${r.sections.length > 1 ? ' averaged' : ''}, ${r.tiles} tiles, ${members.length > 1 ? `${members.length} models` : '1 model'}${o.tta ? ', flip TTA' : ''} in ${r.seconds.toFixed(1)} s (${(r.traces * r.sections.length / r.seconds).toFixed(0)} traces/s)`);
     console.log(`amplitudes clipped to [${n.lo.toPrecision(6)}, ${n.hi.toPrecision(6)}] (${n.source}) and scaled to [0, 1]; recorded in textual header lines 34–38`);
     if (r.nonFinite) console.log(`warning: ${r.nonFinite} NaN or infinite input samples were predicted as amplitude 0`);

@@ -16,7 +16,7 @@ import { splitIndices } from '../src/data/split.js';
 import { readTgs } from '../src/data/tgs.js';
 import { loadSafetensors } from '../src/io/safetensors.js';
 import { resolveConfig, type TrainConfig } from '../src/run/config.js';
-import { launchPlan } from '../src/cli/train.js';
+import { launchPlan } from '../src/cli/launch-flags.js';
 import { freePort, workerEnv } from '../src/distributed/launcher.js';
 import { train } from '../src/train/trainer.js';
 import { registerTinyNet } from './helpers/ddp-model.js';

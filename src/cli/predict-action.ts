@@ -3,14 +3,16 @@
 // folder or a missing --masks fails before any weights load.
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { concatTyped } from '../data/arrays.js';
 import { readCsv, indexById } from '../data/csv.js';
+import { PIXELS } from '../data/rle.js';
 import { writePseudoLabels } from '../data/pseudo.js';
 import { readTgs } from '../data/tgs.js';
 import {
   averageProbabilities, averageTiles, disposeMembers, ensembleProbabilities, ensemblePostprocess, loadMembers, predictEnsemble, type Member, type MemberSpec,
 } from '../infer/ensemble.js';
 import type { PredictOptions } from '../infer/predict.js';
-import { writeMaskPng, writeSubmission } from '../infer/submission.js';
+import { tileMasks, writeMaskPng, writeMaskSubmission } from '../infer/submission.js';
 import { blendWindow, cutTiles, stitchTiles } from '../infer/tiling.js';
 import type { Postprocess } from '../infer/tune.js';
 import { binarize } from '../metrics/competition.js';
@@ -18,6 +20,8 @@ import { runDataFolder } from '../run/config.js';
 import { validationTiles } from '../data/split.js';
 import { decodeSection, decodeTiles, listImages, skippedNote, sortBySize, type ImageFolder, type Section } from './images.js';
 import type { EnsembleFlags, PredictFlags, PseudoLabelFlags } from './predict.js';
+import { gatherBytes, packParts, shardRange, unpackParts, type ProcessGroup } from '../distributed/index.js';
+import { asRank, joinJob } from './launch-flags.js';
 
 /** The ids to predict: a sample submission's, in its order (each must have an image), or every PNG. */
 export function submissionIds(folder: ImageFolder, sample?: string): string[] {
@@ -39,15 +43,31 @@ export function memberSpecs(o: EnsembleFlags): MemberSpec[] {
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 const sizes = (s: Section[]) => s.slice(0, 3).map((x) => `${x.id}.png ${x.width}x${x.height}`).join(', ') + (s.length > 3 ? ', ...' : '');
 
+/**
+ * `halite predict` on tiles. As one rank of a job (torchrun's variables), each rank predicts a
+ * contiguous block of the tiles and of the larger images, and rank 0 gathers their masks and writes
+ * what one process writes; every rank reads --images (or the run's data for --val) itself.
+ */
 export async function predict(o: PredictFlags): Promise<void> {
+  const group = await joinJob();
+  await asRank(group, () => predictTilesAndImages(o, group));
+  group?.destroy();
+}
+
+/** Every rank's bytes in rank order at rank 0 (null elsewhere); one process's own alone. */
+const collect = async (group: ProcessGroup | undefined, mine: Uint8Array) => (group ? gatherBytes(group, mine) : [mine]);
+
+async function predictTilesAndImages(o: PredictFlags, group: ProcessGroup | undefined): Promise<void> {
   const t0 = performance.now();
+  const rank = group?.rank ?? 0, world = group?.worldSize ?? 1;
+  const say = (line: string) => { if (rank === 0) console.log(line); };
   const specs = memberSpecs(o);
   let folder: ImageFolder | null = null, tileIds: string[] = [], sections: Section[] = [];
   if (!o.val) {
     if (!o.images) throw new Error("give --images DIR (or --val for the run's validation tiles)");
     folder = listImages(o.images);
     const note = skippedNote(folder);
-    if (note) console.log(note);
+    if (note) say(note);
     ({ tiles: tileIds, sections } = sortBySize(folder.dir, submissionIds(folder, o.sample)));
     if (o.sample && sections.length) throw new Error(`${o.sample}: ${plural(sections.length, 'id')} name${sections.length === 1 ? 's' : ''} an image that is not 101x101 (${sizes(sections)}); a Kaggle submission holds only 101x101 tiles`);
     if (sections.length && !o.masks) {
@@ -56,7 +76,7 @@ export async function predict(o: PredictFlags): Promise<void> {
   }
   const hasTiles = o.val || tileIds.length > 0;
   if (hasTiles && !o.out) throw new Error(`give --out FILE for the submission${o.val ? '' : ` of the ${plural(tileIds.length, '101x101 tile')}`}`);
-  if (hasTiles) mkdirSync(dirname(resolve(o.out!)), { recursive: true });
+  if (hasTiles && rank === 0) mkdirSync(dirname(resolve(o.out!)), { recursive: true });
 
   // onnxruntime folds the BatchNorms in its exported graph: the models load as trained.
   const members = loadMembers(specs, { fuse: o.engine !== 'onnxruntime' });
@@ -74,32 +94,53 @@ export async function predict(o: PredictFlags): Promise<void> {
         const dataDir = runDataFolder(first, `move it back, or set "data" in ${members[0]!.run.dir}/config.json to where it is now`);
         // The reader has decoded the validation tiles already; no second pass over the PNGs.
         ({ ids, images } = validationTiles(await readTgs(dataDir, { test: false }), first));
+        const [lo, hi] = shardRange(ids.length, rank, world);
+        images = images.subarray(lo * PIXELS, hi * PIXELS);
       } else {
         ids = tileIds;
-        images = await decodeTiles(folder!.dir, ids);
+        const [lo, hi] = shardRange(ids.length, rank, world);
+        images = await decodeTiles(folder!.dir, ids.slice(lo, hi));
       }
-      const { probs, salt } = await tilesOf(images);
-      const { empty } = writeSubmission(o.out!, ids, probs, { ...post, salt, masksDir: o.masks });
-      const who = members.length > 1 ? `${members.length} models` : '1 model';
-      console.log(`wrote ${o.out}: ${ids.length} tiles, ${empty} without salt, ${who}, threshold ${post.threshold.toFixed(3)}, minimum area ${post.minArea}` +
-        `${post.gate !== null && salt ? `, salt gate ${post.gate}` : ''}${o.tta ? ', flip TTA' : ''}, ${o.engine} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      // Each rank post-processes its block; rank 0 writes the masks of all, in order.
+      const { probs, salt } = images.length ? await tilesOf(images) : { probs: new Float32Array(0), salt: null };
+      const gathered = await collect(group, packParts({ salt: salt !== null }, [tileMasks(probs, { ...post, salt })]));
+      if (gathered) {
+        const blocks = gathered.map((b) => unpackParts<{ salt: boolean }>(b));
+        const masks = concatTyped(blocks.map((b) => b.parts[0] as Uint8Array));
+        const { empty } = writeMaskSubmission(o.out!, ids, masks, o.masks);
+        const who = members.length > 1 ? `${members.length} models` : '1 model';
+        const gated = post.gate !== null && blocks.some((b) => b.meta.salt);
+        say(`wrote ${o.out}: ${ids.length} tiles, ${empty} without salt, ${who}, threshold ${post.threshold.toFixed(3)}, minimum area ${post.minArea}` +
+          `${gated ? `, salt gate ${post.gate}` : ''}${o.tta ? ', flip TTA' : ''}, ${o.engine} in ${((performance.now() - t0) / 1000).toFixed(1)} s` +
+          (group ? ` (${world} processes)` : ''));
+      }
     } else if (o.out) {
-      console.log(`no submission written to ${o.out}: none of the images is 101x101, and a Kaggle submission holds only 101x101 tiles`);
+      say(`no submission written to ${o.out}: none of the images is 101x101, and a Kaggle submission holds only 101x101 tiles`);
     }
     if (sections.length) {
       // As the web app's Try it: overlapping tiles, stitched probabilities, the threshold alone.
-      mkdirSync(o.masks!, { recursive: true });
+      if (rank === 0) mkdirSync(o.masks!, { recursive: true });
+      const [lo, hi] = shardRange(sections.length, rank, world);
+      const masks: Uint8Array[] = [];
       let tiles = 0;
-      for (const s of sections) {
+      for (const s of sections.slice(lo, hi)) {
         const { tiles: cut, tiling } = cutTiles(decodeSection(folder!.dir, s.id), s.width, s.height);
-        const probs = stitchTiles(await probabilitiesOf(cut), tiling, blendWindow());
-        writeMaskPng(join(o.masks!, `${s.id}.png`), binarize(probs, post.threshold), s.width, s.height);
+        masks.push(binarize(stitchTiles(await probabilitiesOf(cut), tiling, blendWindow()), post.threshold));
         tiles += tiling.xs.length * tiling.ys.length;
       }
-      console.log(`${plural(sections.length, 'image')} ${sections.length === 1 ? 'is' : 'are'} not 101x101 (${sizes(sections)}): cut into ${tiles} overlapping tiles, predicted and stitched at threshold ${post.threshold.toFixed(3)} ` +
-        `(the minimum area and gate are tuned per 101x101 tile and not applied); their masks are in --masks ${o.masks}; a Kaggle submission holds only 101x101 tiles`);
+      const gathered = await collect(group, packParts({ tiles }, masks));
+      if (gathered) {
+        const all = gathered.map((b) => unpackParts<{ tiles: number }>(b));
+        all.flatMap((b) => b.parts).forEach((m, i) => {
+          const s = sections[i]!;
+          writeMaskPng(join(o.masks!, `${s.id}.png`), m as Uint8Array, s.width, s.height);
+        });
+        tiles = all.reduce((a, b) => a + b.meta.tiles, 0);
+        say(`${plural(sections.length, 'image')} ${sections.length === 1 ? 'is' : 'are'} not 101x101 (${sizes(sections)}): cut into ${tiles} overlapping tiles, predicted and stitched at threshold ${post.threshold.toFixed(3)} ` +
+          `(the minimum area and gate are tuned per 101x101 tile and not applied); their masks are in --masks ${o.masks}; a Kaggle submission holds only 101x101 tiles`);
+      }
     }
-    if (o.masks && hasTiles) console.log(`masks in ${o.masks}`);
+    if (o.masks && hasTiles) say(`masks in ${o.masks}`);
   } finally {
     await engine?.release();
     disposeMembers(members);

@@ -4,6 +4,7 @@
 import { Option, type Command } from 'commander';
 import { listOf, positiveNumber, probability, repeatable, runDirectory, wholeNumber } from './parse.js';
 import { headerByte } from './segy.js';
+import { launchIfAsked, launchOptions, type LaunchFlags } from './launch-flags.js';
 
 export interface EnsembleFlags { run: string[]; weights?: number[]; snapshots?: boolean; tta: boolean; batchSize: number }
 
@@ -26,7 +27,7 @@ function ensembleOptions(cmd: Command): Command {
 }
 
 export function register(program: Command): void {
-  ensembleOptions(program
+  const cmd = ensembleOptions(program
     .command('predict')
     .description("predict salt masks for a folder of images with one run or an ensemble and the tuned post-processing; writes a Kaggle submission for the 101x101 tiles and, with --masks, mask PNGs (larger images are tiled and stitched)"))
     .option('--images <dir>', 'folder of PNG images: 101x101 tiles, or larger sections (which need --masks)')
@@ -45,10 +46,12 @@ export function register(program: Command): void {
     .option('--png-sections <list>', 'with --png: sections to preview, e.g. il:120,xl:880 (default: the middle inline and crossline)')
     .option('--normalise <json>', "with --segy: clip amplitudes at tiles.json's clip: [lo, hi] (default: the survey's 0.5/99.5 percentiles)")
     .option('--iline-byte <n>', 'with --segy: trace-header byte of the inline number (4-byte integer)', headerByte, 189)
-    .option('--xline-byte <n>', 'with --segy: trace-header byte of the crossline number (4-byte integer)', headerByte, 193)
-    .action(async (o: PredictFlags & { segy?: string }) => (o.segy
-      ? (await import('./predict-segy.js')).predictSegy(o)
-      : (await import('./predict-action.js')).predict(o)));
+    .option('--xline-byte <n>', 'with --segy: trace-header byte of the crossline number (4-byte integer)', headerByte, 193);
+  launchOptions(cmd, 'tiles (or survey sections) are split into one contiguous block per process, and the first process writes the outputs');
+  cmd.action(async (o: PredictFlags & LaunchFlags & { segy?: string }) => {
+    if (await launchIfAsked(o, 'run the same halite predict again')) return;
+    return o.segy ? (await import('./predict-segy.js')).predictSegy(o) : (await import('./predict-action.js')).predict(o);
+  });
 
   ensembleOptions(program
     .command('pseudo-label')

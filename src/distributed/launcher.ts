@@ -49,9 +49,11 @@ export function workerEnv(p: LaunchPlan, local: number, port: number): Record<st
  * fails, the others get SIGTERM (SIGKILL 30 s later), `log` names the rank, and its code (or 128 +
  * its signal) is returned; on SIGINT or SIGTERM the workers get the signal (and stop together with a
  * checkpoint), and their exit code (130 or 143) is returned.
- * Local worker 0's output passes through; the others' lines are prefixed "[rank R] ".
+ * Local worker 0's output passes through; the others' lines are prefixed "[rank R] ". `retry` ends the
+ * message about a failed job: how to go on.
  */
-export async function launchWorkers(p: LaunchPlan, argv: string[], log: (line: string) => void = (l) => console.error(l)): Promise<number> {
+export async function launchWorkers(p: LaunchPlan, argv: string[], log: (line: string) => void = (l) => console.error(l),
+  retry = 'resume with --resume RUN and the same --nproc'): Promise<number> {
   const port = p.masterPort ?? await freePort();
   const threads = p.threads ?? Math.max(1, Math.floor(availableParallelism() / p.nproc));
   const children: ChildProcess[] = [];
@@ -97,7 +99,7 @@ export async function launchWorkers(p: LaunchPlan, argv: string[], log: (line: s
   }
   const f = failure as { rank: number; code: number; how: string } | null;
   if (f) {
-    log(`halite: the job failed: rank ${f.rank} ${f.how} (its output above says why); resume with --resume RUN and the same --nproc`);
+    log(`halite: the job failed: rank ${f.rank} ${f.how} (its output above says why); ${retry}`);
     return f.code;
   }
   return codes.find((c) => c !== 0) ?? 0;

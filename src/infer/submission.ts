@@ -24,19 +24,35 @@ export function writeMaskPng(path: string, mask: Uint8Array, width = TILE, heigh
   writeFileAtomic(path, encode({ width, height, data: mask.map((v) => v * 255), channels: 1, depth: 8 }));
 }
 
-/** Writes id,rle_mask rows for `ids` (probabilities N x 10201 in the same order), atomically. */
-export function writeSubmission(path: string, ids: readonly string[], probs: Float32Array, o: MaskOptions & { masksDir?: string; salt?: Float32Array | null }): { empty: number } {
-  if (probs.length !== ids.length * PIXELS) throw new RangeError(`${ids.length} ids but ${probs.length / PIXELS} predicted tiles`);
-  if (o.masksDir) mkdirSync(o.masksDir, { recursive: true });
+/**
+ * The post-processed 0/1 masks of N tiles (probabilities N x 10201, salt probabilities N or null), as
+ * toMask makes them: N x 10201 uint8.
+ */
+export function tileMasks(probs: Float32Array, o: MaskOptions & { salt?: Float32Array | null }): Uint8Array {
+  const n = probs.length / PIXELS, out = new Uint8Array(probs.length);
+  for (let i = 0; i < n; i++) out.set(toMask(probs.subarray(i * PIXELS, (i + 1) * PIXELS), o, o.salt ? o.salt[i]! : null), i * PIXELS);
+  return out;
+}
+
+/** Writes id,rle_mask rows for `ids` (0/1 masks N x 10201 in the same order), atomically, and with `masksDir` each mask as a PNG. */
+export function writeMaskSubmission(path: string, ids: readonly string[], masks: Uint8Array, masksDir?: string): { empty: number } {
+  if (masks.length !== ids.length * PIXELS) throw new RangeError(`${ids.length} ids but ${masks.length / PIXELS} masks`);
+  if (masksDir) mkdirSync(masksDir, { recursive: true });
   const rows = ['id,rle_mask'];
   let empty = 0;
   ids.forEach((id, i) => {
-    const m = toMask(probs.subarray(i * PIXELS, (i + 1) * PIXELS), o, o.salt ? o.salt[i]! : null);
+    const m = masks.subarray(i * PIXELS, (i + 1) * PIXELS);
     const rle = rleEncode(m);
     if (rle === '') empty++;
     rows.push(`${id},${rle}`);
-    if (o.masksDir) writeMaskPng(join(o.masksDir, `${id}.png`), m);
+    if (masksDir) writeMaskPng(join(masksDir, `${id}.png`), m);
   });
   writeFileAtomic(path, rows.join('\n') + '\n');
   return { empty };
+}
+
+/** Writes id,rle_mask rows for `ids` (probabilities N x 10201 in the same order), atomically. */
+export function writeSubmission(path: string, ids: readonly string[], probs: Float32Array, o: MaskOptions & { masksDir?: string; salt?: Float32Array | null }): { empty: number } {
+  if (probs.length !== ids.length * PIXELS) throw new RangeError(`${ids.length} ids but ${probs.length / PIXELS} predicted tiles`);
+  return writeMaskSubmission(path, ids, tileMasks(probs, o), o.masksDir);
 }

@@ -3,7 +3,7 @@
 // skip the same non-finite steps and stop at the same batch), gradients averaged before the
 // optimizer step, validation sharded and its metric reduced exactly, and a lost peer named.
 import { hostname } from 'node:os';
-import { averageGradients, broadcastState, type ProcessGroup } from '../distributed/index.js';
+import { allreduceNumbers, averageGradients, broadcastState, shardRange, type ProcessGroup } from '../distributed/index.js';
 import { predictTiles } from '../infer/predict.js';
 import type { Loss } from '../losses/losses.js';
 import { isMultiHead } from '../models/heads.js';
@@ -16,25 +16,6 @@ export type Signal = 'SIGINT' | 'SIGTERM';
 
 /** Bytes of a host name kept in the peer table (longer names are cut; they only label messages). */
 const HOST_BYTES = 64;
-
-/** The contiguous block [lo, hi) of n items that rank `rank` of `world` takes (sizes differ by at most one). */
-export function shardRange(n: number, rank: number, world: number): [number, number] {
-  return [Math.floor((rank * n) / world), Math.floor(((rank + 1) * n) / world)];
-}
-
-/**
- * Reduces numbers across the group as one float64 tensor (exact for counts and for sums of the
- * competition score, whose per-tile values are tenths).
- */
-export async function allreduceNumbers(group: ProcessGroup, values: readonly number[], op: 'sum' | 'max' = 'sum'): Promise<number[]> {
-  const t = fromArray(Float64Array.from(values), [values.length]);
-  try {
-    await group.allreduce([t], op);
-    return Array.from(t.toArray() as Float64Array);
-  } finally {
-    t.dispose();
-  }
-}
 
 /**
  * Sends bytes from `root` to every rank (the others pass null): a float64 header (0 for bytes, 1 for

@@ -87,3 +87,28 @@ test('halite predict --nproc 2 writes the same submission and masks as one proce
   assert.deepEqual(readdirSync(join(b.out, 'masks')).sort(), masks);
   for (const m of masks) assert.ok(readFileSync(join(b.out, 'masks', m)).equals(readFileSync(join(a.out, 'masks', m))), m);
 });
+
+test('halite predict --segy --nproc 2 writes the same probability and mask volumes and previews as one process', () => {
+  assert.ok(existsSync(join(one, 'cv.json')), 'needs the cv test');
+  const vol = join(dir, 'vol');
+  // Odd counts: the last round of each direction has a section for rank 0 alone.
+  const s = halite('synth', '--volume', '--out', vol, '--inlines', '7', '--crosslines', '9', '--samples', '130', '--seed', '3');
+  assert.equal(s.status, 0, s.stderr);
+  const run = (n: number) => {
+    const out = join(dir, `segy-${n}`);
+    mkdirSync(out);
+    const p = halite('predict', '--run', one, '--segy', join(vol, 'seismic.sgy'), '--out', join(out, 'p.sgy'), '--mask-out', join(out, 'm.sgy'),
+      '--threshold', '0.503', '--png', join(out, 'png'), ...(n > 1 ? ['--nproc', String(n)] : []));
+    assert.equal(p.status, 0, p.stderr.slice(-3000));
+    return { out, stdout: p.stdout };
+  };
+  const a = run(1), b = run(2);
+  assert.match(b.stdout, /salt probability of 7 inlines × 9 crosslines × 130 samples .* 32 tiles, 2 models, flip TTA .*2 processes\)/);
+  assert.equal(a.stdout.match(/(\d+\.\d+)% of samples/)![1], b.stdout.match(/(\d+\.\d+)% of samples/)![1]);
+  const pct = Number(a.stdout.match(/(\d+\.\d+)% of samples/)![1]);
+  assert.ok(pct > 5 && pct < 95, `the mask is mixed (${pct}%), so the comparison can fail`);
+  for (const f of ['p.sgy', 'm.sgy', 'png/inline-103.png', 'png/crossline-504.png']) {
+    assert.ok(readFileSync(join(b.out, f)).equals(readFileSync(join(a.out, f))), f);
+  }
+  assert.deepEqual(readdirSync(b.out).sort(), ['m.sgy', 'p.sgy', 'png'], 'no scratch file is left');
+});

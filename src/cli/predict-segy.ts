@@ -8,6 +8,8 @@ import {
 import type { Engine, EnsembleFlags } from './predict.js';
 import { sectionKinds } from './parse.js';
 import { memberSpecs, onnxEngine } from './predict-action.js';
+import type { ProcessGroup } from '../distributed/process-group.js';
+import { asRank, joinJob } from './launch-flags.js';
 
 interface SegyFlags extends EnsembleFlags {
   segy: string;
@@ -30,8 +32,17 @@ interface SegyFlags extends EnsembleFlags {
   gate?: number;
 }
 
+/**
+ * `halite predict --segy`. As one rank of a job (torchrun's variables), the sections are spread over
+ * the ranks (each reads the survey at the same path itself) and rank 0 writes the outputs.
+ */
 export async function predictSegy(opts: object): Promise<void> {
-  const o = opts as SegyFlags;
+  const group = await joinJob();
+  await asRank(group, () => predictSegyAs(opts as SegyFlags, group));
+  group?.destroy();
+}
+
+async function predictSegyAs(o: SegyFlags, group: ProcessGroup | undefined): Promise<void> {
   for (const [flag, v] of [['--images', o.images], ['--val', o.val], ['--sample', o.sample], ['--masks', o.masks], ['--min-area', o.minArea], ['--gate', o.gate]] as const) {
     if (v !== undefined) throw new Error(`${flag} applies to tiles, not to --segy: a survey is written whole as SEG-Y (use --mask-out for a mask volume, --png for previews)`);
   }
@@ -71,12 +82,13 @@ export async function predictSegy(opts: object): Promise<void> {
     const r = await predictSurvey({
       input: o.segy, out, maskOut: o.maskOut, predict,
       threshold: threshold ?? post.threshold, sections, normalisation, ...geo, model, tta: o.tta, signal: controller.signal, onProgress: progress,
-      png: o.png ? { dir: o.png, picks } : undefined,
+      png: o.png ? { dir: o.png, picks } : undefined, group,
     });
+    if (group && group.rank > 0) return;
     (bar as cliProgress.SingleBar | null)?.stop();
     const n = r.normalisation;
     console.log(`wrote ${r.out}: salt probability of ${r.inlines} inline${r.inlines === 1 ? '' : 's'} × ${r.crosslines} crossline${r.crosslines === 1 ? '' : 's'} × ${r.samples} samples (${r.traces} traces${r.padded ? `, ${r.padded} padded positions left out` : ''}), ` +
-      `${r.sections.join(' and ')} sections${r.sections.length > 1 ? ' averaged' : ''}, ${r.tiles} tiles, ${members.length > 1 ? `${members.length} models` : '1 model'}${o.tta ? ', flip TTA' : ''} in ${r.seconds.toFixed(1)} s (${(r.traces * r.sections.length / r.seconds).toFixed(0)} traces/s)`);
+      `${r.sections.join(' and ')} sections${r.sections.length > 1 ? ' averaged' : ''}, ${r.tiles} tiles, ${members.length > 1 ? `${members.length} models` : '1 model'}${o.tta ? ', flip TTA' : ''} in ${r.seconds.toFixed(1)} s (${(r.traces * r.sections.length / r.seconds).toFixed(0)} traces/s${group ? `, ${group.worldSize} processes` : ''})`);
     console.log(`amplitudes clipped to [${n.lo.toPrecision(6)}, ${n.hi.toPrecision(6)}] (${n.source}) and scaled to [0, 1]; recorded in textual header lines 34–38`);
     if (r.nonFinite) console.log(`warning: ${r.nonFinite} NaN or infinite input samples were predicted as amplitude 0`);
     if (r.maskOut) console.log(`wrote ${r.maskOut}: salt where probability > ${(threshold ?? post.threshold).toFixed(3)}, ${(100 * r.saltFraction).toFixed(2)}% of samples`);
@@ -85,7 +97,7 @@ export async function predictSegy(opts: object): Promise<void> {
   } catch (e) {
     (bar as cliProgress.SingleBar | null)?.stop();
     if (e instanceof SurveyAborted) {
-      console.error(`interrupted: ${o.out}${o.maskOut ? ` and ${o.maskOut}` : ''} not written`);
+      if (!group || group.rank === 0) console.error(`interrupted: ${o.out}${o.maskOut ? ` and ${o.maskOut}` : ''} not written`);
       process.exitCode = 130;
       return;
     }

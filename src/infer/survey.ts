@@ -10,6 +10,7 @@ import { encode } from 'fast-png';
 import { TILE } from '../data/rle.js';
 import { tempPath, writeFileAtomic } from '../io/atomic.js';
 import { axisIndex, openVolume, percentile, sampleAmplitudes, SegyError, SegyWriter, type SectionDirection, type SegyFile, type SegyVolume } from '../segy/index.js';
+import { allreduceNumbers, gatherBytes, packParts, unpackParts, type ProcessGroup } from '../distributed/index.js';
 import { predictEnsemble, type Member } from './ensemble.js';
 import type { PredictOptions } from './predict.js';
 import { fromArray, tidy, where } from '../torch/index.js';
@@ -156,6 +157,12 @@ export interface SurveyOptions {
   png?: { dir: string; picks?: SectionPick[] };
   /** Aborting stops after the current section and leaves no output, mask or scratch file. */
   signal?: AbortSignal;
+  /**
+   * Spread the sections over a process group's ranks (every rank calls predictSurvey with the same
+   * options, and reads `input` itself): section k of each direction on rank k mod W; rank 0 gathers
+   * each round of W sections and alone writes the outputs, the scratch file and the previews.
+   */
+  group?: ProcessGroup;
   onProgress?: (p: SurveyProgress) => void;
 }
 
@@ -286,9 +293,12 @@ export async function predictSurvey(o: SurveyOptions): Promise<SurveyResult> {
     }
     const header = { model: o.model ?? '(not named)', normalisation: norm, sections, tta: o.tta ?? true, stride, threshold: o.threshold };
     const textLines = surveyTextLines({ ...header, mask: false });
-    out = SegyWriter.open(o.out, vol.file, { format: 5, textLines });
-    if (o.maskOut) mask = SegyWriter.open(o.maskOut, vol.file, { format: 5, textLines: surveyTextLines({ ...header, mask: true }) });
-    if (sections.length === 2) scratch = new Scratch(o.out, ns);
+    const group = o.group, rank = group?.rank ?? 0, world = group?.worldSize ?? 1, root = rank === 0;
+    if (root) {
+      out = SegyWriter.open(o.out, vol.file, { format: 5, textLines });
+      if (o.maskOut) mask = SegyWriter.open(o.maskOut, vol.file, { format: 5, textLines: surveyTextLines({ ...header, mask: true }) });
+      if (sections.length === 2) scratch = new Scratch(o.out, ns);
+    }
 
     const window = blendWindow();
     const total = { sections: (sections.includes('inline') ? nIl : 0) + (sections.includes('crossline') ? nXl : 0), traces: nIl * nXl * sections.length };
@@ -307,39 +317,56 @@ export async function predictSurvey(o: SurveyOptions): Promise<SurveyResult> {
       mask.writeSection(traces, m);
     };
 
-    const section = new Float32Array(Math.max(nIl, nXl) * ns);
+    const section = new Float32Array(Math.max(nIl, nXl) * ns), other = new Float32Array(nIl * ns);
     for (const dir of sections) {
       const count = dir === 'inline' ? nIl : nXl, width = dir === 'inline' ? nXl : nIl;
-      for (let k = 0; k < count; k++) {
+      // One round is a section per rank (one section without a group), written in order by rank 0.
+      for (let first = 0; first < count; first += world) {
         await yieldToEvents(); // lets a Ctrl-C handler run between sections
-        if (o.signal?.aborted) throw new SurveyAborted(o.out);
-        const s = section.subarray(0, width * ns);
-        if (dir === 'inline') vol.inlineAt(k, s); else vol.crosslineAt(k, s);
-        nonFinite += normalise(s, norm);
-        const p = await predictSectionAsync(s, width, ns, predict, { stride, window });
-        const traces = dir === 'inline' ? vol.inlineTraces(k) : vol.crosslineTraces(k);
-        if (scratch && dir === 'inline') scratch.write(k * nXl, p);
-        else {
-          if (scratch) {
-            // Pass 2: this crossline's inline probabilities back from the scratch file, then the mean.
-            const other = s;
-            for (let i = 0; i < nIl; i++) if (traces[i]! >= 0) scratch.read(i * nXl + k, other, i * ns);
-            // Padded positions average stale values here, but are never written.
-            p.set(tidy(() => fromArray(p).add(fromArray(other.subarray(0, p.length))).div(2).toArray() as Float32Array));
-          }
-          emit(p, traces);
+        let stop = o.signal?.aborted ? 1 : 0;
+        if (group) [stop] = await allreduceNumbers(group, [stop], 'max'); // any rank's Ctrl-C stops all at the same round
+        if (stop) throw new SurveyAborted(o.out);
+        const k = first + rank;
+        let p: Float32Array = new Float32Array(0), bad = 0;
+        if (k < count) {
+          const s = section.subarray(0, width * ns);
+          if (dir === 'inline') vol.inlineAt(k, s); else vol.crosslineAt(k, s);
+          bad = normalise(s, norm);
+          p = await predictSectionAsync(s, width, ns, predict, { stride, window });
         }
-        doneSections++;
-        doneTraces += width;
-        o.onProgress?.({ direction: dir, sections: doneSections, totalSections: total.sections, traces: doneTraces, totalTraces: total.traces, seconds: (performance.now() - t0) / 1000 });
+        const round = !group ? [{ p, bad }]
+          : (await gatherBytes(group, packParts({ bad }, [p])))?.map((b) => {
+            const u = unpackParts<{ bad: number }>(b);
+            return { p: u.parts[0] as Float32Array, bad: u.meta.bad };
+          }) ?? [];
+        for (const [i, r] of round.entries()) {
+          const kk = first + i;
+          if (kk >= count) break;
+          nonFinite += r.bad;
+          const traces = dir === 'inline' ? vol.inlineTraces(kk) : vol.crosslineTraces(kk);
+          if (scratch && dir === 'inline') scratch.write(kk * nXl, r.p);
+          else {
+            if (scratch) {
+              // Pass 2: this crossline's inline probabilities back from the scratch file, then the mean.
+              for (let i = 0; i < nIl; i++) if (traces[i]! >= 0) scratch.read(i * nXl + kk, other, i * ns);
+              // Padded positions average stale values here, but are never written.
+              r.p.set(tidy(() => fromArray(r.p).add(fromArray(other.subarray(0, r.p.length))).div(2).toArray() as Float32Array));
+            }
+            emit(r.p, traces);
+          }
+          doneSections++;
+          doneTraces += width;
+          o.onProgress?.({ direction: dir, sections: doneSections, totalSections: total.sections, traces: doneTraces, totalTraces: total.traces, seconds: (performance.now() - t0) / 1000 });
+        }
       }
     }
+    if (group) [tiles] = await allreduceNumbers(group, [tiles]);
     scratch?.remove();
     scratch = undefined;
-    out.close();
+    out?.close();
     mask?.close();
     const traces = vol.geometry.traceCount;
-    const previews = o.png ? writePreviews({ input: o.input, probabilities: o.out, dir: o.png.dir, picks: o.png.picks, threshold: o.threshold, normalisation: norm, ilineByte: o.ilineByte, xlineByte: o.xlineByte }) : [];
+    const previews = o.png && root ? writePreviews({ input: o.input, probabilities: o.out, dir: o.png.dir, picks: o.png.picks, threshold: o.threshold, normalisation: norm, ilineByte: o.ilineByte, xlineByte: o.xlineByte }) : [];
     return {
       out: o.out, maskOut: o.maskOut ?? null, sections, inlines: nIl, crosslines: nXl, samples: ns, traces, padded: vol.geometry.padded,
       normalisation: norm, nonFinite: sections.length === 2 ? nonFinite / 2 : nonFinite, tiles, saltFraction: mask ? salt / (traces * ns) : Number.NaN,

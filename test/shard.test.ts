@@ -88,6 +88,22 @@ test('halite predict --nproc 2 writes the same submission and masks as one proce
   for (const m of masks) assert.ok(readFileSync(join(b.out, 'masks', m)).equals(readFileSync(join(a.out, 'masks', m))), m);
 });
 
+test('halite predict --nproc 2: a rank that fails stops the job, and the launcher and the rank name it', { skip: !existsSync(TGS) && 'no ../shared/tgs' }, () => {
+  const images = join(dir, 'broken');
+  mkdirSync(images);
+  const names = readdirSync(join(TGS, 'train', 'images')).sort().slice(0, 6);
+  for (const n of names) copyFileSync(join(TGS, 'train', 'images', n), join(images, n));
+  // The last tile, in rank 1's block, keeps its header (so the listing sees a 101x101 tile) but loses its pixels.
+  const last = join(images, names[5]!);
+  writeFileSync(last, readFileSync(last).subarray(0, 60));
+  const p = halite('predict', '--run', one, '--images', images, '--out', join(dir, 'broken.csv'), '--nproc', '2');
+  assert.equal(p.status, 1, p.stderr.slice(-3000));
+  assert.match(p.stderr, new RegExp(`\\[rank 1\\] halite: rank 1: .*${names[5]!.replace('.png', '')}`));
+  assert.match(p.stderr, /halite: rank 1 \(pid \d+\) exited with code 1; stopping the other ranks/);
+  assert.match(p.stderr, /the job failed: rank 1 exited with code 1 \(its output above says why\); run the same halite predict again/);
+  assert.ok(!existsSync(join(dir, 'broken.csv')), 'no submission');
+});
+
 test('halite predict --segy --nproc 2 writes the same probability and mask volumes and previews as one process', () => {
   assert.ok(existsSync(join(one, 'cv.json')), 'needs the cv test');
   const vol = join(dir, 'vol');

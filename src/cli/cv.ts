@@ -6,6 +6,9 @@ import { configFromFlags, configOptions, type ConfigFlags } from './config-flags
 import { asRank, joinJob, launchIfAsked, launchOptions, type LaunchFlags } from './launch-flags.js';
 import { wholeNumber } from './parse.js';
 
+/** How long a rank of `halite cv --nproc` waits in a collective for the other ranks' folds: 7 days. */
+const CV_WAIT_MS = 7 * 24 * 3600 * 1000;
+
 export function register(program: Command): void {
   launchOptions(configOptions(program
     .command('cv')
@@ -15,9 +18,11 @@ export function register(program: Command): void {
   'fold k trains on rank k mod the number of processes, each with cores / --nproc threads')
     .action(async (o: ConfigFlags & LaunchFlags & { folds: number; out: string }) => {
       if (await launchIfAsked(o, `run the same halite cv --out ${o.out} again to resume the unfinished folds`)) return;
-      const group = await joinJob();
+      const { readLaunchEnv, DEFAULT_TIMEOUT_MS } = await import('../distributed/index.js');
+      // A rank that has trained its folds waits in the gather for the others' (up to a fold's training):
+      // collectives may wait a week; the rendezvous, and a peer whose connection closes, fail as usual.
+      const group = await joinJob({ timeoutMs: CV_WAIT_MS, rendezvousTimeoutMs: DEFAULT_TIMEOUT_MS });
       const { crossValidate } = await import('../train/cv.js');
-      const { readLaunchEnv } = await import('../distributed/index.js');
       // The ranks of one machine share --out: its first rank locks the folder.
       const lock = !group || readLaunchEnv().localRank === 0;
       const s = await asRank(group, async () => crossValidate(await configFromFlags({ ...o, fold: 0 }), o.folds, o.out, {}, { group, lock }));

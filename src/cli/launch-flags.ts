@@ -3,6 +3,7 @@
 // multi-machine job, and torchrun's variables (set by that launcher, torchrun, Slurm or Kubernetes)
 // make this process one rank of the job.
 import type { Command } from 'commander';
+import type { InitOptions } from '../distributed/launch-env.js';
 import type { ProcessGroup } from '../distributed/process-group.js';
 import { wholeNumber } from './parse.js';
 
@@ -57,11 +58,14 @@ export async function launchIfAsked(o: LaunchFlags, retry: string): Promise<bool
   return true;
 }
 
-/** This process's group when torchrun's variables place it in a job of more than one process; else undefined. */
-export async function joinJob(): Promise<ProcessGroup | undefined> {
+/**
+ * This process's group when torchrun's variables place it in a job of more than one process; else
+ * undefined. `o` is initProcessGroup's (e.g. a longer bound on collectives for ranks that wait).
+ */
+export async function joinJob(o: InitOptions = {}): Promise<ProcessGroup | undefined> {
   if (process.env.WORLD_SIZE === undefined) return undefined;
   const { readLaunchEnv, initProcessGroup } = await import('../distributed/index.js');
-  return readLaunchEnv().worldSize > 1 ? initProcessGroup() : undefined;
+  return readLaunchEnv().worldSize > 1 ? initProcessGroup(o) : undefined;
 }
 
 /**

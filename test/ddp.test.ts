@@ -118,6 +118,43 @@ test('two ranks with batch 8 train the weights of one process with batch 16, and
   assert.equal(JSON.parse(r1!.stdout.trim().split('\n').pop()!).stopped, 'finished');
 });
 
+test('SyncBatchNorm: two ranks with batch 8 train a network with BatchNorm to the weights and BatchNorm statistics of one process with batch 16; per-rank BatchNorm does not', async () => {
+  const bn = (name: string, over: Partial<TrainConfig> = {}) => config(name, { model: 'ddp-tiny-bn', syncBatchNorm: true, ...over });
+  const synced = await job(2, [writeConfig(bn('sbn2', { batchSize: 8 }))]);
+  // One process with the same config: syncBatchNorm changes nothing there.
+  const ref = await train(bn('sbn-ref'), { log: () => {} });
+  const [s0, s1] = await Promise.all(synced.map((r) => r.done));
+  assert.equal(s0!.code, 0, s0!.stderr.slice(-3000));
+  assert.equal(s1!.code, 0, s1!.stderr.slice(-3000));
+  assert.match(s0!.stderr, /SyncBatchNorm: 1 BatchNorm layer takes statistics over all 2 processes' batches/);
+  const plain = await job(2, [writeConfig(bn('bn2', { batchSize: 8, syncBatchNorm: false }))]);
+  const [p0, p1] = await Promise.all(plain.map((r) => r.done));
+  assert.equal(p0!.code, 0, p0!.stderr.slice(-3000));
+  assert.equal(p1!.code, 0, p1!.stderr.slice(-3000));
+  const a = modelTensors(ref.run), b = modelTensors(join(dir, 'runs', 'sbn2')), c = modelTensors(join(dir, 'runs', 'bn2'));
+  assert.deepEqual([...b.keys()], [...a.keys()]);
+  assert.deepEqual([...a.keys()].filter((k) => k.startsWith('model.bn.')), ['model.bn.weight', 'model.bn.bias', 'model.bn.running_mean', 'model.bn.running_var', 'model.bn.num_batches_tracked']);
+  let synced_ = 0, plain_ = 0;
+  for (const [k, t] of a) {
+    const d = t.sub(b.get(k)!).abs().max().item();
+    synced_ = Math.max(synced_, d);
+    plain_ = Math.max(plain_, t.sub(c.get(k)!).abs().max().item());
+    // The running statistics too: both ranks update them with the global batch's mean and unbiased variance.
+    assert.ok(t.allclose(b.get(k)!, 1e-4, 1e-6), `${k} differs by up to ${d}`);
+  }
+  assert.equal(b.get('model.bn.num_batches_tracked')!.item(), 20);
+  console.log(`# largest difference from 1 process: ${synced_} with SyncBatchNorm, ${plain_} with per-rank BatchNorm`);
+  assert.ok(plain_ > 100 * Math.max(synced_, 1e-6), "per-rank BatchNorm: each rank's statistics train other weights");
+  const ha = history(ref.run), hb = history(join(dir, 'runs', 'sbn2'));
+  assert.equal(hb.length, 5);
+  for (let e = 0; e < 5; e++) {
+    assert.ok(Math.abs(ha[e]!.val_map - hb[e]!.val_map) < 1e-9, `epoch ${e + 1}: mAP ${hb[e]!.val_map} vs ${ha[e]!.val_map}`);
+    assert.ok(Math.abs(ha[e]!.val_loss - hb[e]!.val_loss) < 1e-5, `epoch ${e + 1}: val loss ${hb[e]!.val_loss} vs ${ha[e]!.val_loss}`);
+    assert.ok(Math.abs(ha[e]!.train_loss - hb[e]!.train_loss) < 1e-5, `epoch ${e + 1}: train loss ${hb[e]!.train_loss} vs ${ha[e]!.train_loss}`);
+  }
+  assert.ok(ha[4]!.train_loss < ha[0]!.train_loss);
+});
+
 test('a rank killed mid-epoch makes the other exit naming it; another world size is refused; a resume finishes', async () => {
   const c = config('fault', { batchSize: 8, phases: [{ loss: 'bce', epochs: 3 }] });
   const run = join(dir, 'runs', 'fault');

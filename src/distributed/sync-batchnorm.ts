@@ -49,10 +49,11 @@ export function syncBatchNorm(x: Tensor, runningMean: Tensor | null, runningVar:
   const variance = global.narrow(0, c, c).div(count).sub(mean.mul(mean)).clamp(0);
   const invstd = variance.add(eps).rsqrt();
   const shape = [1, c, ...dims.slice(1).map(() => 1)];
-  const compute = x.dtype === 'float64' ? 'float64' : 'float32';
-  let y = x.to(compute).sub(mean.to(compute).view(shape)).mul(invstd.to(compute).view(shape));
-  if (o.weight) y = y.mul(o.weight.view(shape));
-  if (o.bias) y = y.add(o.bias.view(shape));
+  // Normalised in float64 too: backward's per-channel sums (through the mean, the variance and the
+  // affine weight) cancel heavily, and libtorch's own kernel takes them in double as well.
+  let y = xd.sub(mean.view(shape)).mul(invstd.view(shape));
+  if (o.weight) y = y.mul(o.weight.to('float64').view(shape));
+  if (o.bias) y = y.add(o.bias.to('float64').view(shape));
   noGrad(() => {
     if (runningMean) runningMean.mul_(1 - momentum).add_(mean.to(runningMean.dtype), momentum);
     if (runningVar) runningVar.mul_(1 - momentum).add_(variance.mul(count / (count - 1)).to(runningVar.dtype), momentum);

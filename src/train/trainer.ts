@@ -69,7 +69,7 @@ export async function train(configOrRun: TrainConfig | { resume: string }, hooks
     try {
       if (dp && s.config.syncBatchNorm) {
         const n = convertSyncBatchNorm(s.model, dp.group);
-        log(`SyncBatchNorm: ${n} BatchNorm layer${n === 1 ? '' : 's'} take statistics over all ${dp.worldSize} processes' batches`);
+        log(`SyncBatchNorm: ${n} BatchNorm layer${n === 1 ? ' takes' : 's take'} statistics over all ${dp.worldSize} processes' batches`);
       }
       if (dp) await dp.broadcastModel(s.model);
       return await fit(s, hooks, log, dp);

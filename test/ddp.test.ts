@@ -237,6 +237,34 @@ test('halite train --nproc 2 launches two ranks that train one run; bad launch f
     { RANK: '7', WORLD_SIZE: '8', LOCAL_RANK: '3', LOCAL_WORLD_SIZE: '4', GROUP_RANK: '1', MASTER_ADDR: 'h', MASTER_PORT: '29500', HALITE_LAUNCHED: '1' });
 });
 
+test('halite train --dist-timeout 3 --sync-batchnorm: a rank whose peer hangs fails within about 3 s, naming the peer and the flag', async () => {
+  const port = await freePort();
+  const args = ['bin/halite.js', 'train', '--data', data, '--model', 'resunet', '--model-options', '{"startFilters":4}', '--epochs', '50', '--losses', 'bce',
+    '--batch-size', '8', '--val', '0.2', '--runs', join(dir, 'timeout-runs'), '--name', 'hung', '--dist-timeout', '3', '--sync-batchnorm'];
+  const ranks = [0, 1].map((r) => spawn(process.execPath, args, {
+    cwd: root, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, HALITE_FROM_SOURCE: '1', GLOO_SOCKET_IFNAME: '', RANK: String(r), WORLD_SIZE: '2', MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), HALITE_THREADS: '1' },
+  }));
+  const [r0, r1] = ranks as [ChildProcess, ChildProcess];
+  const guard = setTimeout(() => ranks.forEach((p) => p.kill('SIGKILL')), 120000);
+  let out = '', err = '', stoppedAt = 0;
+  r0.stderr!.on('data', (d) => (err += d));
+  r0.stdout!.on('data', (d) => {
+    out += d;
+    // Rank 1 stops answering (as a hung machine would) once epoch 1 is done: rank 0 waits in a SyncBatchNorm or gradient collective.
+    if (!stoppedAt && /epoch 1\/50/.test(out)) { stoppedAt = Date.now(); r1.kill('SIGSTOP'); }
+  });
+  const code = await new Promise<number | null>((res) => r0.on('close', (c) => res(c)));
+  const waited = Date.now() - stoppedAt;
+  r1.kill('SIGKILL');
+  clearTimeout(guard);
+  assert.ok(stoppedAt > 0, `epoch 1 never ended: ${err.slice(-2000)}`);
+  assert.equal(code, 1, err.slice(-2000));
+  assert.match(out, /SyncBatchNorm: \d+ BatchNorm layers take statistics over all 2 processes' batches/);
+  assert.match(err, /halite: rank 0: data-parallel training stopped at epoch 2, batch \d on rank 0 of 2: lost rank 1 .*no answer within the 3 s timeout.*--dist-timeout 3 s bounds each wait/);
+  assert.ok(waited >= 2500 && waited < 15000, `rank 0 failed ${waited} ms after rank 1 stopped`);
+});
+
 test('two hosts: ranks in two network namespaces joined by a veth pair train a few steps', async (t) => {
   const [a, b] = [`hddp-a-${process.pid}`, `hddp-b-${process.pid}`];
   const ip = (...args: string[]) => spawnSync('ip', args, { encoding: 'utf8' });

@@ -3,9 +3,12 @@
 // variables set (by that launcher, torchrun, Slurm or Kubernetes) it runs as one rank of the job.
 import type { Command } from 'commander';
 import { configFromFlags, configOptions, type ConfigFlags } from './config-flags.js';
-import { runDirectory, wholeNumber } from './parse.js';
+import { numberIn, runDirectory, wholeNumber } from './parse.js';
 
-interface LaunchFlags { nproc?: number; nnodes?: number; nodeRank?: number; masterAddr?: string; masterPort?: number }
+interface LaunchFlags { nproc?: number; nnodes?: number; nodeRank?: number; masterAddr?: string; masterPort?: number; distTimeout?: number }
+
+/** c10d's default process-group timeout, in seconds (the default of --dist-timeout). */
+const DIST_TIMEOUT_S = 600;
 
 /** The host of --master-addr: a name or address without spaces or a port. */
 function host(v: string): string {
@@ -46,6 +49,8 @@ export function register(program: Command): void {
     .option('--node-rank <r>', "this machine's index in the job, from 0 (0 hosts the rendezvous and writes the run)", wholeNumber(0))
     .option('--master-addr <host>', 'address of the --node-rank 0 machine (default 127.0.0.1)', host)
     .option('--master-port <p>', 'TCP port of the rendezvous on --master-addr (default: a free one, on one machine)', wholeNumber(1, 65535))
+    .option('--dist-timeout <seconds>', `how long a data-parallel rank waits for the others, at the start and in each collective, before it fails naming the lost rank (default ${DIST_TIMEOUT_S}, as torch.distributed)`, numberIn(0.001, 7 * 24 * 3600))
+    .option('--sync-batchnorm', 'data-parallel: BatchNorm statistics over the global batch (every process\'s tiles), as torch.nn.SyncBatchNorm; default per process, as DistributedDataParallel')
     .action(async (o: ConfigFlags & LaunchFlags) => {
       const plan = launchPlan(o);
       const remote = plan ? plan.nodeRank > 0 : Number(process.env.RANK ?? 0) > 0;
@@ -64,7 +69,18 @@ export function register(program: Command): void {
       // A rank of a data-parallel job when torchrun's variables say so (and the job has more than one).
       const { readLaunchEnv, initProcessGroup } = await import('../distributed/index.js');
       const worker = process.env.WORLD_SIZE !== undefined ? readLaunchEnv() : null;
-      const group = worker && worker.worldSize > 1 ? await initProcessGroup() : undefined;
+      const timeoutS = o.distTimeout ?? DIST_TIMEOUT_S;
+      // Says which flag sets the limit that a wait ran into.
+      const withHint = (e: unknown) => {
+        const m = (e as Error).message;
+        return /timed? ?out|timeout|within \d+ ms/i.test(m) ? `${m}; --dist-timeout ${timeoutS} s bounds each wait (raise it if a rank is only slow)` : m;
+      };
+      let group;
+      try {
+        group = worker && worker.worldSize > 1 ? await initProcessGroup({ timeoutMs: Math.max(1, Math.round(timeoutS * 1000)) }) : undefined;
+      } catch (e) {
+        throw new Error(withHint(e), { cause: e });
+      }
       const { train } = await import('../train/trainer.js');
       let r;
       try {
@@ -72,7 +88,7 @@ export function register(program: Command): void {
       } catch (e) {
         if (!group) throw e;
         // A failed collective can leave Gloo's threads behind; a rank's error ends its process.
-        console.error(`halite: rank ${group.rank}: ${(e as Error).message}`);
+        console.error(`halite: rank ${group.rank}: ${withHint(e)}`);
         process.exit(1);
       }
       group?.destroy();

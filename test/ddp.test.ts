@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DistributedSampler } from '../src/data/distributed-sampler.js';
 import { BatchLoader } from '../src/data/loader.js';
+import { SEED_AUGMENTATIONS } from '../src/data/augment.js';
 import { writeSynth } from '../src/data/synth/generate.js';
 import { splitIndices } from '../src/data/split.js';
 import { readTgs } from '../src/data/tgs.js';
@@ -184,6 +185,32 @@ test('a rank killed mid-epoch makes the other exit naming it; another world size
   assert.match(f0!.stderr, /resuming .*fault at epoch 2/);
   assert.deepEqual(history(run).map((h) => (h as unknown as { epoch: number }).epoch), [1, 2, 3]);
   assert.equal(readFileSync(join(run, 'status'), 'utf8').trim(), 'finished');
+});
+
+test('two ranks interrupted mid-epoch and resumed end with the weights of an uninterrupted run: dropout and augmentation streams continue per rank', async () => {
+  // resunet's dropout draws from libtorch's generator (seeded alike on every rank, its state in the
+  // checkpoint), the flips from a generator seeded by (seed, epoch, batch, rank).
+  const c = (name: string) => config(name, {
+    batchSize: 8, model: 'resunet', modelOptions: { startFilters: 4 }, augmentations: SEED_AUGMENTATIONS, phases: [{ loss: 'bce', epochs: 2 }],
+  });
+  const whole = await job(2, [writeConfig(c('whole'))]);
+  const cut = await job(2, [writeConfig(c('cut'))], { DDP_BATCH_DELAY_MS: '300' });
+  let signalled = false;
+  cut[0]!.p.stdout!.on('data', (d: Buffer) => {
+    if (!signalled && String(d).includes('batch 2.1')) { signalled = true; cut[0]!.p.kill('SIGINT'); }
+  });
+  const ends = await Promise.all([...whole, ...cut].map((r) => r.done));
+  for (const e of ends) assert.equal(e.code, 0, e.stderr.slice(-2000));
+  const [, , c0, c1] = ends;
+  for (const e of [c0!, c1!]) assert.equal(JSON.parse(e.stdout.trim().split('\n').pop()!).stopped, 'interrupted');
+  const run = join(dir, 'runs', 'cut');
+  const again = await Promise.all((await job(2, ['--resume', run])).map((r) => r.done));
+  for (const e of again) assert.equal(e.code, 0, e.stderr.slice(-2000));
+  // At least one batch of epoch 2 was trained before the stop ("batch N" is the next one to train).
+  assert.match(again[0]!.stderr, /resuming .*cut at epoch 2, batch [2-4] /, 'resumed inside epoch 2');
+  const a = modelTensors(join(dir, 'runs', 'whole')), b = modelTensors(run);
+  for (const [k, t] of a) assert.ok(t.equal(b.get(k)!), `${k} differs by up to ${t.sub(b.get(k)!).abs().max().item()}`);
+  assert.deepEqual(history(run).map((h) => h.val_loss), history(join(dir, 'runs', 'whole')).map((h) => h.val_loss));
 });
 
 test('halite train --nproc 2 launches two ranks that train one run; bad launch flags are refused by name', async () => {

@@ -1,7 +1,8 @@
 // Process groups over PyTorch's c10d (the engine of torch.distributed and DistributedDataParallel):
 // a TCPStore or FileStore rendezvous, a Gloo process group, and its collectives. Each export makes
 // one c10d call (one per tensor for a list); the collectives return promises and wait on a libuv
-// worker thread, so the event loop keeps serving progress and signals while a peer is slow.
+// worker thread, so the event loop keeps serving progress and signals while a peer is slow; the one
+// exception, the differentiable allreduce of SyncBatchNorm's statistics, waits where it is called.
 // Validation, averaging and error wording for users live in src/distributed/.
 
 // Debian's libtorch (and pytorch.org's) is built with Gloo; the header guards its whole body on this.
@@ -14,6 +15,7 @@
 #include <torch/csrc/distributed/c10d/FileStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/csrc/autograd/custom_function.h>
 
 #include <chrono>
 #include <functional>
@@ -218,6 +220,51 @@ Napi::Value distBarrier(const Args& a) {
   return queue(a, "barrier (" + where(*g) + ")", [g, o]() { g->pg->barrier(o)->wait(g->timeout); });
 }
 
+// A copy of t summed over the group, waited for on the calling thread: for the per-channel statistics
+// of SyncBatchNorm (a few hundred bytes), inside a synchronous forward or autograd's backward, where a
+// promise cannot be awaited. The group's timeout bounds the wait.
+at::Tensor allreduceSumNow(int64_t id, const at::Tensor& t) {
+  std::shared_ptr<Group> g;
+  {
+    std::lock_guard<std::mutex> lock(groupsMutex);
+    auto it = groups().find(id);
+    TORCH_CHECK(it != groups().end(), "process group ", id, " was destroyed (or never made)");
+    g = it->second;
+  }
+  std::vector<at::Tensor> one{t.detach().clone(at::MemoryFormat::Contiguous)};
+  c10d::AllreduceOptions o;
+  o.reduceOp = c10d::ReduceOp::SUM;
+  o.timeout = g->timeout;
+  try {
+    g->pg->allreduce(one, o)->wait(g->timeout);
+  } catch (const c10::Error& e) {
+    TORCH_CHECK(false, "allreduce with autograd (", where(*g), "): ", e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    TORCH_CHECK(false, "allreduce with autograd (", where(*g), "): ", e.what());
+  }
+  return one[0];
+}
+
+// torch.distributed.nn.functional.all_reduce(SUM): forward sums the input over the ranks, backward
+// sums the gradient over the ranks (the output is every rank's, so each rank's loss depends on every
+// input). Autograd materialises an unused output's gradient as zeros, so every rank's backward takes
+// part in the collective.
+struct AllreduceSumFn : public torch::autograd::Function<AllreduceSumFn> {
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, int64_t group) {
+    ctx->saved_data["group"] = group;
+    return allreduceSumNow(group, x);
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list grads) {
+    return {allreduceSumNow(ctx->saved_data["group"].toInt(), grads[0]), at::Tensor()};
+  }
+};
+
+// (group, tensor): a new tensor, the sum of tensor over the group, differentiable (AllreduceSumFn);
+// blocks this thread until every rank has contributed.
+Napi::Value distAllreduceSumAutograd(const Args& a) {
+  return a.ret(AllreduceSumFn::apply(a.t(1), a.i64(0)));
+}
+
 // (group): forgets the group; false when it was already destroyed. Collectives still in flight keep it
 // alive until they settle, so the Gloo threads are joined by whichever holder lets go last.
 Napi::Value distDestroy(const Args& a) {
@@ -241,6 +288,7 @@ void RegisterDistributed(Napi::Env env, Napi::Object e) {
   DEF(distAllreduce);
   DEF(distBroadcast);
   DEF(distBarrier);
+  DEF(distAllreduceSumAutograd);
   DEF(distDestroy);
 }
 

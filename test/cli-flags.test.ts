@@ -105,6 +105,7 @@ test('--help, --version and bad flags of every command answer without loading li
     [['train', '--data', root, '--epochs', '3,x'], /'--epochs <list>' argument '3,x' is invalid\. Item 2 \('x'\): Expected a whole number >= 1/],
     [['cv', '--out', root, '--folds', '1'], /'--folds <k>' argument '1' is invalid\. Expected a whole number >= 2/],
     [['train', '--val', '1'], /'--val <fraction>' argument '1' is invalid\. Expected a number in \(0, 1\)/],
+    [['train', '--dist-timeout', '0'], /'--dist-timeout <seconds>' argument '0' is invalid\. Expected a number in \[0\.001, 604800\]/],
     [['serve', '--port', '70000'], /'--port <n>' argument '70000' is invalid\. Expected a whole number from 0 to 65535/],
     [['synth', '--out', join(root, 's'), '--train', 'many'], /'--train <n>' argument 'many' is invalid/],
     [['demo', '--epochs', '5'], /'--epochs <list>' argument '5' is invalid\. Expected 2 comma-separated values, got 1/],

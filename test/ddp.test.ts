@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DistributedSampler } from '../src/data/distributed-sampler.js';
 import { BatchLoader } from '../src/data/loader.js';
+import { SEED_AUGMENTATIONS } from '../src/data/augment.js';
 import { writeSynth } from '../src/data/synth/generate.js';
 import { splitIndices } from '../src/data/split.js';
 import { readTgs } from '../src/data/tgs.js';
@@ -118,6 +119,43 @@ test('two ranks with batch 8 train the weights of one process with batch 16, and
   assert.equal(JSON.parse(r1!.stdout.trim().split('\n').pop()!).stopped, 'finished');
 });
 
+test('SyncBatchNorm: two ranks with batch 8 train a network with BatchNorm to the weights and BatchNorm statistics of one process with batch 16; per-rank BatchNorm does not', async () => {
+  const bn = (name: string, over: Partial<TrainConfig> = {}) => config(name, { model: 'ddp-tiny-bn', syncBatchNorm: true, ...over });
+  const synced = await job(2, [writeConfig(bn('sbn2', { batchSize: 8 }))]);
+  // One process with the same config: syncBatchNorm changes nothing there.
+  const ref = await train(bn('sbn-ref'), { log: () => {} });
+  const [s0, s1] = await Promise.all(synced.map((r) => r.done));
+  assert.equal(s0!.code, 0, s0!.stderr.slice(-3000));
+  assert.equal(s1!.code, 0, s1!.stderr.slice(-3000));
+  assert.match(s0!.stderr, /SyncBatchNorm: 1 BatchNorm layer takes statistics over all 2 processes' batches/);
+  const plain = await job(2, [writeConfig(bn('bn2', { batchSize: 8, syncBatchNorm: false }))]);
+  const [p0, p1] = await Promise.all(plain.map((r) => r.done));
+  assert.equal(p0!.code, 0, p0!.stderr.slice(-3000));
+  assert.equal(p1!.code, 0, p1!.stderr.slice(-3000));
+  const a = modelTensors(ref.run), b = modelTensors(join(dir, 'runs', 'sbn2')), c = modelTensors(join(dir, 'runs', 'bn2'));
+  assert.deepEqual([...b.keys()], [...a.keys()]);
+  assert.deepEqual([...a.keys()].filter((k) => k.startsWith('model.bn.')), ['model.bn.weight', 'model.bn.bias', 'model.bn.running_mean', 'model.bn.running_var', 'model.bn.num_batches_tracked']);
+  let synced_ = 0, plain_ = 0;
+  for (const [k, t] of a) {
+    const d = t.sub(b.get(k)!).abs().max().item();
+    synced_ = Math.max(synced_, d);
+    plain_ = Math.max(plain_, t.sub(c.get(k)!).abs().max().item());
+    // The running statistics too: both ranks update them with the global batch's mean and unbiased variance.
+    assert.ok(t.allclose(b.get(k)!, 1e-4, 1e-6), `${k} differs by up to ${d}`);
+  }
+  assert.equal(b.get('model.bn.num_batches_tracked')!.item(), 20);
+  console.log(`# largest difference from 1 process: ${synced_} with SyncBatchNorm, ${plain_} with per-rank BatchNorm`);
+  assert.ok(plain_ > 100 * Math.max(synced_, 1e-6), "per-rank BatchNorm: each rank's statistics train other weights");
+  const ha = history(ref.run), hb = history(join(dir, 'runs', 'sbn2'));
+  assert.equal(hb.length, 5);
+  for (let e = 0; e < 5; e++) {
+    assert.ok(Math.abs(ha[e]!.val_map - hb[e]!.val_map) < 1e-9, `epoch ${e + 1}: mAP ${hb[e]!.val_map} vs ${ha[e]!.val_map}`);
+    assert.ok(Math.abs(ha[e]!.val_loss - hb[e]!.val_loss) < 1e-5, `epoch ${e + 1}: val loss ${hb[e]!.val_loss} vs ${ha[e]!.val_loss}`);
+    assert.ok(Math.abs(ha[e]!.train_loss - hb[e]!.train_loss) < 1e-5, `epoch ${e + 1}: train loss ${hb[e]!.train_loss} vs ${ha[e]!.train_loss}`);
+  }
+  assert.ok(ha[4]!.train_loss < ha[0]!.train_loss);
+});
+
 test('a rank killed mid-epoch makes the other exit naming it; another world size is refused; a resume finishes', async () => {
   const c = config('fault', { batchSize: 8, phases: [{ loss: 'bce', epochs: 3 }] });
   const run = join(dir, 'runs', 'fault');
@@ -147,6 +185,32 @@ test('a rank killed mid-epoch makes the other exit naming it; another world size
   assert.match(f0!.stderr, /resuming .*fault at epoch 2/);
   assert.deepEqual(history(run).map((h) => (h as unknown as { epoch: number }).epoch), [1, 2, 3]);
   assert.equal(readFileSync(join(run, 'status'), 'utf8').trim(), 'finished');
+});
+
+test('two ranks interrupted mid-epoch and resumed end with the weights of an uninterrupted run: dropout and augmentation streams continue per rank', async () => {
+  // resunet's dropout draws from libtorch's generator (seeded alike on every rank, its state in the
+  // checkpoint), the flips from a generator seeded by (seed, epoch, batch, rank).
+  const c = (name: string) => config(name, {
+    batchSize: 8, model: 'resunet', modelOptions: { startFilters: 4 }, augmentations: SEED_AUGMENTATIONS, phases: [{ loss: 'bce', epochs: 2 }],
+  });
+  const whole = await job(2, [writeConfig(c('whole'))]);
+  const cut = await job(2, [writeConfig(c('cut'))], { DDP_BATCH_DELAY_MS: '300' });
+  let signalled = false;
+  cut[0]!.p.stdout!.on('data', (d: Buffer) => {
+    if (!signalled && String(d).includes('batch 2.1')) { signalled = true; cut[0]!.p.kill('SIGINT'); }
+  });
+  const ends = await Promise.all([...whole, ...cut].map((r) => r.done));
+  for (const e of ends) assert.equal(e.code, 0, e.stderr.slice(-2000));
+  const [, , c0, c1] = ends;
+  for (const e of [c0!, c1!]) assert.equal(JSON.parse(e.stdout.trim().split('\n').pop()!).stopped, 'interrupted');
+  const run = join(dir, 'runs', 'cut');
+  const again = await Promise.all((await job(2, ['--resume', run])).map((r) => r.done));
+  for (const e of again) assert.equal(e.code, 0, e.stderr.slice(-2000));
+  // At least one batch of epoch 2 was trained before the stop ("batch N" is the next one to train).
+  assert.match(again[0]!.stderr, /resuming .*cut at epoch 2, batch [2-4] /, 'resumed inside epoch 2');
+  const a = modelTensors(join(dir, 'runs', 'whole')), b = modelTensors(run);
+  for (const [k, t] of a) assert.ok(t.equal(b.get(k)!), `${k} differs by up to ${t.sub(b.get(k)!).abs().max().item()}`);
+  assert.deepEqual(history(run).map((h) => h.val_loss), history(join(dir, 'runs', 'whole')).map((h) => h.val_loss));
 });
 
 test('halite train --nproc 2 launches two ranks that train one run; bad launch flags are refused by name', async () => {
@@ -198,6 +262,34 @@ test('halite train --nproc 2 launches two ranks that train one run; bad launch f
   // torchrun's numbering: node 1 of 2 with 4 processes each holds global ranks 4-7.
   assert.deepEqual(workerEnv({ nproc: 4, nnodes: 2, nodeRank: 1, masterAddr: 'h' }, 3, 29500),
     { RANK: '7', WORLD_SIZE: '8', LOCAL_RANK: '3', LOCAL_WORLD_SIZE: '4', GROUP_RANK: '1', MASTER_ADDR: 'h', MASTER_PORT: '29500', HALITE_LAUNCHED: '1' });
+});
+
+test('halite train --dist-timeout 3 --sync-batchnorm: a rank whose peer hangs fails within about 3 s, naming the peer and the flag', async () => {
+  const port = await freePort();
+  const args = ['bin/halite.js', 'train', '--data', data, '--model', 'resunet', '--model-options', '{"startFilters":4}', '--epochs', '50', '--losses', 'bce',
+    '--batch-size', '8', '--val', '0.2', '--runs', join(dir, 'timeout-runs'), '--name', 'hung', '--dist-timeout', '3', '--sync-batchnorm'];
+  const ranks = [0, 1].map((r) => spawn(process.execPath, args, {
+    cwd: root, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, HALITE_FROM_SOURCE: '1', GLOO_SOCKET_IFNAME: '', RANK: String(r), WORLD_SIZE: '2', MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), HALITE_THREADS: '1' },
+  }));
+  const [r0, r1] = ranks as [ChildProcess, ChildProcess];
+  const guard = setTimeout(() => ranks.forEach((p) => p.kill('SIGKILL')), 120000);
+  let out = '', err = '', stoppedAt = 0;
+  r0.stderr!.on('data', (d) => (err += d));
+  r0.stdout!.on('data', (d) => {
+    out += d;
+    // Rank 1 stops answering (as a hung machine would) once epoch 1 is done: rank 0 waits in a SyncBatchNorm or gradient collective.
+    if (!stoppedAt && /epoch 1\/50/.test(out)) { stoppedAt = Date.now(); r1.kill('SIGSTOP'); }
+  });
+  const code = await new Promise<number | null>((res) => r0.on('close', (c) => res(c)));
+  const waited = Date.now() - stoppedAt;
+  r1.kill('SIGKILL');
+  clearTimeout(guard);
+  assert.ok(stoppedAt > 0, `epoch 1 never ended: ${err.slice(-2000)}`);
+  assert.equal(code, 1, err.slice(-2000));
+  assert.match(out, /SyncBatchNorm: \d+ BatchNorm layers take statistics over all 2 processes' batches/);
+  assert.match(err, /halite: rank 0: data-parallel training stopped at epoch 2, batch \d on rank 0 of 2: lost rank 1 .*no answer within the 3 s timeout.*--dist-timeout 3 s bounds each wait/);
+  assert.ok(waited >= 2500 && waited < 15000, `rank 0 failed ${waited} ms after rank 1 stopped`);
 });
 
 test('two hosts: ranks in two network namespaces joined by a veth pair train a few steps', async (t) => {

@@ -10,7 +10,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ProcessGroup, readLaunchEnv, initProcessGroup, planBuckets } from '../src/distributed/index.js';
 import { tensor } from '../src/torch/index.js';
-import { scenarios, type Env, type Report } from './helpers/dist-scenarios.js';
+import { BatchNorm2d, Sequential, convertSyncBatchNorm } from '../src/nn/index.js';
+import { scenarios, syncBatchNormInputs, SYNCBN_SPLIT, type Env, type Report } from './helpers/dist-scenarios.js';
+import { syncBatchNorm } from '../src/distributed/index.js';
+import { F, ones, zeros } from '../src/torch/index.js';
 import { freePort } from '../src/distributed/launcher.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -158,6 +161,92 @@ test('DDP: 2 ranks with 4 samples each and averaged gradients match 1 process wi
   const diff = (a: number[][], b: number[][]) => Math.max(...a.flatMap((t, k) => t.map((v, i) => Math.abs(v - b[k]![i]!))));
   assert.ok(diff(ref, w0!) < 1e-5, `largest difference from the 1-process run: ${diff(ref, w0!)}`);
   assert.ok(diff(ref, o0!.initial as number[][]) > 1e-3, 'the 4 steps moved the weights');
+});
+
+/**
+ * BatchNorm in training mode over a whole NCHW batch by the paper's formulas (Ioffe & Szegedy 2015,
+ * §3: forward, and the backward they give), in float64: the output, the input, weight and bias
+ * gradients for an upstream gradient `up`, and running statistics after one step from (0, 1).
+ */
+function batchNormByHand(x: number[], up: number[], shape: number[], weight: number[], bias: number[], eps: number, momentum: number) {
+  const [n, c, h, w] = shape as [number, number, number, number];
+  const hw = h * w, m = n * hw, ch = (i: number) => Math.floor(i / hw) % c;
+  const y = new Array<number>(x.length), dx = new Array<number>(x.length);
+  const dweight = new Array<number>(c).fill(0), dbias = new Array<number>(c).fill(0), runningMean: number[] = [], runningVar: number[] = [];
+  for (let k = 0; k < c; k++) {
+    const idx = range(x.length).filter((i) => ch(i) === k);
+    const mean = idx.reduce((s, i) => s + x[i]!, 0) / m;
+    const variance = idx.reduce((s, i) => s + (x[i]! - mean) ** 2, 0) / m;
+    const invstd = 1 / Math.sqrt(variance + eps);
+    const xhat = (i: number) => (x[i]! - mean) * invstd;
+    for (const i of idx) {
+      y[i] = xhat(i) * weight[k]! + bias[k]!;
+      dbias[k] += up[i]!;
+      dweight[k] += up[i]! * xhat(i);
+    }
+    for (const i of idx) dx[i] = (weight[k]! * invstd / m) * (m * up[i]! - dbias[k]! - xhat(i) * dweight[k]!);
+    runningMean.push(momentum * mean);
+    runningVar.push((1 - momentum) + momentum * variance * m / (m - 1));
+  }
+  return { y, dx, dweight, dbias, runningMean, runningVar };
+}
+
+const closeTo = (got: number[], want: number[], tol: number, what: string) => {
+  assert.equal(got.length, want.length, what);
+  got.forEach((v, i) => assert.ok(Math.abs(v - want[i]!) <= tol * Math.max(1, Math.abs(want[i]!)), `${what}[${i}]: ${v} vs ${want[i]}`));
+};
+
+test("SyncBatchNorm on 2 ranks (4 and 2 samples) is BatchNorm over the 6: output, input/weight/bias gradients and running statistics, by hand and by libtorch's batch_norm", async () => {
+  const [o0, o1] = (await job('syncbn', 2)).map((e, r) => ok(e, `rank ${r}`)) as Record<string, number[]>[];
+  const { x, up, weight, bias } = syncBatchNormInputs();
+  const hand = batchNormByHand(x.toNumbers(), up.toNumbers(), x.shape, weight.toNumbers(), bias.toNumbers(), 1e-5, 0.1);
+  // libtorch's own kernel on the whole batch in one process.
+  const xs = x.clone().requiresGrad_(), rm = zeros([3]), rv = ones([3]);
+  const y = F.batchNorm(xs, rm, rv, { weight, bias, training: true, momentum: 0.1, eps: 1e-5 });
+  y.mul(up).sum().backward();
+  const per = 3 * 4 * 5;
+  const rows = (a: number[], r: number) => a.slice(SYNCBN_SPLIT[r]![0] * per, SYNCBN_SPLIT[r]![1] * per);
+  for (const [r, o] of [o0!, o1!].entries()) {
+    for (const [what, want, lib] of [['y', hand.y, y.toNumbers()], ['dx', hand.dx, xs.grad!.toNumbers()]] as const) {
+      closeTo(o[what]!, rows(want, r), 1e-5, `rank ${r} ${what} (by hand)`);
+      closeTo(o[what]!, rows(lib, r), 1e-5, `rank ${r} ${what} (libtorch)`);
+    }
+    // Both ranks' running statistics are the global batch's (unbiased variance over 120 values per channel).
+    closeTo(o.runningMean!, hand.runningMean, 1e-6, `rank ${r} running mean`);
+    closeTo(o.runningVar!, hand.runningVar, 1e-6, `rank ${r} running var`);
+    closeTo(o.runningVar!, rv.toNumbers(), 1e-6, `rank ${r} running var (libtorch)`);
+  }
+  // Weight and bias gradients are each rank's share; DDP's averaging (× world size) sums them.
+  const sum = (k: string) => o0![k]!.map((v, i) => v + o1![k]![i]!);
+  closeTo(sum('dweight'), hand.dweight, 1e-5, 'weight gradient');
+  closeTo(sum('dbias'), hand.dbias, 1e-5, 'bias gradient');
+  closeTo(sum('dweight'), weight.grad!.toNumbers(), 1e-5, 'weight gradient (libtorch)');
+  // The check can fail: rank 1's two samples alone give other statistics.
+  const alone = batchNormByHand(rows(x.toNumbers(), 1), rows(up.toNumbers(), 1), [2, 3, 4, 5], weight.toNumbers(), bias.toNumbers(), 1e-5, 0.1);
+  assert.ok(Math.max(...alone.y.map((v, i) => Math.abs(v - o1!.y![i]!))) > 1e-2, "rank 1's own statistics would differ");
+});
+
+test('SyncBatchNorm in a group of one is BatchNorm; a BatchNorm2d converted to it keeps its names, and in eval mode uses its running statistics', async () => {
+  const g = await ProcessGroup.create({ rank: 0, worldSize: 1, rendezvous: { kind: 'file', path: join(mkdtempSync(join(tmpdir(), 'halite-dist-')), 'store') }, timeoutMs: 5000 });
+  const { x, up, weight, bias } = syncBatchNormInputs();
+  const hand = batchNormByHand(x.toNumbers(), up.toNumbers(), x.shape, weight.toNumbers(), bias.toNumbers(), 1e-3, 0.01);
+  const xs = x.clone().requiresGrad_(), rm = zeros([3]), rv = ones([3]);
+  const y = syncBatchNorm(xs, rm, rv, g, { weight, bias, eps: 1e-3, momentum: 0.01 });
+  y.mul(up).sum().backward();
+  closeTo(y.toNumbers(), hand.y, 1e-5, 'y');
+  closeTo(xs.grad!.toNumbers(), hand.dx, 1e-5, 'dx');
+  closeTo(weight.grad!.toNumbers(), hand.dweight, 1e-5, 'dweight');
+  closeTo(rm.toNumbers(), hand.runningMean, 1e-6, 'running mean');
+  closeTo(rv.toNumbers(), hand.runningVar, 1e-6, 'running var');
+  assert.throws(() => syncBatchNorm(x.narrow(0, 0, 1).narrow(2, 0, 1).narrow(3, 0, 1), null, null, g), /expected more than 1 value per channel/);
+  const bn = new Sequential(new BatchNorm2d(3));
+  const names = [...bn.stateDict().keys()];
+  assert.equal(convertSyncBatchNorm(bn, g), 1);
+  assert.equal((bn.at(0) as BatchNorm2d).syncGroup, g);
+  assert.deepEqual([...bn.stateDict().keys()], names);
+  bn.eval();
+  closeTo(bn.call(x).toNumbers(), x.toNumbers().map((v) => v / Math.sqrt(1 + 1e-5)), 1e-6, 'eval mode: running statistics (0, 1)');
+  g.destroy();
 });
 
 test('bucket plan: in order, one dtype per bucket, at most the cap (a larger tensor alone)', () => {

@@ -11,6 +11,8 @@ export interface ConfigFlags {
   pseudoLabels?: string; epochs?: number[]; losses?: string; lr?: number; batchSize?: number; val?: number; seed?: number;
   splitSeed?: number; device?: string; precision?: TrainConfig['precision']; runs?: string; name?: string; maxMinutes?: number;
   folds?: number; fold?: number; resume?: string; out?: string;
+  /** halite train only. */
+  syncBatchnorm?: boolean;
 }
 
 export function configOptions(cmd: Command): Command {
@@ -65,6 +67,7 @@ export async function configFromFlags(o: ConfigFlags): Promise<TrainConfig> {
   if (o.runs) flags.runsDir = o.runs;
   if (o.name) flags.name = o.name;
   if (o.maxMinutes !== undefined) flags.maxMinutes = o.maxMinutes;
+  if (o.syncBatchnorm) flags.syncBatchNorm = true;
   const base = resolveConfig(layers, o.config ?? o.preset ?? 'config');
   if (o.lr !== undefined) flags.optimizer = { lr: o.lr };
   if (o.epochs || o.losses) {

@@ -18,14 +18,14 @@ export function register(program: Command): void {
   'fold k trains on rank k mod the number of processes, each with cores / --nproc threads')
     .action(async (o: ConfigFlags & LaunchFlags & { folds: number; out: string }) => {
       if (await launchIfAsked(o, `run the same halite cv --out ${o.out} again to resume the unfinished folds`)) return;
-      const { readLaunchEnv, DEFAULT_TIMEOUT_MS } = await import('../distributed/index.js');
+      const { readLaunchEnv } = await import('../distributed/index.js');
       // A rank that has trained its folds waits in the gather for the others' (up to a fold's training):
-      // collectives may wait a week; the rendezvous, and a peer whose connection closes, fail as usual.
-      const group = await joinJob({ timeoutMs: CV_WAIT_MS, rendezvousTimeoutMs: DEFAULT_TIMEOUT_MS });
+      // collectives may wait a week; the rendezvous (--dist-timeout), and a peer whose connection closes, fail as usual.
+      const group = await joinJob(o, { timeoutMs: CV_WAIT_MS });
       const { crossValidate } = await import('../train/cv.js');
       // The ranks of one machine share --out: its first rank locks the folder.
       const lock = !group || readLaunchEnv().localRank === 0;
-      const s = await asRank(group, async () => crossValidate(await configFromFlags({ ...o, fold: 0 }), o.folds, o.out, {}, { group, lock }));
+      const s = await asRank(group, o, async () => crossValidate(await configFromFlags({ ...o, fold: 0 }), o.folds, o.out, {}, { group, lock }));
       group?.destroy();
       if (group && group.rank > 0) return;
       for (const f of s.folds) console.log(`fold ${f.fold}: ${f.tiles} tiles, mAP ${f.map.toFixed(4)} (best epoch ${f.bestEpoch})`);

@@ -5,9 +5,12 @@
 import type { Command } from 'commander';
 import type { InitOptions } from '../distributed/launch-env.js';
 import type { ProcessGroup } from '../distributed/process-group.js';
-import { wholeNumber } from './parse.js';
+import { numberIn, wholeNumber } from './parse.js';
 
-export interface LaunchFlags { nproc?: number; nnodes?: number; nodeRank?: number; masterAddr?: string; masterPort?: number }
+export interface LaunchFlags { nproc?: number; nnodes?: number; nodeRank?: number; masterAddr?: string; masterPort?: number; distTimeout?: number }
+
+/** c10d's default process-group timeout, in seconds (the default of --dist-timeout). */
+const DIST_TIMEOUT_S = 600;
 
 /** The host of --master-addr: a name or address without spaces or a port. */
 function host(v: string): string {
@@ -16,14 +19,24 @@ function host(v: string): string {
   return h;
 }
 
-/** Adds --nproc, --nnodes, --node-rank, --master-addr and --master-port to `cmd`; `what` says what a rank does (e.g. 'the batch size is per process'). Returns `cmd`. */
+/** Adds --nproc, --nnodes, --node-rank, --master-addr, --master-port and --dist-timeout to `cmd`; `what` says what a rank does (e.g. 'the batch size is per process'). Returns `cmd`. */
 export function launchOptions(cmd: Command, what: string): Command {
   return cmd
     .option('--nproc <n>', `worker processes on this machine (as torchrun --nproc-per-node); ${what}`, wholeNumber(1, 1024))
     .option('--nnodes <m>', 'machines in the job (each runs the same command with its own --node-rank)', wholeNumber(1, 4096))
     .option('--node-rank <r>', "this machine's index in the job, from 0 (0 hosts the rendezvous and writes the results)", wholeNumber(0))
     .option('--master-addr <host>', 'address of the --node-rank 0 machine (default 127.0.0.1)', host)
-    .option('--master-port <p>', 'TCP port of the rendezvous on --master-addr (default: a free one, on one machine)', wholeNumber(1, 65535));
+    .option('--master-port <p>', 'TCP port of the rendezvous on --master-addr (default: a free one, on one machine)', wholeNumber(1, 65535))
+    .option('--dist-timeout <seconds>', `how long a rank waits for the others, at the start and in each collective, before it fails naming the lost rank (default ${DIST_TIMEOUT_S}, as torch.distributed)`, numberIn(0.001, 7 * 24 * 3600));
+}
+
+/** The --dist-timeout that applies, in s. */
+const timeoutOf = (o: LaunchFlags): number => o.distTimeout ?? DIST_TIMEOUT_S;
+
+/** `e`'s message, saying which flag sets the limit when a wait ran into it. */
+function withHint(e: unknown, o: LaunchFlags): string {
+  const m = (e as Error).message;
+  return /timed? ?out|timeout|within \d+ ms/i.test(m) ? `${m}; --dist-timeout ${timeoutOf(o)} s bounds each wait (raise it if a rank is only slow)` : m;
 }
 
 /**
@@ -60,24 +73,32 @@ export async function launchIfAsked(o: LaunchFlags, retry: string): Promise<bool
 
 /**
  * This process's group when torchrun's variables place it in a job of more than one process; else
- * undefined. `o` is initProcessGroup's (e.g. a longer bound on collectives for ranks that wait).
+ * undefined. Waits are bounded by --dist-timeout unless `o` (initProcessGroup's) says otherwise
+ * (e.g. a longer bound on collectives for ranks that wait for others' folds).
+ * @throws the rendezvous' errors, naming --dist-timeout when it ran out.
  */
-export async function joinJob(o: InitOptions = {}): Promise<ProcessGroup | undefined> {
+export async function joinJob(flags: LaunchFlags, o: InitOptions = {}): Promise<ProcessGroup | undefined> {
   if (process.env.WORLD_SIZE === undefined) return undefined;
   const { readLaunchEnv, initProcessGroup } = await import('../distributed/index.js');
-  return readLaunchEnv().worldSize > 1 ? initProcessGroup(o) : undefined;
+  if (readLaunchEnv().worldSize <= 1) return undefined;
+  const timeoutMs = Math.max(1, Math.round(timeoutOf(flags) * 1000));
+  try {
+    return await initProcessGroup({ timeoutMs, rendezvousTimeoutMs: timeoutMs, ...o });
+  } catch (e) {
+    throw new Error(withHint(e, flags), { cause: e });
+  }
 }
 
 /**
  * Runs a rank's work; an error ends the process with code 1 after naming the rank, since a failed
  * collective can leave Gloo's threads behind (and the launcher then stops the other ranks).
  */
-export async function asRank<T>(group: ProcessGroup | undefined, work: () => Promise<T>): Promise<T> {
+export async function asRank<T>(group: ProcessGroup | undefined, flags: LaunchFlags, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (e) {
     if (!group) throw e;
-    console.error(`halite: rank ${group.rank}: ${(e as Error).message}`);
+    console.error(`halite: rank ${group.rank}: ${withHint(e, flags)}`);
     process.exit(1);
   }
 }

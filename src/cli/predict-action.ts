@@ -21,7 +21,7 @@ import { validationTiles } from '../data/split.js';
 import { decodeSection, decodeTiles, listImages, skippedNote, sortBySize, type ImageFolder, type Section } from './images.js';
 import type { EnsembleFlags, PredictFlags, PseudoLabelFlags } from './predict.js';
 import { gatherBytes, packParts, shardRange, unpackParts, type ProcessGroup } from '../distributed/index.js';
-import { asRank, joinJob } from './launch-flags.js';
+import { asRank, joinJob, type LaunchFlags } from './launch-flags.js';
 
 /** The ids to predict: a sample submission's, in its order (each must have an image), or every PNG. */
 export function submissionIds(folder: ImageFolder, sample?: string): string[] {
@@ -48,9 +48,9 @@ const sizes = (s: Section[]) => s.slice(0, 3).map((x) => `${x.id}.png ${x.width}
  * contiguous block of the tiles and of the larger images, and rank 0 gathers their masks and writes
  * what one process writes; every rank reads --images (or the run's data for --val) itself.
  */
-export async function predict(o: PredictFlags): Promise<void> {
-  const group = await joinJob();
-  await asRank(group, () => predictTilesAndImages(o, group));
+export async function predict(o: PredictFlags & LaunchFlags): Promise<void> {
+  const group = await joinJob(o);
+  await asRank(group, o, () => predictTilesAndImages(o, group));
   group?.destroy();
 }
 

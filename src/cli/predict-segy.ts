@@ -9,7 +9,7 @@ import type { Engine, EnsembleFlags } from './predict.js';
 import { sectionKinds } from './parse.js';
 import { memberSpecs, onnxEngine } from './predict-action.js';
 import type { ProcessGroup } from '../distributed/process-group.js';
-import { asRank, joinJob } from './launch-flags.js';
+import { asRank, joinJob, type LaunchFlags } from './launch-flags.js';
 
 interface SegyFlags extends EnsembleFlags {
   segy: string;
@@ -37,8 +37,8 @@ interface SegyFlags extends EnsembleFlags {
  * the ranks (each reads the survey at the same path itself) and rank 0 writes the outputs.
  */
 export async function predictSegy(opts: object): Promise<void> {
-  const group = await joinJob();
-  await asRank(group, () => predictSegyAs(opts as SegyFlags, group));
+  const group = await joinJob(opts as LaunchFlags);
+  await asRank(group, opts as LaunchFlags, () => predictSegyAs(opts as SegyFlags, group));
   group?.destroy();
 }
 

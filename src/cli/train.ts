@@ -13,7 +13,9 @@ export function register(program: Command): void {
     .option('--folds <k>', 'stratified k-fold instead of a hold-out split', wholeNumber(2))
     .option('--fold <i>', 'which fold validates (with --folds)', wholeNumber(0))
     // Checked in the action: ranks on other machines than rank 0's have no run directory (rank 0 sends it).
-    .option('--resume <run>', 'continue a run exactly where it stopped'), 'data-parallel: the batch size is per process')
+    .option('--resume <run>', 'continue a run exactly where it stopped')
+    .option('--sync-batchnorm', 'data-parallel: BatchNorm statistics over the global batch (every process\'s tiles), as torch.nn.SyncBatchNorm; default per process, as DistributedDataParallel'),
+  'data-parallel: the batch size is per process')
     .action(async (o: ConfigFlags & LaunchFlags) => {
       const plan = launchPlan(o);
       const remote = plan ? plan.nodeRank > 0 : Number(process.env.RANK ?? 0) > 0;
@@ -26,9 +28,9 @@ export function register(program: Command): void {
       }
       if (await launchIfAsked(o, 'resume with --resume RUN and the same --nproc')) return;
       // A rank of a data-parallel job when torchrun's variables say so (and the job has more than one).
-      const group = await joinJob();
+      const group = await joinJob(o);
       const { train } = await import('../train/trainer.js');
-      const r = await asRank(group, async () => train(o.resume ? { resume: o.resume } : await configFromFlags(o), group ? { group } : {}));
+      const r = await asRank(group, o, async () => train(o.resume ? { resume: o.resume } : await configFromFlags(o), group ? { group } : {}));
       group?.destroy();
       if (!group || group.rank === 0) {
         const best = r.bestEpoch < 1 ? 'no epoch finished yet' : `best val mAP ${r.best.toFixed(4)} (epoch ${r.bestEpoch})`;

@@ -2,7 +2,7 @@
 // is built on, awaited off the JS thread so a training loop keeps serving progress and signals.
 import { native } from '../torch/native.js';
 import { isFloating, type DType } from '../torch/dtype.js';
-import type { Tensor } from '../torch/tensor.js';
+import { wrap, type Tensor } from '../torch/tensor.js';
 import type { NativeBackend, NativeGlooDevice } from '../torch/native-api.js';
 
 /** c10d's default process-group timeout (torch.distributed's default_pg_timeout). */
@@ -173,6 +173,26 @@ export class ProcessGroup {
     const id = this.handle('broadcast');
     whole('broadcast root', root, 0, this.worldSize - 1);
     await this.inPlace('broadcast', tensors, (handles) => native.distBroadcast(id, handles, root));
+  }
+
+  /**
+   * The sum of `t` over the ranks as a new tensor that autograd differentiates: backward sums the
+   * incoming gradient over the ranks too (torch.distributed.nn.functional.all_reduce with SUM). Unlike
+   * the other collectives it blocks the JS thread until every rank has contributed (at most the
+   * timeout): it is meant for small tensors inside a synchronous forward and backward, such as
+   * SyncBatchNorm's per-channel statistics. Every rank must call it, and run the backward through it,
+   * in the same order as the other ranks.
+   * @throws TypeError for a dtype Gloo lacks; Error "allreduce with autograd (rank R of W): ..." when a
+   *   peer is lost or the timeout passes (thrown from backward() when it happens there).
+   */
+  allreduceSumAutograd(t: Tensor): Tensor {
+    const id = this.handle('allreduceSumAutograd');
+    if (!GLOO_DTYPES.includes(t.dtype)) throw new TypeError(`allreduceSumAutograd: the tensor is ${t.dtype}; Gloo takes ${GLOO_DTYPES.join(', ')} (convert it with .to())`);
+    try {
+      return wrap(native.distAllreduceSumAutograd(id, t.handle));
+    } catch (e) {
+      throw explain(e, this.timeoutMs);
+    }
   }
 
   /** Resolves once every rank has reached its barrier (and finished its earlier collectives). */

@@ -5,8 +5,10 @@ import { pair, type Pair } from '../torch/functional.js';
 import { noGrad } from '../torch/autograd.js';
 import type { Tensor } from '../torch/tensor.js';
 import { initLayer, type InitScheme } from './init.js';
-import { Module, sameShape } from './module.js';
+import { Module, sameShape, type AnyModule } from './module.js';
 import { keep } from '../torch/scope.js';
+import { syncBatchNorm } from '../distributed/sync-batchnorm.js';
+import type { ProcessGroup } from '../distributed/process-group.js';
 
 /** 'same' keeps the size at stride 1 (odd kernels); 'valid' pads nothing; numbers pad explicitly. */
 export type Padding = Pair | 'same' | 'valid';
@@ -151,12 +153,22 @@ export class BatchNorm2d extends Module {
    */
   foldedIntoConv = false;
 
+  /**
+   * SyncBatchNorm (torch.nn.SyncBatchNorm): while training, batch statistics over the whole batch of
+   * every rank of this group (see distributed/sync-batchnorm.ts), set by convertSyncBatchNorm. Null,
+   * or a group of one, is plain per-process BatchNorm; eval mode is unchanged either way.
+   */
+  syncGroup: ProcessGroup | null = null;
+
   forward(x: Tensor): Tensor {
     if (x.ndim !== 4) throw new Error(`BatchNorm2d expects NCHW input, got shape [${x.shape}]`);
     // A new handle on the same values (as Identity): callers may dispose the input once they have the output.
     if (this.foldedIntoConv && !this.training) return x.view(x.shape);
     const useBatchStats = this.training || this.runningMean === null;
     if (this.training && this.numBatchesTracked) noGrad(() => this.numBatchesTracked!.add_(1));
+    if (this.training && this.syncGroup && this.syncGroup.worldSize > 1) {
+      return syncBatchNorm(x, this.runningMean, this.runningVar, this.syncGroup, { weight: this.weight, bias: this.bias, momentum: this.momentum, eps: this.eps });
+    }
     return F.batchNorm(x, this.runningMean, this.runningVar, {
       weight: this.weight,
       bias: this.bias,
@@ -245,4 +257,23 @@ export class Sequential extends Module {
     }
     return out;
   }
+}
+
+/**
+ * Makes every BatchNorm2d of `model` a SyncBatchNorm over `group` (torch.nn.SyncBatchNorm.
+ * convert_sync_batchnorm), or plain BatchNorm again with null. The layers stay where they are, with
+ * their parameters and buffers, so state dicts and checkpoints keep their names and stay
+ * interchangeable with unsynchronised runs. With a group of one process it changes nothing: the
+ * global batch is this process's batch.
+ * @returns how many layers were set.
+ */
+export function convertSyncBatchNorm(model: AnyModule, group: ProcessGroup | null): number {
+  let n = 0;
+  for (const [, m] of model.namedModules()) {
+    if (m instanceof BatchNorm2d) {
+      m.syncGroup = group;
+      n++;
+    }
+  }
+  return n;
 }

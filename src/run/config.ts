@@ -76,6 +76,12 @@ export interface TrainConfig {
   heads: HeadWeights;
   /** A folder written by `halite pseudo-label` whose tiles join the training set (never validation). */
   pseudoLabels?: string;
+  /**
+   * Data-parallel training only: BatchNorm layers take their training statistics over the global
+   * batch (every process's tiles), as torch.nn.SyncBatchNorm, instead of each process's own (DDP's
+   * default). With one process it changes nothing. Default false.
+   */
+  syncBatchNorm?: boolean;
 }
 
 /** The write-up's recipe: resunet, BCE with Adam 1e-3, then Lovász (ELU+1) with Adam 5e-4, flips. */
@@ -125,6 +131,7 @@ const FIELDS: Record<keyof TrainConfig, true> = {
   data: true, runsDir: true, name: true, model: true, modelOptions: true, valFraction: true, folds: true, fold: true, seed: true,
   splitSeed: true, batchSize: true, threads: true, device: true, precision: true, optimizer: true, phases: true, augmentations: true,
   earlyStopping: true, reduceLROnPlateau: true, maxMinutes: true, sweep: true, encoderWeights: true, heads: true, pseudoLabels: true,
+  syncBatchNorm: true,
 };
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -296,6 +303,7 @@ export function resolveConfig(layers: ConfigLayer[], where = 'config'): TrainCon
   for (const f of ['encoderWeights', 'pseudoLabels'] as const) {
     if (c[f] !== undefined && (typeof c[f] !== 'string' || c[f] === '')) fail(f, `must be a path, ${got(c[f])}`);
   }
+  if (c.syncBatchNorm !== undefined && typeof c.syncBatchNorm !== 'boolean') fail('syncBatchNorm', `must be true or false, ${got(c.syncBatchNorm)}`);
   onlyKeys('sweep', c.sweep, ['from', 'to', 'steps']);
   const { from, to, steps } = c.sweep;
   if (!(num(from) && num(to) && from >= 0 && to <= 1 && to >= from)) fail('sweep', `needs 0 <= from <= to <= 1, got from ${JSON.stringify(from)}, to ${JSON.stringify(to)}`);

@@ -296,6 +296,12 @@ export interface NativeBinding {
   distBroadcast(group: number, tensors: readonly NativeHandle[], root: number): Promise<void>;
   /** Resolves once every rank has reached it. */
   distBarrier(group: number): Promise<void>;
+  /**
+   * A new tensor, the sum of x over the group, that autograd differentiates (backward sums the
+   * gradient over the group); blocks the calling thread until every rank has contributed, up to the
+   * group's timeout. Throws "allreduce with autograd (rank R of W): ..." with c10d's words.
+   */
+  distAllreduceSumAutograd(group: number, x: NativeHandle): NativeHandle;
   /** Forgets the group (collectives in flight finish first); false when it was already destroyed. */
   distDestroy(group: number): boolean;
 }

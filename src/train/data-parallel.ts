@@ -107,12 +107,30 @@ export class DataParallel {
     try {
       return await f();
     } catch (e) {
-      if (e instanceof TrainingError) throw e;
-      const lost = this.lostRanks();
-      const who = lost.length === 0 ? 'a peer was lost or timed out'
-        : lost.map((r) => `lost rank ${r} (pid ${this.peers[r]!.pid} on ${this.peers[r]!.host})`).join(', ');
-      throw new TrainingError(`data-parallel training stopped at ${what} on rank ${this.rank} of ${this.worldSize}: ${who}; ` +
-        `${(e as Error).message}. Resume from the last checkpoint with halite train --resume RUN and the same number of processes`, );
+      throw this.lost(what, e);
+    }
+  }
+
+  /** The TrainingError for a failed collective during `what`, naming the lost rank(s) when known. */
+  private lost(what: string, e: unknown): Error {
+    if (e instanceof TrainingError) return e;
+    const lost = this.lostRanks();
+    const who = lost.length === 0 ? 'a peer was lost or timed out'
+      : lost.map((r) => `lost rank ${r} (pid ${this.peers[r]!.pid} on ${this.peers[r]!.host})`).join(', ');
+    return new TrainingError(`data-parallel training stopped at ${what} on rank ${this.rank} of ${this.worldSize}: ${who}; ` +
+      `${(e as Error).message}. Resume from the last checkpoint with halite train --resume RUN and the same number of processes`, );
+  }
+
+  /**
+   * Runs a synchronous forward and backward whose SyncBatchNorm layers hold collectives: their failure
+   * (a lost peer, the timeout) becomes the TrainingError of guard(); other errors pass as they are.
+   */
+  step<T>(what: string, f: () => T): T {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof Error && e.message.includes('allreduce with autograd (')) throw this.lost(what, e);
+      throw e;
     }
   }
 

@@ -12,6 +12,7 @@ import { lossName, makeLoss } from '../losses/losses.js';
 import type { TrainConfig } from '../run/config.js';
 import type { EpochRecord } from '../run/history.js';
 import { RUN_FILES, runPath } from '../run/layout.js';
+import { convertSyncBatchNorm } from '../nn/layers.js';
 import { fromArray, tidy } from '../torch/index.js';
 import { defaultCallbacks, LambdaCallback, TrainingError, type Callback, type LambdaHooks, type LoopState, type TrainContext, type TrainOutcome } from './callbacks/index.js';
 import { DataParallel, broadcastBytes, type Signal } from './data-parallel.js';
@@ -66,6 +67,10 @@ export async function train(configOrRun: TrainConfig | { resume: string }, hooks
     }
     const s = await setupRun(configOrRun, log, dp ? { writer: dp.rank === 0, rank: dp.rank, worldSize: dp.worldSize } : {});
     try {
+      if (dp && s.config.syncBatchNorm) {
+        const n = convertSyncBatchNorm(s.model, dp.group);
+        log(`SyncBatchNorm: ${n} BatchNorm layer${n === 1 ? ' takes' : 's take'} statistics over all ${dp.worldSize} processes' batches`);
+      }
       if (dp) await dp.broadcastModel(s.model);
       return await fit(s, hooks, log, dp);
     } finally {
@@ -120,6 +125,8 @@ async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void, 
   const { run, config: c, model, loader } = s;
   const writer = dp === null || dp.rank === 0;
   const worldSize = dp?.worldSize ?? 1;
+  // SyncBatchNorm's forward and backward hold collectives (train() converted the model's BatchNorms).
+  const synced = dp !== null && c.syncBatchNorm === true;
   const { callbacks, best } = defaultCallbacks(c, [new LambdaCallback(hooks), ...(hooks.callbacks ?? [])], { writer });
   let opt = s.optimizer;
   if (s.saved !== null) checkWorldSize(run, savedWorldSize(s.saved), worldSize);
@@ -173,9 +180,11 @@ async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void, 
             opt.zeroGrad();
             const l = objective(model, lossFn, a.images, a.masks, c.heads, { precision: c.precision, device: c.device });
             const v = l.item();
-            if (Number.isFinite(v)) { // a non-finite loss skips the step; StopOnNaN ends the run
+            // A non-finite loss skips the step; StopOnNaN ends the run. With SyncBatchNorm every rank
+            // runs backward all the same, as the other ranks' backward waits on its collectives.
+            if (Number.isFinite(v) || synced) {
               l.backward();
-              if (step) opt.step();
+              if (step && Number.isFinite(v)) opt.step();
             }
             return v;
           });
@@ -183,10 +192,10 @@ async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void, 
           if (dp === null) {
             loss = forward(true);
           } else {
-            const mine = forward(false);
+            const where = `epoch ${st.epoch + 1}, batch ${k}`;
+            const mine = synced ? dp.step(where, () => forward(false)) : forward(false);
             // The ranks agree on the step's loss (so all skip a non-finite one, and StopOnNaN and the
             // history see the global batch's) and on any stop signal, then average gradients: DDP's step.
-            const where = `epoch ${st.epoch + 1}, batch ${k}`;
             const g = await dp.agreeStep(mine, size, pending, where);
             loss = g.loss;
             size = g.size;

@@ -2,8 +2,8 @@
 // (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT) or DIST_FILE for a FileStore, and resolves to what this
 // rank saw; the test computes what it should have seen. Rank 0 runs in the test's own process, the
 // others through dist-worker.ts.
-import { ProcessGroup, initProcessGroup, averageGradients, broadcastState } from '../../src/distributed/index.js';
-import { tensor, arange, randn, manualSeed, type Tensor } from '../../src/torch/index.js';
+import { ProcessGroup, initProcessGroup, averageGradients, broadcastState, syncBatchNorm } from '../../src/distributed/index.js';
+import { tensor, arange, randn, manualSeed, zeros, ones, type Tensor } from '../../src/torch/index.js';
 import { F } from '../../src/torch/index.js';
 import { Conv2d, ReLU, Sequential } from '../../src/nn/index.js';
 import { SGD } from '../../src/optim/index.js';
@@ -138,4 +138,33 @@ async function ddp(env: Env): Promise<Report> {
   return out;
 }
 
-export const scenarios: Record<string, (env: Env) => Promise<Report>> = { collectives, 'lost-peer': lostPeer, alone, ddp };
+/**
+ * SyncBatchNorm's inputs, the same in every process: a batch of 6 (NCHW, 3 channels, 4 × 5), the
+ * gradient flowing into the output, weight and bias. Rank r of SYNCBN_SPLIT takes rows [lo, hi).
+ */
+export function syncBatchNormInputs(): { x: Tensor; up: Tensor; weight: Tensor; bias: Tensor } {
+  manualSeed(11);
+  const x = randn([6, 3, 4, 5]).mul(tensor([2, 0.5, 3]).view(1, 3, 1, 1)).add(tensor([0.5, -1, 4]).view(1, 3, 1, 1));
+  return { x, up: randn([6, 3, 4, 5]), weight: randn([3]).requiresGrad_(), bias: randn([3]).requiresGrad_() };
+}
+/** The rows each rank takes: uneven, so the count travels with the sums. */
+export const SYNCBN_SPLIT: [number, number][] = [[0, 4], [4, 6]];
+
+/** One training step of syncBatchNorm on this rank's rows: output, gradients and running statistics. */
+async function syncbn(env: Env): Promise<Report> {
+  const g = await join(env);
+  const [lo, hi] = SYNCBN_SPLIT[g.rank]!;
+  const { x, up, weight, bias } = syncBatchNormInputs();
+  const mine = x.narrow(0, lo, hi - lo).clone().requiresGrad_();
+  const runningMean = zeros([3]), runningVar = ones([3]);
+  const y = syncBatchNorm(mine, runningMean, runningVar, g, { weight, bias, momentum: 0.1, eps: 1e-5 });
+  y.mul(up.narrow(0, lo, hi - lo)).sum().backward();
+  const out = {
+    y: y.toNumbers(), dx: mine.grad!.toNumbers(), dweight: weight.grad!.toNumbers(), dbias: bias.grad!.toNumbers(),
+    runningMean: runningMean.toNumbers(), runningVar: runningVar.toNumbers(),
+  };
+  g.destroy();
+  return out;
+}
+
+export const scenarios: Record<string, (env: Env) => Promise<Report>> = { collectives, 'lost-peer': lostPeer, alone, ddp, syncbn };

@@ -1,17 +1,22 @@
 // `halite bench engine|data|segy|encoders|ddp|cli`: throughput beside PyTorch, and the command line's start-up; last line JSON.
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { Option, type Command } from 'commander';
 import { PRECISIONS, type Precision } from '../torch/dtype.js';
 import { existingFolder, listOf, positiveNumber, runDirectory, wholeNumber } from './parse.js';
 import { withoutTorch } from './threads.js';
+import type { DdpMode } from '../bench/ddp.js';
+
+/**
+ * The intra-op threads every torch command gets from halite's global --threads (else HALITE_THREADS,
+ * else one per core) before its action; a bench gives its PyTorch peer the same number.
+ */
+const threadsSet = async (): Promise<number> => (await import('../torch/runtime.js')).getNumThreads();
 
 export function register(program: Command): void {
   const bench = program.command('bench').description('measure throughput against the PyTorch peer, or the start-up time of halite itself; the last line is JSON');
-  const threads = () => new Option('--threads <n>', 'intra-op threads for both sides').argParser(wholeNumber(1)).default(availableParallelism());
   bench
     .command('engine')
     .description("train and inference images/s of the seed's residual U-Net, halite vs PyTorch (python3-torch), and inference of its ONNX export in onnxruntime-node")
-    .addOption(threads())
     .option('--batch <n>', 'train batch size', wholeNumber(1), 32)
     .option('--infer-batch <n>', 'inference batch size', wholeNumber(1), 64)
     .option('--warmup <n>', 'untimed steps first', wholeNumber(0), 1)
@@ -20,9 +25,9 @@ export function register(program: Command): void {
     .option('--rounds <n>', 'alternating rounds; each side keeps its best', wholeNumber(1), 2)
     .addOption(new Option('--precision <p>', 'train step precision on both sides: fp32, or bf16 (bfloat16 autocast)').choices(PRECISIONS).default('fp32'))
     .option('--python <path>', "Python with PyTorch (Debian's python3-torch)", '/usr/bin/python3')
-    .action(async (o: { threads: number; batch: number; inferBatch: number; warmup: number; steps: number; inferSteps: number; rounds: number; precision: Precision; python: string }) => {
+    .action(async (o: { batch: number; inferBatch: number; warmup: number; steps: number; inferSteps: number; rounds: number; precision: Precision; python: string }) => {
       const { benchEngine } = await import('../bench/engine.js');
-      const r = await benchEngine({ ...o, log: (l) => console.log(l) });
+      const r = await benchEngine({ ...o, threads: await threadsSet(), log: (l) => console.log(l) });
       console.log(`train  halite ${r.train_img_s.toFixed(2)} img/s  pytorch ${r.train_peer_img_s.toFixed(2)} img/s  ratio ${r.train_ratio.toFixed(3)}`);
       console.log(`infer  halite ${r.infer_img_s.toFixed(2)} img/s (BatchNorm folded; ${r.infer_unfused_img_s.toFixed(2)} unfolded)`);
       console.log(`infer  halite ${r.infer_img_s.toFixed(2)} img/s  pytorch ${r.infer_peer_img_s.toFixed(2)} img/s  ratio ${r.infer_ratio.toFixed(3)}`);
@@ -50,9 +55,7 @@ export function register(program: Command): void {
     .option('--batch-size <n>', 'tiles per forward pass', wholeNumber(1), 64)
     .addOption(new Option('--engine <name>', 'libtorch or onnxruntime').choices(['libtorch', 'onnxruntime']).default('libtorch'))
     .option('--rounds <n>', 'rounds; each time keeps its best', wholeNumber(1), 2)
-    .addOption(threads())
-    .action(async (o: { images: string; tiles: number; tta: boolean; batchSize: number; engine: 'libtorch' | 'onnxruntime'; rounds: number; threads: number }) => {
-      (await import('../torch/runtime.js')).setNumThreads(o.threads);
+    .action(async (o: { images: string; tiles: number; tta: boolean; batchSize: number; engine: 'libtorch' | 'onnxruntime'; rounds: number }) => {
       const { benchPredict } = await import('./bench-predict.js');
       const r = await benchPredict({ ...o, log: (l) => console.log(l) });
       console.log(`predict ${r.tiles} tiles (${r.engine}${r.tta ? ', flip TTA' : ''}): ${r.total_s.toFixed(2)} s, network passes ${r.network_s.toFixed(2)} s, the rest ${r.rest_s.toFixed(2)} s = ${(100 * r.rest_ratio).toFixed(1)}% over the passes (system ${r.system_s.toFixed(1)} s)`);
@@ -69,9 +72,8 @@ export function register(program: Command): void {
     .option('--stub', 'predict with an identity stub instead of a network: the memory and speed of reading, tiling, stitching and writing alone')
     .option('--no-tta', 'no flip test-time augmentation')
     .option('--batch-size <n>', 'tiles per forward pass', wholeNumber(1), 64)
-    .addOption(threads())
     .option('--dir <dir>', 'where the survey, its prediction and the scratch file go (removed after)', existingFolder, tmpdir())
-    .action(async (o: { mb: number; gb?: number; samples: number; run?: string; startFilters: number; stub?: boolean; tta: boolean; batchSize: number; threads: number; dir: string }) => {
+    .action(async (o: { mb: number; gb?: number; samples: number; run?: string; startFilters: number; stub?: boolean; tta: boolean; batchSize: number; dir: string }) => {
       const { benchSegy } = await import('../bench/segy.js');
       const { SurveyAborted } = await import('../infer/survey.js');
       const bytes = o.gb !== undefined ? o.gb * 2 ** 30 : o.mb * 2 ** 20;
@@ -85,7 +87,7 @@ export function register(program: Command): void {
       try {
         r = await benchSegy({
           bytes, samples: o.samples, dir: o.dir, run: o.run, stub: o.stub === true, startFilters: o.startFilters, tta: o.tta, batchSize: o.batchSize,
-          threads: o.threads, log: (l) => console.log(l), signal: controller.signal,
+          threads: await threadsSet(), log: (l) => console.log(l), signal: controller.signal,
         });
       } catch (e) {
         if (!(e instanceof SurveyAborted)) throw e;
@@ -107,31 +109,35 @@ export function register(program: Command): void {
     .option('--batch <n>', 'images per pass', wholeNumber(1), 8)
     .option('--size <px>', 'tile size after padding or resizing', wholeNumber(1), 128)
     .option('--steps <n>', 'timed passes after one warm-up', wholeNumber(1), 3)
-    .addOption(threads())
     .option('--python <path>', "Python with PyTorch (Debian's python3-torch)", '/usr/bin/python3')
-    .action(async (o: { encoders?: string[]; batch: number; size: number; steps: number; threads: number; python: string }) => {
+    .action(async (o: { encoders?: string[]; batch: number; size: number; steps: number; python: string }) => {
+      const threads = await threadsSet();
       const { benchEncoders } = await import('../bench/encoders.js');
       const { ENCODER_NAMES } = await import('../models/encoders/index.js');
-      const rows = benchEncoders({ ...o, encoders: o.encoders ?? ENCODER_NAMES }, (l) => console.log(l));
-      console.log(JSON.stringify({ batch: o.batch, size: o.size, threads: o.threads, encoders: rows }));
+      const rows = benchEncoders({ ...o, threads, encoders: o.encoders ?? ENCODER_NAMES }, (l) => console.log(l));
+      console.log(JSON.stringify({ batch: o.batch, size: o.size, threads, encoders: rows }));
     });
   bench
     .command('ddp')
-    .description('data-parallel training: images/s with 1 and 2 processes on this machine, and the gradient allreduce per step (bytes, ms, share of the step)')
+    .description('data-parallel training: images/s with 1 and 2 processes on this machine (--threads in all; each of 2 processes gets half), and the gradient allreduce per step (bytes, ms, share of the step), beside PyTorch DDP over Gloo')
     .option('--models <list>', 'resunet and/or encoder-unet-resnet34', listOf((s) => s), ['resunet', 'encoder-unet-resnet34'])
     .option('--batch <n>', 'tiles per process and step', wholeNumber(1), 8)
     .option('--warmup <n>', 'untimed steps first', wholeNumber(0), 1)
     .option('--steps <n>', 'timed steps', wholeNumber(1), 3)
-    .addOption(new Option('--threads <n>', 'intra-op threads in all (each of 2 processes gets half)').argParser(wholeNumber(1)).default(availableParallelism()))
+    .option('--rounds <n>', 'rounds of halite and PyTorch, alternating which goes first; each figure is the best round', wholeNumber(1), 2)
+    .option('--sync-batchnorm', 'both sides train with SyncBatchNorm (halite --sync-batchnorm, torch.nn.SyncBatchNorm)')
+    .option('--python <path>', "Python with PyTorch (Debian's python3-torch)", '/usr/bin/python3')
     .addOption(new Option('--worker', 'one rank of the measurement (started by bench ddp itself)').hideHelp())
-    .action(async (o: { models: string[]; batch: number; warmup: number; steps: number; threads: number; worker?: boolean }) => {
+    .addOption(new Option('--mode <mode>', 'what a --worker rank times').choices(['train', 'allreduce']).default('train').hideHelp())
+    .action(async (o: { models: string[]; batch: number; warmup: number; steps: number; rounds: number; syncBatchnorm?: boolean; python: string; mode: DdpMode; worker?: boolean }) => {
+      const syncBatchNorm = o.syncBatchnorm === true, threads = await threadsSet();
       if (o.worker) {
         const { benchDdpWorker } = await import('../bench/ddp.js');
-        console.log(JSON.stringify(await benchDdpWorker({ ...o, model: o.models[0]! })));
+        console.log(JSON.stringify(await benchDdpWorker({ ...o, threads, syncBatchNorm, model: o.models[0]! })));
         return;
       }
       const { benchDdp } = await import('../bench/ddp.js');
-      const r = await benchDdp({ ...o, log: (l) => console.log(l) });
+      const r = await benchDdp({ ...o, threads, syncBatchNorm, log: (l) => console.log(l) });
       console.log(JSON.stringify(r));
     });
   withoutTorch(bench

@@ -1,0 +1,15 @@
+import * as T from './src/torch/index.js';
+import { createModel } from './src/models/registry.js';
+import { Adam } from './src/optim/adam.js';
+T.setNumThreads(2); T.tidy(() => { T.rand([1000,1000]).matmul(T.rand([1000,1000])); T.F.conv2d(T.rand([8,16,50,50]), T.rand([16,16,3,3])); }); T.setNumThreads(1);
+const model = createModel('resunet', {});
+const opt = new Adam(model.parameters(), { lr: 1e-3 });
+const [x, y] = T.tidy(() => [T.rand([8, 1, 101, 101]), T.rand([8, 1, 101, 101]).gt(0.5).float()]);
+model.train();
+const meas = (name: string, f: () => void) => { const c0 = process.cpuUsage(); const t0 = performance.now(); for (let i = 0; i < 4; i++) f(); const c = process.cpuUsage(c0); const t = performance.now() - t0; console.log(name, (t / 4).toFixed(0), 'ms cpu/wall', ((c.user + c.system) / 1000 / t).toFixed(2)); };
+meas('warm', () => T.tidy(() => { opt.zeroGrad(); T.F.bceWithLogits(model.call(x!), y!).backward(); opt.step(); }));
+meas('forward', () => T.tidy(() => { model.call(x!); }));
+meas('fwd+bwd', () => T.tidy(() => { opt.zeroGrad(); T.F.bceWithLogits(model.call(x!), y!).backward(); }));
+meas('adam', () => T.tidy(() => { opt.step(); }));
+model.eval();
+meas('eval fwd', () => T.tidy(() => { model.call(x!); }));

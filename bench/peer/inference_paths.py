@@ -60,9 +60,9 @@ class PhaseConvT(nn.Module):
                         k1 = s * (Jh - 1 - th) + rh; k2 = s * (Jw - 1 - tw) + rw
                         if k1 < kh and k2 < kw:
                             Wp[:, rh, rw, :, th, tw] = w[:, :, k1, k2].t()
-        self.w = Wp.reshape(cout * s * s, cin, Jh, Jw)
-        if cl: self.w = self.w.contiguous(memory_format=torch.channels_last)
-        self.b = ct.bias.detach().repeat_interleave(s * s) if ct.bias is not None else None
+        w2 = Wp.reshape(cout * s * s, cin, Jh, Jw)
+        self.register_buffer('w', w2.contiguous(memory_format=torch.channels_last) if cl else w2)
+        self.register_buffer('b', ct.bias.detach().repeat_interleave(s * s) if ct.bias is not None else None)
         self.s, self.p, self.op, self.k, self.J = s, ct.padding, ct.output_padding, (kh, kw), (Jh, Jw)
     def forward(self, x):
         H, W = x.shape[-2:]
@@ -118,6 +118,11 @@ def variants():
         m = fx_fold(base()).to(memory_format=torch.channels_last); x = X.contiguous(memory_format=torch.channels_last)
         m.up = nn.ModuleList([PhaseConvT(c, True) for c in m.up])
         return (lambda: torch.sigmoid(m(x)))
+    def bf16_cl_phase():
+        m = fx_fold(base())
+        m.up = nn.ModuleList([PhaseConvT(c, True) for c in m.up])
+        m = m.bfloat16().to(memory_format=torch.channels_last); x = X.bfloat16().contiguous(memory_format=torch.channels_last)
+        return (lambda: torch.sigmoid(m(x).float()))
     def fold_phase():
         m = fx_fold(base())
         m.up = nn.ModuleList([PhaseConvT(c) for c in m.up])

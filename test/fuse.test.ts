@@ -7,15 +7,15 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeImages } from '../src/data/decode-pool.js';
-import { fuseForInference } from '../src/infer/fuse.js';
+import { fuseForInference, unfuse } from '../src/infer/fuse.js';
 import { predictProbabilities, predictTiles } from '../src/infer/predict.js';
 import { isMultiHead } from '../src/models/heads.js';
 import { createModel } from '../src/models/registry.js';
-import { BatchNorm2d, Conv2d } from '../src/nn/layers.js';
+import { BatchNorm2d, Conv2d, ConvTranspose2d } from '../src/nn/layers.js';
 import { Module } from '../src/nn/module.js';
 import * as F from '../src/torch/functional.js';
 import { fromArray, manualSeed, tidy, type Tensor } from '../src/torch/index.js';
-import { liveTensors } from '../src/torch/runtime.js';
+import { buildInfo, liveTensors } from '../src/torch/runtime.js';
 import { maxDiff, perturbBatchNorms } from './helpers/batchnorm.js';
 
 const TGS = join(import.meta.dirname, '..', '..', 'shared', 'tgs');
@@ -71,6 +71,9 @@ for (const [k, c] of CASES.entries()) {
       const bns = [...m.namedModules()].filter(([, l]) => l instanceof BatchNorm2d).length;
       assert.equal(r.folded + r.kept, bns);
       assert.equal(r.folded > 0, bns > 0, `folded ${r.folded} of ${bns}`);
+      // Every stride-2 transposed convolution runs as conv2d + pixel shuffle where libtorch has oneDNN.
+      const ups = [...m.namedModules()].filter(([, l]) => l instanceof ConvTranspose2d).length;
+      assert.equal(r.subPixel, buildInfo().mkldnn ? ups : 0, `sub-pixel ${r.subPixel} of ${ups}`);
       const fused = predictTiles(m, tiles, { tta: true, batchSize: 3 });
       const d = maxDiff(plain.probs, fused.probs);
       assert.ok(d <= TOL, `probabilities differ by ${d}`);
@@ -120,6 +123,24 @@ test('a fusion that changes the probabilities is undone: a model that bypasses C
   assert.equal(m.bn.foldedIntoConv, false);
   assert.deepEqual([...predictProbabilities(m, tiles, { tta: false })], [...before]);
   m.dispose();
+});
+
+test('the sub-pixel weights are replaced by a second fusion, freed by unfuse and by dispose', () => {
+  manualSeed(6);
+  const live = liveTensors();
+  const m = createModel('resunet', { startFilters: 4 });
+  const params = liveTensors() - live;
+  const a = fuseForInference(m, { channelsLast: true, subPixel: true });
+  const held = liveTensors();
+  assert.equal(a.subPixel, 4);
+  fuseForInference(m, { channelsLast: true, subPixel: true });
+  assert.equal(liveTensors(), held, 'a second fusion leaked the sub-pixel weights');
+  unfuse(m);
+  assert.equal(liveTensors(), live + params, 'unfuse kept eval or sub-pixel weights');
+  assert.equal(fuseForInference(m, { subPixel: false }).subPixel, 0);
+  fuseForInference(m, { subPixel: true });
+  m.dispose();
+  assert.equal(liveTensors(), live);
 });
 
 test('fusing again replaces the eval weights, and disposing the model frees them', () => {

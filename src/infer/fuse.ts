@@ -2,11 +2,12 @@
 // convolution's eval weights (src/nn/fold.ts, the fold the ONNX export uses), optionally in channels-last
 // layout. Which convolution feeds which BatchNorm is read from one traced eval forward
 // (src/torch/trace.ts), so every model, block and head is covered without describing any of them again.
+// Transposed convolutions run in their sub-pixel form (src/nn/subpixel.ts) where conv2d goes to oneDNN.
 import { isMultiHead } from '../models/heads.js';
 import { foldBatchNorm } from '../nn/fold.js';
-import { BatchNorm2d, Conv2d } from '../nn/layers.js';
+import { BatchNorm2d, Conv2d, ConvTranspose2d } from '../nn/layers.js';
 import type { Module } from '../nn/module.js';
-import { fromArray, noGrad, tidy, type Tensor } from '../torch/index.js';
+import { buildInfo, fromArray, noGrad, tidy, type Tensor } from '../torch/index.js';
 import type { NativeHandle } from '../torch/native.js';
 import { traceCalls } from '../torch/trace.js';
 import { maskProbabilities, saltProbabilities } from './predict.js';
@@ -14,6 +15,11 @@ import { maskProbabilities, saltProbabilities } from './predict.js';
 export interface FuseOptions {
   /** Hold the convolutions' eval weights in channels-last layout (libtorch's oneDNN convolutions then run NHWC). */
   channelsLast?: boolean;
+  /**
+   * Run strided transposed convolutions as conv2d + pixel shuffle (src/nn/subpixel.ts). Default: on a CPU
+   * model where libtorch has oneDNN (MKL-DNN), whose conv2d then runs them, not conv_transpose2d's im2col path.
+   */
+  subPixel?: boolean;
   /** Tile side of the traced forward (101 for TGS tiles). */
   height?: number;
   width?: number;
@@ -25,6 +31,8 @@ export interface FuseReport {
   /** BatchNorm layers left as they are (their input is not one convolution's output alone). */
   kept: number;
   channelsLast: boolean;
+  /** Transposed convolutions running in their sub-pixel form. */
+  subPixel: number;
   /** Largest |probability difference| against the unfused model on the check tiles. */
   maxDiff: number;
 }
@@ -48,14 +56,18 @@ const BATCH = 2;
  * are unaffected; the eval weights are a copy of the current parameters, so fuse again after loading
  * other weights. The fused model's probabilities (as predictProbabilities computes them, and the
  * classifier's) are checked against the unfused model's on BATCH deterministic tiles: over TOLERANCE
- * apart, the fusion is undone and `folded` is 0.
+ * apart, the fusion is undone and `folded` is 0. Where o.subPixel (default: a CPU model and a libtorch
+ * with oneDNN), every ConvTranspose2d with a sub-pixel form runs as conv2d + pixel shuffle in eval mode
+ * (ConvTranspose2d.setEvalSubPixel), inside the same check.
  * @returns what was folded and the check's largest difference.
  */
 export function fuseForInference(model: Module, o: FuseOptions = {}): FuseReport {
   const channelsLast = o.channelsLast ?? false;
   const h = o.height ?? 101, w = o.width ?? 101;
   const convs = new Map<NativeHandle, Conv2d>(), bns = new Map<NativeHandle, BatchNorm2d>();
+  const ups: ConvTranspose2d[] = [];
   for (const [, m] of model.namedModules()) {
+    if (m instanceof ConvTranspose2d) { m.setEvalSubPixel(false); ups.push(m); }
     if (m instanceof Conv2d) { m.setEvalWeights(null); convs.set(m.weight.handle, m); }
     if (m instanceof BatchNorm2d) { m.foldedIntoConv = false; if (m.runningMean) bns.set(m.runningMean.handle, m); }
   }
@@ -72,6 +84,7 @@ export function fuseForInference(model: Module, o: FuseOptions = {}): FuseReport
     return tidy(() => noGrad(() => {
       // On the model's device (a run trained on a GPU tunes there).
       const device = model.parameters()[0]?.device ?? 'cpu';
+      const subPixel = o.subPixel ?? (device === 'cpu' && buildInfo().mkldnn);
       const x = device === 'cpu' ? fromArray(pixels, [BATCH, 1, h, w]) : fromArray(pixels, [BATCH, 1, h, w]).to(device as 'cuda');
       const uses = new Map<NativeHandle, number>();
       const convOf = new Map<NativeHandle, Conv2d>();
@@ -109,26 +122,31 @@ export function fuseForInference(model: Module, o: FuseOptions = {}): FuseReport
       if (channelsLast) {
         for (const conv of convs.values()) if (!foldedConvs.has(conv)) conv.setEvalWeights({ weight: conv.weight.contiguous('channelsLast'), bias: conv.bias });
       }
+      const shuffled = subPixel ? ups.filter((u) => u.hasSubPixelForm) : [];
+      for (const u of shuffled) u.setEvalSubPixel(true, channelsLast);
       const fused = probe(x);
       const maxDiff = Math.max(0, ...reference.map((r, k) => r.reduce((m, v, i) => Math.max(m, Math.abs(v - fused[k]![i]!)), 0)));
-      if (!(maxDiff <= TOLERANCE)) undo(convs.values(), bns.values());
-      return { folded: maxDiff <= TOLERANCE ? folded : 0, kept: bns.size - (maxDiff <= TOLERANCE ? folded : 0), channelsLast: channelsLast && maxDiff <= TOLERANCE, maxDiff };
+      const ok = maxDiff <= TOLERANCE;
+      if (!ok) undo(convs.values(), bns.values(), ups);
+      return { folded: ok ? folded : 0, kept: bns.size - (ok ? folded : 0), channelsLast: channelsLast && ok, subPixel: ok ? shuffled.length : 0, maxDiff };
     }));
   } catch (e) {
-    undo(convs.values(), bns.values());
+    undo(convs.values(), bns.values(), ups);
     throw e;
   } finally {
     model.train(wasTraining);
   }
 }
 
-/** Undoes fuseForInference: every Conv2d runs its parameters again and every BatchNorm its statistics, in eval mode too. */
+/** Undoes fuseForInference: every Conv2d runs its parameters again, every BatchNorm its statistics and every ConvTranspose2d conv_transpose2d, in eval mode too. */
 export function unfuse(model: Module): void {
   const all = [...model.namedModules()].map(([, m]) => m);
-  undo(all.filter((m): m is Conv2d => m instanceof Conv2d), all.filter((m): m is BatchNorm2d => m instanceof BatchNorm2d));
+  undo(all.filter((m): m is Conv2d => m instanceof Conv2d), all.filter((m): m is BatchNorm2d => m instanceof BatchNorm2d),
+    all.filter((m): m is ConvTranspose2d => m instanceof ConvTranspose2d));
 }
 
-function undo(convs: Iterable<Conv2d>, bns: Iterable<BatchNorm2d>): void {
+function undo(convs: Iterable<Conv2d>, bns: Iterable<BatchNorm2d>, ups: Iterable<ConvTranspose2d>): void {
   for (const c of convs) c.setEvalWeights(null);
   for (const b of bns) b.foldedIntoConv = false;
+  for (const u of ups) u.setEvalSubPixel(false);
 }

@@ -6,6 +6,7 @@ import { noGrad } from '../torch/autograd.js';
 import type { Tensor } from '../torch/tensor.js';
 import { initLayer, type InitScheme } from './init.js';
 import { Module, sameShape, type AnyModule } from './module.js';
+import { subPixelConvTranspose, subPixelWeights, type SubPixelWeights } from './subpixel.js';
 import { keep } from '../torch/scope.js';
 import { syncBatchNorm } from '../distributed/sync-batchnorm.js';
 import type { ProcessGroup } from '../distributed/process-group.js';
@@ -93,7 +94,7 @@ export interface ConvTranspose2dOptions extends Omit<Conv2dOptions, 'padding'> {
 export class ConvTranspose2d extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
-  private readonly o: Required<Pick<F.ConvTransposeOptions, 'stride' | 'padding' | 'outputPadding' | 'dilation' | 'groups'>>;
+  private readonly o: { stride: [number, number]; padding: [number, number]; outputPadding: [number, number]; dilation: [number, number]; groups: number };
 
   constructor(readonly inChannels: number, readonly outChannels: number, kernel: Pair, o: ConvTranspose2dOptions = {}) {
     super();
@@ -112,8 +113,40 @@ export class ConvTranspose2d extends Module {
     initLayer(this.weight, this.bias, o.init ?? 'pytorch');
   }
 
+  /** The sub-pixel form run in eval mode instead (src/nn/subpixel.ts; src/infer/fuse.ts sets it), or null. */
+  private subPixel: SubPixelWeights | null = null;
+
+  /** Whether this layer has a sub-pixel form: groups 1, dilation 1, the same stride (> 1) both ways. */
+  get hasSubPixelForm(): boolean {
+    const o = this.o;
+    return o.groups === 1 && o.dilation[0] === 1 && o.dilation[1] === 1 && o.stride[0] === o.stride[1] && o.stride[0] > 1;
+  }
+
+  /**
+   * With on, eval-mode forwards run as one conv2d and a pixel shuffle (src/nn/subpixel.ts), from weights
+   * computed now from the current parameters (set again after loading other weights), in channels-last
+   * layout when channelsLast; off goes back to conv_transpose2d. Training and the state dict are unaffected.
+   * @throws Error when on and the layer has no sub-pixel form (hasSubPixelForm).
+   */
+  setEvalSubPixel(on: boolean, channelsLast = false): void {
+    if (on && !this.hasSubPixelForm) throw new Error(`ConvTranspose2d.setEvalSubPixel: needs groups 1, dilation 1 and one stride > 1, got ${JSON.stringify(this.o)}`);
+    if (this.subPixel) { this.subPixel.weight.dispose(); this.subPixel.bias?.dispose(); this.subPixel = null; }
+    if (!on) return;
+    const w = subPixelWeights(this.weight, this.bias, this.o.stride[0]);
+    if (channelsLast) { const cl = keep(w.weight.contiguous('channelsLast')); w.weight.dispose(); w.weight = cl; }
+    this.subPixel = w;
+  }
+
   forward(x: Tensor): Tensor {
+    if (this.subPixel && !this.training) {
+      const k = this.weight.shape;
+      return subPixelConvTranspose(x, this.subPixel, { stride: this.o.stride[0], padding: this.o.padding, outputPadding: this.o.outputPadding, kernel: [k[2]!, k[3]!] });
+    }
     return F.convTranspose2d(x, this.weight, this.bias, this.o);
+  }
+
+  protected override releaseHeld(): void {
+    this.setEvalSubPixel(false);
   }
 }
 

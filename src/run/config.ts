@@ -68,6 +68,14 @@ export interface TrainConfig {
   reduceLROnPlateau: { factor: number; patience: number; minLr: number } | null;
   /** Wall-clock budget: training ends after the epoch that would otherwise overrun it. */
   maxMinutes?: number;
+  /**
+   * What `maxMinutes` does. "cut" (the default): the phases run their configured epochs and training
+   * stops before an epoch that would overrun the budget. "shape": the phases and their cosine cycles
+   * are laid out on the budget instead (each phase's share of it is its share of the configured
+   * epochs), so each ends annealed at its minLr after as many epochs as the machine fits; the epoch
+   * counts then give proportions, and `snapshots` counts the phase's last planned epochs.
+   */
+  budget?: 'cut' | 'shape';
   /** Thresholds swept on validation probabilities after training. */
   sweep: { from: number; to: number; steps: number };
   /** ImageNet weights (safetensors from torchvision or pretrainedmodels) for an encoder-unet's encoder. */
@@ -124,7 +132,7 @@ export type ConfigLayer = Partial<Omit<TrainConfig, 'optimizer' | 'heads' | 'swe
 const FIELDS: Record<keyof TrainConfig, true> = {
   data: true, runsDir: true, name: true, model: true, modelOptions: true, valFraction: true, folds: true, fold: true, seed: true,
   splitSeed: true, batchSize: true, threads: true, device: true, precision: true, optimizer: true, phases: true, augmentations: true,
-  earlyStopping: true, reduceLROnPlateau: true, maxMinutes: true, sweep: true, encoderWeights: true, heads: true, pseudoLabels: true,
+  earlyStopping: true, reduceLROnPlateau: true, maxMinutes: true, budget: true, sweep: true, encoderWeights: true, heads: true, pseudoLabels: true,
 };
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -291,6 +299,8 @@ export function resolveConfig(layers: ConfigLayer[], where = 'config'): TrainCon
     if (!(num(r.minLr) && r.minLr >= 0)) fail('reduceLROnPlateau.minLr', `must be >= 0, ${got(r.minLr)}`);
   }
   if (c.maxMinutes !== undefined && !(num(c.maxMinutes) && c.maxMinutes > 0)) fail('maxMinutes', `must be a number > 0, got ${JSON.stringify(c.maxMinutes)}`);
+  if (c.budget !== undefined && c.budget !== 'cut' && c.budget !== 'shape') fail('budget', `must be "cut" (stop before an epoch that would overrun maxMinutes) or "shape" (lay the phases out on maxMinutes), ${got(c.budget)}`);
+  if (c.budget === 'shape' && c.maxMinutes === undefined) fail('budget', '"shape" lays the phases out on the time budget: set maxMinutes too');
   onlyKeys('heads', c.heads, ['classifier', 'deepSupervision']);
   if (!(c.heads.classifier >= 0 && c.heads.deepSupervision >= 0)) fail('heads', 'needs classifier >= 0 and deepSupervision >= 0');
   for (const f of ['encoderWeights', 'pseudoLabels'] as const) {

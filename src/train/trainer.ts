@@ -42,6 +42,11 @@ export interface TrainHooks extends LambdaHooks {
   /** Extra callbacks, run after the built-in bookkeeping of each epoch (see defaultCallbacks). */
   callbacks?: Callback[];
   /**
+   * The training clock in milliseconds (default performance.now), which times epochs for the history
+   * and the time budget; tests pass a fake one. Data-parallel validation keeps the real clock.
+   */
+  clock?: () => number;
+  /**
    * Data-parallel training (DistributedDataParallel's semantics) over this process group, of which
    * every rank calls train() with the same config (or the same `resume`; only rank 0 needs the run
    * directory). Absent, or a group of one: a single process, exactly as without it.
@@ -120,6 +125,9 @@ async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void, 
   const { run, config: c, model, loader } = s;
   const writer = dp === null || dp.rank === 0;
   const worldSize = dp?.worldSize ?? 1;
+  const now = hooks.clock ?? (() => performance.now());
+  // A budget-shaped run's phases end when BudgetShape says, not after their configured epochs.
+  const shaped = c.budget === 'shape';
   const { callbacks, best } = defaultCallbacks(c, [new LambdaCallback(hooks), ...(hooks.callbacks ?? [])], { writer });
   let opt = s.optimizer;
   if (s.saved !== null) checkWorldSize(run, savedWorldSize(s.saved), worldSize);
@@ -145,7 +153,7 @@ async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void, 
       else stop ??= { reason, ...(signal ? { signal } : {}) };
     },
     endPhase: () => { phaseEnded = true; },
-    finalEpoch: () => st.phase === c.phases.length - 1 && (phaseEnded || st.epochInPhase >= c.phases[st.phase]!.epochs),
+    finalEpoch: () => st.phase === c.phases.length - 1 && (phaseEnded || (!shaped && st.epochInPhase >= c.phases[st.phase]!.epochs)),
   };
   const each = (f: (cb: Callback) => void) => { for (const cb of callbacks) f(cb); };
   const outcome: TrainOutcome = { stopped: 'finished', threshold: 0.5, thresholdScore: -Infinity };
@@ -155,9 +163,9 @@ async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void, 
     phases: while (st.phase < c.phases.length) {
       const phase = c.phases[st.phase]!;
       const lossFn = makeLoss(phase.loss);
-      const cosine = cosineFor(phase, opt, c.optimizer.lr);
-      while (st.epochInPhase < phase.epochs) {
-        const t0 = performance.now();
+      const cosine = shaped ? null : cosineFor(phase, opt, c.optimizer.lr);
+      while (shaped || st.epochInPhase < phase.epochs) {
+        const t0 = now();
         each((cb) => cb.onEpochStart?.(ctx));
         let k = 0;
         for await (const b of loader.epoch(st.epoch)) {
@@ -204,7 +212,7 @@ async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void, 
           if (stop?.reason === 'interrupted') break;
         }
         if (stop?.reason === 'interrupted') {
-          st = { ...st, seconds: st.seconds + (performance.now() - t0) / 1000 };
+          st = { ...st, seconds: st.seconds + (now() - t0) / 1000 };
           if (writer) {
             checkpoint(run, model, opt, st, callbacks, worldSize);
             log(`interrupted: checkpoint written to ${runPath(run, 'checkpoint')}; continue with: halite train --resume ${run}${worldSize > 1 ? ` with the same ${worldSize} processes` : ''}`);
@@ -214,7 +222,7 @@ async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void, 
         let v: { loss: number; map: number }, seconds: number;
         if (dp === null) {
           v = validateEpoch(model, lossFn, s.val.images, s.val.masks, 64);
-          seconds = (performance.now() - t0) / 1000;
+          seconds = (now() - t0) / 1000;
         } else {
           // Sharded and reduced exactly; the ranks also agree on the epoch's time (the time budget's clock) and on signals.
           const d = await dp.validate(model, lossFn, s.val, 64, t0, pending, `validation of epoch ${st.epoch + 1}`);
@@ -229,7 +237,7 @@ async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void, 
         st = { ...st, epoch: st.epoch + 1, epochInPhase: st.epochInPhase + 1, batch: 0, lossSum: 0, lossCount: 0, seconds: st.seconds + seconds };
         phaseEnded = false;
         each((cb) => cb.onEpochEnd?.(ctx, rec));
-        if (phaseEnded || st.epochInPhase >= phase.epochs) {
+        if (phaseEnded || (!shaped && st.epochInPhase >= phase.epochs)) {
           // The next phase recompiles, as the write-up does: a fresh optimizer at its own learning rate.
           st = { ...st, phase: st.phase + 1, epochInPhase: 0 };
           const next = c.phases[st.phase];

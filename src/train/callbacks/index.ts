@@ -1,6 +1,7 @@
 // The training callbacks, and the set every run gets from its config.
 import type { TrainConfig } from '../../run/config.js';
 import { BestCheckpoint } from './best-checkpoint.js';
+import { BudgetShape } from './budget-shape.js';
 import type { Callback } from './callback.js';
 import { EarlyStopping } from './early-stopping.js';
 import { HistoryLog } from './history-log.js';
@@ -14,7 +15,7 @@ import { TimeBudget } from './time-budget.js';
 import { TuneAfterFit } from './tune-after-fit.js';
 
 export * from './callback.js';
-export { BestCheckpoint, EarlyStopping, HistoryLog, ProgressReporter, ReduceLROnPlateau, Snapshots, StatusFile, StopOnNaN, StopOnSignal, TimeBudget, TuneAfterFit };
+export { BestCheckpoint, BudgetShape, EarlyStopping, HistoryLog, ProgressReporter, ReduceLROnPlateau, Snapshots, StatusFile, StopOnNaN, StopOnSignal, TimeBudget, TuneAfterFit };
 export { LambdaCallback, type LambdaHooks } from './lambda.js';
 
 /**
@@ -25,17 +26,21 @@ export { LambdaCallback, type LambdaHooks } from './lambda.js';
  * `writer` false (a data-parallel rank other than 0) leaves out what writes the run directory
  * (progress, history, snapshots, tuning, status; BestCheckpoint keeps its score but saves nothing)
  * and keeps what decides the loop's course, which every rank follows alike.
+ * With `budget: "shape"`, BudgetShape comes first (it sets each step's learning rate, which every
+ * later callback sees, and tells Snapshots where the cycles end) and replaces TimeBudget.
  */
 export function defaultCallbacks(c: TrainConfig, extra: Callback[] = [], o: { writer?: boolean } = {}): { callbacks: Callback[]; best: BestCheckpoint } {
   const writer = o.writer ?? true;
   const best = new BestCheckpoint(writer);
+  const shape = c.budget === 'shape' && c.maxMinutes !== undefined ? new BudgetShape(c.maxMinutes, c.phases) : null;
   const callbacks: Callback[] = [
+    ...(shape ? [shape] : []),
     new StopOnNaN(), new StopOnSignal(), ...(writer ? [new ProgressReporter()] : []), best,
-    ...(writer ? [new HistoryLog(), new Snapshots()] : []),
+    ...(writer ? [new HistoryLog(), new Snapshots(shape)] : []),
     ...extra,
     ...(c.reduceLROnPlateau ? [new ReduceLROnPlateau(c.reduceLROnPlateau)] : []),
     ...(c.earlyStopping ? [new EarlyStopping(c.earlyStopping.patience)] : []),
-    ...(c.maxMinutes !== undefined ? [new TimeBudget(c.maxMinutes)] : []),
+    ...(c.maxMinutes !== undefined && !shape ? [new TimeBudget(c.maxMinutes)] : []),
     ...(writer ? [new TuneAfterFit(best), new StatusFile()] : []),
   ];
   const names = new Set<string>();

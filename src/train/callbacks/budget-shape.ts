@@ -1,0 +1,105 @@
+// `budget: "shape"`: lays the phases and their cosine cycles out on the time budget (see
+// ../budget.ts), sets the learning rate of cosine phases before every step from the position in the
+// current cycle, ends each phase when its last planned epoch is done, and stops the run before an
+// epoch that would overrun `maxMinutes` (in place of TimeBudget). Its plan and position are saved in
+// the checkpoint, so a resumed run continues the same curve.
+import type { PhaseConfig } from '../../run/config.js';
+import type { EpochRecord } from '../../run/history.js';
+import { budgetSegments, cosineAt, epochEstimate, planEpochs, type Segment } from '../budget.js';
+import type { Callback, TrainContext } from './callback.js';
+
+interface ShapeState {
+  /** 0-based phase and cycle the position belongs to. */
+  phase: number;
+  cycle: number;
+  /** Position in the cycle at the start of the current epoch, in [0, 1). */
+  pos: number;
+  /** Epochs planned for the rest of the cycle, the current one included, and the 0-based epoch that plan was made for. */
+  planned: number;
+  plannedFor: number;
+}
+
+export class BudgetShape implements Callback {
+  readonly name = 'budgetShape';
+  private readonly segments: Segment[];
+  private s: ShapeState = { phase: 0, cycle: 0, pos: 0, planned: 1, plannedFor: -1 };
+  /** Did the epoch that just ended close a cosine cycle (a snapshot point)? */
+  cycleEnded = false;
+  /** Epochs the plan still expects in the phase after the epoch that just ended (0 when it ended the phase). */
+  epochsLeftInPhase = 0;
+
+  /** `minutes`: the budget (maxMinutes); `phases`: the config's, whose epochs give each phase's share. */
+  constructor(private readonly minutes: number, phases: readonly PhaseConfig[]) {
+    this.segments = budgetSegments(phases);
+  }
+
+  private get budget(): number { return this.minutes * 60; }
+
+  private segment(): Segment {
+    return this.segments.find((g) => g.phase === this.s.phase && g.cycle === this.s.cycle)!;
+  }
+
+  private estimate(ctx: TrainContext): number {
+    const total = ctx.config.phases.reduce((a, p) => a + p.epochs, 0);
+    return epochEstimate(ctx.state.seconds, ctx.state.epoch, this.budget, total);
+  }
+
+  onEpochStart(ctx: TrainContext): void {
+    const st = ctx.state;
+    // A new phase (the loop moved on, or early stopping ended the last one) starts at its first cycle.
+    if (this.s.phase !== st.phase) this.s = { phase: st.phase, cycle: 0, pos: 0, planned: 1, plannedFor: -1 };
+    // A resume in the middle of an epoch keeps the plan that epoch started with.
+    if (this.s.plannedFor !== st.epoch) {
+      const g = this.segment();
+      this.s.planned = planEpochs(g.end * this.budget - st.seconds, this.estimate(ctx), g.last);
+      this.s.plannedFor = st.epoch;
+      const phase = ctx.config.phases[st.phase]!;
+      const cycles = phase.schedule?.cycles ?? 1;
+      ctx.log(`budget: ${(st.seconds / 60).toFixed(1)} of ${this.minutes} min used; phase ${st.phase + 1}${cycles > 1 ? ` cycle ${this.s.cycle + 1}/${cycles}` : ''} ` +
+        `has ${this.s.planned} epoch${this.s.planned === 1 ? '' : 's'} planned to end at ${((g.end * this.budget) / 60).toFixed(1)} min`);
+    }
+    this.setLr(ctx, st.batch);
+  }
+
+  onBatchEnd(ctx: TrainContext, batch: number): void {
+    // Sets the next step's rate; after the last batch the record keeps the rate of the step taken.
+    if (batch < ctx.batchesPerEpoch) this.setLr(ctx, batch);
+  }
+
+  /** The cosine phase's rate at `done` batches into the epoch (the loop's per-step schedule, on budget positions). */
+  private setLr(ctx: TrainContext, done: number): void {
+    const phase = ctx.config.phases[this.s.phase]!;
+    if (!phase.schedule) return; // a constant or plateau-driven rate is not the budget's to shape
+    const v = this.s.pos + ((1 - this.s.pos) * (done / ctx.batchesPerEpoch)) / this.s.planned;
+    ctx.optimizer.lr = cosineAt(phase.lr ?? ctx.config.optimizer.lr, phase.schedule.minLr ?? 0, v);
+  }
+
+  onEpochEnd(ctx: TrainContext, _r: EpochRecord): void {
+    const st = ctx.state;
+    const cycles = ctx.config.phases[this.s.phase]!.schedule?.cycles ?? 1;
+    this.cycleEnded = this.s.planned <= 1;
+    this.s.pos = this.cycleEnded ? 0 : this.s.pos + (1 - this.s.pos) / this.s.planned;
+    this.s.plannedFor = -1;
+    if (this.cycleEnded) this.s.cycle += 1;
+    const d = this.estimate(ctx);
+    if (this.s.cycle >= cycles) {
+      this.epochsLeftInPhase = 0;
+      ctx.endPhase();
+    } else {
+      // What the plan now expects: the rest of this cycle, and the later cycles at the current pace.
+      let left = 0, t = st.seconds;
+      for (const g of this.segments.filter((x) => x.phase === this.s.phase && x.cycle >= this.s.cycle)) {
+        const n = planEpochs(g.end * this.budget - t, d, g.last);
+        left += n;
+        t += n * d;
+      }
+      this.epochsLeftInPhase = left;
+    }
+    if (ctx.finalEpoch() || st.seconds + d <= this.budget) return;
+    ctx.log(`time budget: ${(st.seconds / 60).toFixed(1)} of ${this.minutes} minutes used; another epoch would overrun it`);
+    ctx.stop('time');
+  }
+
+  stateDict(): ShapeState { return { ...this.s }; }
+  loadStateDict(s: unknown): void { this.s = { ...(s as ShapeState) }; }
+}

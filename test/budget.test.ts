@@ -1,0 +1,156 @@
+// Budget-shaped training (budget: "shape"): the planner's arithmetic, BudgetShape against a hand-made
+// context, and whole runs on a fake clock (no real waiting) as a slow, a nominal and a fast machine,
+// whose per-epoch learning rates are checked against cosine positions worked out by hand.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeSynth } from '../src/data/synth/generate.js';
+import { createModel } from '../src/models/registry.js';
+import { resolveConfig, type ConfigLayer } from '../src/run/config.js';
+import { readHistory } from '../src/run/history.js';
+import { budgetSegments, planEpochs } from '../src/train/budget.js';
+import { BudgetShape, Snapshots, type Callback, type LoopState, type TrainContext } from '../src/train/callbacks/index.js';
+import { train } from '../src/train/trainer.js';
+
+const root = mkdtempSync(join(tmpdir(), 'halite-budget-'));
+const data = join(root, 'data');
+writeSynth({ out: data, train: 40, test: 2, seed: 5 });
+
+/** SGDR's cosine, written out independently of src/: lr at position v of a cycle. */
+const cos = (base: number, min: number, v: number) => min + (base - min) * (1 + Math.cos(Math.PI * v)) / 2;
+const near = (a: number[], b: number[], what: string) => {
+  assert.equal(a.length, b.length, `${what}: ${a.length} epochs, expected ${b.length}`);
+  a.forEach((x, i) => assert.ok(Math.abs(x - b[i]!) < 1e-12, `${what}: epoch ${i + 1} lr ${x}, expected ${b[i]}`));
+};
+
+test('the budget is split among phases by their epochs and among cycles equally', () => {
+  const g = budgetSegments([{ loss: 'bce', epochs: 3 }, { loss: 'lovasz', epochs: 6, schedule: { name: 'cosine', cycles: 2 } }]);
+  assert.deepEqual(g.map((s) => [s.phase, s.cycle, +s.end.toFixed(12), s.last]), [[0, 0, 0.333333333333, false], [1, 0, 0.666666666667, false], [1, 1, 1, true]]);
+  // Inner segments round to the nearest epoch; the last one rounds down and never plans fewer than one.
+  assert.deepEqual([planEpochs(25, 10, false), planEpochs(24.9, 10, false), planEpochs(29.9, 10, true), planEpochs(30, 10, true), planEpochs(-5, 10, false)], [3, 2, 2, 3, 1]);
+});
+
+const PHASES: ConfigLayer['phases'] = [
+  { loss: 'bce', epochs: 3, lr: 0.01, schedule: { name: 'cosine', minLr: 0.001 } },
+  { loss: 'lovasz', epochs: 6, lr: 0.005, schedule: { name: 'cosine', minLr: 0.0001 } },
+];
+
+/** A run of PHASES on a 3-minute budget where every epoch takes `epochSeconds` of a fake clock (2 batches of 16 tiles). */
+async function fakeRun(name: string, epochSeconds: number, o: { budget?: 'shape' | 'cut'; stopAfter?: number; extra?: ConfigLayer } = {}) {
+  let ms = 0;
+  const tick: Callback = { name: 'tick', onBatchEnd: () => { ms += epochSeconds * 500; } };
+  const c = resolveConfig([{ data, runsDir: join(root, 'runs'), name, model: 'resunet', modelOptions: { startFilters: 2 }, batchSize: 16, valFraction: 0.25,
+    threads: 2, phases: PHASES, maxMinutes: 3, budget: o.budget ?? 'shape', earlyStopping: null, sweep: { from: 0.4, to: 0.6, steps: 3 }, ...o.extra }]);
+  const logs: string[] = [];
+  const hooks = { log: (l: string) => logs.push(l), clock: () => ms, callbacks: [tick] };
+  let r = await train(c, o.stopAfter ? { ...hooks, stopAfterEpochs: o.stopAfter } : hooks);
+  if (o.stopAfter) r = await train({ resume: r.run }, hooks);
+  const h = readHistory(r.run);
+  return { r, h, logs, lrs: h.map((e) => e.lr), phases: h.map((e) => e.phase), clock: h.reduce((a, e) => a + e.seconds, 0) };
+}
+
+test('budget-shaped runs end every phase annealed on a slow, a nominal and a fast machine; phases switch at their share', async () => {
+  // 3 + 6 configured epochs on 180 s: 20 s an epoch as configured; phase 1 owns the first 60 s.
+  const slow = await fakeRun('slow', 30);
+  // Phase 1: 3 planned at the configured pace (position 1/6 at the epoch's last step), then the 30 s
+  // measured leave room for 1 more: (1/3 + 2/3 · 1/2) = 2/3; it ends at 60 s. Phase 2: 120 s / 30 = 4 epochs.
+  near(slow.lrs, [cos(0.01, 0.001, 1 / 6), cos(0.01, 0.001, 2 / 3), ...[1, 3, 5, 7].map((k) => cos(0.005, 0.0001, k / 8))], 'slow');
+  assert.deepEqual(slow.phases, [1, 1, 2, 2, 2, 2]);
+  assert.equal(slow.clock, 180);
+  assert.equal(slow.r.stopped, 'finished');
+
+  // At the configured pace the plan is the epoch schedule itself: the same rates as without shaping.
+  const nominal = await fakeRun('nominal', 20);
+  const epochs = await fakeRun('epochs', 20, { budget: 'cut' });
+  near(nominal.lrs, epochs.lrs, 'nominal against the epoch schedule');
+  assert.equal(nominal.lrs.length, 9);
+
+  // Twice as fast: after the first epoch 5 fit in phase 1's remaining 50 s, then 4, 3, 2, 1.
+  const fast = await fakeRun('fast', 10);
+  near(fast.lrs, [cos(0.01, 0.001, 1 / 6), ...[6, 8, 10, 12, 14].map((k) => cos(0.01, 0.001, k / 15)), ...Array.from({ length: 12 }, (_, k) => cos(0.005, 0.0001, (2 * k + 1) / 24))], 'fast');
+  assert.equal(fast.phases.indexOf(2), 6, 'phase 2 starts after 60 s (6 epochs of 10 s)');
+  assert.equal(fast.clock, 180);
+  assert.match(fast.logs.join('\n'), /budget: 1\.0 of 3 min used; phase 2 has 12 epochs planned to end at 3\.0 min/);
+
+  // Stopped after 4 epochs and resumed: the same curve.
+  const resumed = await fakeRun('fast-resumed', 10, { stopAfter: 4 });
+  near(resumed.lrs, fast.lrs, 'resumed');
+});
+
+test('budget "shape" needs maxMinutes, and takes only "cut" or "shape"', () => {
+  assert.throws(() => resolveConfig([{ budget: 'shape' }], 'f.json'), /f\.json\.budget: "shape" lays the phases out on the time budget: set maxMinutes too/);
+  assert.throws(() => resolveConfig([{ maxMinutes: 5, budget: 'fit' as 'cut' }], 'f.json'), /f\.json\.budget: must be "cut" .* or "shape" .*got "fit"/);
+  assert.equal(resolveConfig([{ maxMinutes: 5, budget: 'shape' }]).budget, 'shape');
+});
+
+/** A hand-made context (as test/callbacks.test.ts makes) for BudgetShape and Snapshots on their own. */
+function context(state: Partial<LoopState>, phases: ConfigLayer['phases'], final = false) {
+  const run = mkdtempSync(join(root, 'ctx-'));
+  mkdirSync(run, { recursive: true });
+  const config = resolveConfig([{ data, model: 'resunet', modelOptions: { startFilters: 2 }, phases, maxMinutes: 1, budget: 'shape' }]);
+  const calls = { stop: [] as string[], endPhase: 0, logs: [] as string[] };
+  const st: LoopState = { phase: 0, epochInPhase: 0, epoch: 0, batch: 0, lossSum: 0, lossCount: 0, seconds: 0, ...state };
+  const ctx = {
+    run, config, model: createModel('resunet', { startFilters: 2 }), optimizer: { lr: 1 }, state: st, totalEpochs: 6, batchesPerEpoch: 4, worldSize: 1,
+    val: { images: new Float32Array(0), masks: new Uint8Array(0) },
+    log: (l: string) => calls.logs.push(l), stop: (r: string) => { calls.stop.push(r); }, endPhase: () => { calls.endPhase++; }, finalEpoch: () => final,
+  } as unknown as TrainContext & { state: LoopState; optimizer: { lr: number } };
+  return { ctx, calls, run, st };
+}
+
+const rec = (epoch: number, phase: number) => ({ epoch, phase, loss: 'bce', train_loss: 1, val_loss: 1, val_map: 0.5, lr: 0.1, seconds: 10, best: false });
+
+test('BudgetShape does not start an epoch that would overrun the budget, except after the final one', () => {
+  const phases: ConfigLayer['phases'] = [{ loss: 'bce', epochs: 6 }];
+  // 4 epochs in 50 s: 12.5 s each; 50 + 12.5 > 60.
+  const over = context({ epoch: 4, seconds: 50 }, phases);
+  new BudgetShape(1, over.ctx.config.phases).onEpochEnd(over.ctx, rec(4, 1));
+  assert.deepEqual(over.calls.stop, ['time']);
+  assert.match(over.calls.logs[0]!, /time budget: 0\.8 of 1 minutes used; another epoch would overrun it/);
+  const fits = context({ epoch: 4, seconds: 44 }, phases);
+  new BudgetShape(1, fits.ctx.config.phases).onEpochEnd(fits.ctx, rec(4, 1));
+  assert.deepEqual(fits.calls.stop, [], '44 + 11 <= 60');
+  const last = context({ epoch: 4, seconds: 50 }, phases, true);
+  new BudgetShape(1, last.ctx.config.phases).onEpochEnd(last.ctx, rec(4, 1));
+  assert.deepEqual(last.calls.stop, []);
+});
+
+test('BudgetShape keeps an interrupted epoch\'s plan on resume, ends cycles for Snapshots, and counts the phase\'s last planned epochs', () => {
+  // One phase of 4 epochs in 2 cosine cycles, 2 snapshots, on 60 s: cycles end at 30 and 60 s.
+  const phases: ConfigLayer['phases'] = [{ loss: 'bce', epochs: 4, lr: 1, schedule: { name: 'cosine', minLr: 0, cycles: 2 }, snapshots: 2 }];
+  const a = context({}, phases);
+  const shape = new BudgetShape(1, a.ctx.config.phases);
+  shape.onEpochStart(a.ctx); // 2 epochs planned in cycle 1 (15 s each as configured)
+  assert.equal(a.ctx.optimizer.lr, 1);
+  shape.onBatchEnd(a.ctx, 2); // 2 of 4 batches: position (2/4)/2
+  assert.ok(Math.abs(a.ctx.optimizer.lr - cos(1, 0, 0.25)) < 1e-15);
+  // Interrupted after batch 2, 7 s in: the checkpoint holds the plan; the resumed epoch continues it
+  // although the clock now says otherwise.
+  const b = context({ batch: 2, seconds: 7 }, phases);
+  const again = new BudgetShape(1, b.ctx.config.phases);
+  again.loadStateDict(JSON.parse(JSON.stringify(shape.stateDict())));
+  again.onEpochStart(b.ctx);
+  assert.ok(Math.abs(b.ctx.optimizer.lr - cos(1, 0, 0.25)) < 1e-15);
+  // The epoch ends at 20 s: position 1/2; 10 s left in the cycle at 20 s an epoch rounds to 1 more epoch.
+  Object.assign(b.st, { epoch: 1, epochInPhase: 1, batch: 0, seconds: 20 });
+  again.onEpochEnd(b.ctx, rec(1, 1));
+  assert.equal(again.cycleEnded, false);
+  assert.equal(again.epochsLeftInPhase, 2, 'one in this cycle (10 s left rounds to 1) and 1 in the last (20 s left at 40 s)');
+  const snap = new Snapshots(again);
+  snap.onEpochEnd(b.ctx, rec(1, 1));
+  assert.equal(existsSync(join(b.run, 'snapshot-e1.safetensors')), false);
+  again.onEpochStart(b.ctx);
+  Object.assign(b.st, { epoch: 2, epochInPhase: 2, seconds: 40 });
+  again.onEpochEnd(b.ctx, rec(2, 1));
+  assert.equal(again.cycleEnded, true, 'the one planned epoch closed cycle 1');
+  snap.onEpochEnd(b.ctx, rec(2, 1));
+  assert.equal(existsSync(join(b.run, 'snapshot-e2.safetensors')), true, 'a cycle end is a snapshot');
+  assert.equal(b.calls.endPhase, 0);
+  again.onEpochStart(b.ctx); // cycle 2: 20 s left at 20 s an epoch
+  Object.assign(b.st, { epoch: 3, epochInPhase: 3, seconds: 60 });
+  again.onEpochEnd(b.ctx, rec(3, 1));
+  assert.equal(b.calls.endPhase, 1, 'the last cycle done ends the phase');
+  assert.equal(again.epochsLeftInPhase, 0);
+});

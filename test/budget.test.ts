@@ -11,8 +11,9 @@ import { createModel } from '../src/models/registry.js';
 import { resolveConfig, type ConfigLayer } from '../src/run/config.js';
 import { readHistory } from '../src/run/history.js';
 import { budgetSegments, planEpochs } from '../src/train/budget.js';
-import { BudgetShape, Snapshots, type Callback, type LoopState, type TrainContext } from '../src/train/callbacks/index.js';
+import { BudgetShape, defaultCallbacks, Snapshots, type Callback, type LoopState, type TrainContext } from '../src/train/callbacks/index.js';
 import { train } from '../src/train/trainer.js';
+import { validatesEpoch, type EpochPosition } from '../src/train/validation-schedule.js';
 
 const root = mkdtempSync(join(tmpdir(), 'halite-budget-'));
 const data = join(root, 'data');
@@ -60,12 +61,14 @@ test('budget-shaped runs end every phase annealed on a slow, a nominal and a fas
   assert.deepEqual(slow.phases, [1, 1, 2, 2, 2, 2]);
   assert.equal(slow.clock, 180);
   assert.equal(slow.r.stopped, 'finished');
+  // Stopped after 3 epochs (in phase 2) and resumed: the same curve.
+  const resumed = await fakeRun('slow-resumed', 30, { stopAfter: 3 });
+  near(resumed.lrs, slow.lrs, 'resumed');
 
-  // At the configured pace the plan is the epoch schedule itself: the same rates as without shaping.
+  // At the configured pace the plan is the epoch schedule itself (cosine over (epoch − 1/2) / epochs at
+  // each epoch's last of 2 steps), as CosineAnnealingWarmRestarts gives without shaping.
   const nominal = await fakeRun('nominal', 20);
-  const epochs = await fakeRun('epochs', 20, { budget: 'cut' });
-  near(nominal.lrs, epochs.lrs, 'nominal against the epoch schedule');
-  assert.equal(nominal.lrs.length, 9);
+  near(nominal.lrs, [...[1, 3, 5].map((k) => cos(0.01, 0.001, k / 6)), ...[1, 3, 5, 7, 9, 11].map((k) => cos(0.005, 0.0001, k / 12))], 'nominal');
 
   // Twice as fast: after the first epoch 5 fit in phase 1's remaining 50 s, then 4, 3, 2, 1.
   const fast = await fakeRun('fast', 10);
@@ -73,10 +76,6 @@ test('budget-shaped runs end every phase annealed on a slow, a nominal and a fas
   assert.equal(fast.phases.indexOf(2), 6, 'phase 2 starts after 60 s (6 epochs of 10 s)');
   assert.equal(fast.clock, 180);
   assert.match(fast.logs.join('\n'), /budget: 1\.0 of 3 min used; phase 2 has 12 epochs planned to end at 3\.0 min/);
-
-  // Stopped after 4 epochs and resumed: the same curve.
-  const resumed = await fakeRun('fast-resumed', 10, { stopAfter: 4 });
-  near(resumed.lrs, fast.lrs, 'resumed');
 });
 
 test('budget "shape" needs maxMinutes, and takes only "cut" or "shape"', () => {
@@ -153,4 +152,40 @@ test('BudgetShape keeps an interrupted epoch\'s plan on resume, ends cycles for 
   again.onEpochEnd(b.ctx, rec(3, 1));
   assert.equal(b.calls.endPhase, 1, 'the last cycle done ends the phase');
   assert.equal(again.epochsLeftInPhase, 0);
+});
+
+test('the validation schedule: every k-th epoch, every epoch in the last fraction, at phase ends and before the budget may end the run', () => {
+  const at = (epoch: number, o: Partial<EpochPosition> = {}) => validatesEpoch({ every: 3, everyEpochInLast: 0.25 }, { epoch, endsPhase: false, progress: epoch / 8, lastInBudget: false, ...o });
+  assert.deepEqual([1, 2, 3, 4, 5, 6, 7, 8].map((e) => at(e)), [false, false, true, false, false, true, true, true], '3, 6, and 7 and 8 past 75 %');
+  assert.equal(at(2, { endsPhase: true }), true);
+  assert.equal(at(2, { lastInBudget: true }), true);
+  assert.equal(validatesEpoch(undefined, { epoch: 1, endsPhase: false, progress: 0.1, lastInBudget: false }), true, 'no schedule: every epoch');
+  assert.throws(() => resolveConfig([{ validation: { every: 0 } }], 'f.json'), /f\.json\.validation\.every: must be a positive integer/);
+  assert.throws(() => resolveConfig([{ validation: { everyEpochInLast: 1.5 } }], 'f.json'), /f\.json\.validation\.everyEpochInLast: must be a fraction of the run from 0 to 1, got 1\.5/);
+  assert.throws(() => resolveConfig([{ validation: { evry: 2 } as never }], 'f.json'), /f\.json\.validation\.evry: unknown field/);
+});
+
+test('a run validates on its schedule; skipped epochs have null scores and never become the best', async () => {
+  const c = resolveConfig([{ data, runsDir: join(root, 'runs'), name: 'val-schedule', model: 'resunet', modelOptions: { startFilters: 2 }, batchSize: 16, valFraction: 0.25,
+    threads: 2, phases: [{ loss: 'bce', epochs: 4 }, { loss: 'lovasz', epochs: 4, lr: 5e-4 }], validation: { every: 3, everyEpochInLast: 0.25 },
+    earlyStopping: { patience: 1 }, reduceLROnPlateau: null, sweep: { from: 0.4, to: 0.6, steps: 3 } }]);
+  const logs: string[] = [];
+  const r = await train(c, { log: (l) => logs.push(l) });
+  const h = readHistory(r.run);
+  // Epoch 3 (every 3rd), 4 (phase 1's end), 6, then 7 and 8 (the last quarter). Early stopping with
+  // patience 1 counts validated epochs only: 7 and 8 may end phase 2, nothing in between could.
+  assert.deepEqual(h.filter((e) => e.val_map !== null).map((e) => e.epoch), [3, 4, 6, 7, 8].filter((e) => e <= h.length));
+  assert.ok(h.length >= 7, `early stopping acted before two validated epochs of phase 2 failed: ${h.length} epochs`);
+  assert.ok(h.every((e) => (e.val_map === null) === (e.val_loss === null)));
+  assert.ok(h.every((e) => !e.best || e.val_map !== null));
+  assert.equal(r.bestEpoch, h.filter((e) => e.val_map !== null).reduce((b, e) => (e.val_map! > b.val_map! ? e : b)).epoch);
+  assert.match(logs.join('\n'), /epoch 1\/8 \[bce\] train loss \d\.\d{4}  not validated  lr/);
+});
+
+test('budget "shape" puts BudgetShape first in place of TimeBudget; "cut" and no budget keep TimeBudget', () => {
+  const names = (l: ConfigLayer) => defaultCallbacks(resolveConfig([{ data, ...l }])).callbacks.map((cb) => cb.name);
+  const shaped = names({ maxMinutes: 5, budget: 'shape' });
+  assert.equal(shaped[0], 'budgetShape');
+  assert.ok(!shaped.includes('timeBudget'));
+  assert.ok(names({ maxMinutes: 5, budget: 'cut' }).includes('timeBudget') && !names({ maxMinutes: 5 }).includes('budgetShape'));
 });

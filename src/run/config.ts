@@ -76,6 +76,13 @@ export interface TrainConfig {
    * counts then give proportions, and `snapshots` counts the phase's last planned epochs.
    */
   budget?: 'cut' | 'shape';
+  /**
+   * Validation on a schedule, so that it does not eat a short budget: every `every`-th epoch (default
+   * 1), every epoch in the last `everyEpochInLast` fraction of the run (of maxMinutes when set, else of
+   * the configured epochs), and always at a phase's end. Skipped epochs have null validation scores
+   * in history.jsonl; best weights, early stopping and plateau act on validated epochs only.
+   */
+  validation?: { every?: number; everyEpochInLast?: number };
   /** Thresholds swept on validation probabilities after training. */
   sweep: { from: number; to: number; steps: number };
   /** ImageNet weights (safetensors from torchvision or pretrainedmodels) for an encoder-unet's encoder. */
@@ -132,7 +139,7 @@ export type ConfigLayer = Partial<Omit<TrainConfig, 'optimizer' | 'heads' | 'swe
 const FIELDS: Record<keyof TrainConfig, true> = {
   data: true, runsDir: true, name: true, model: true, modelOptions: true, valFraction: true, folds: true, fold: true, seed: true,
   splitSeed: true, batchSize: true, threads: true, device: true, precision: true, optimizer: true, phases: true, augmentations: true,
-  earlyStopping: true, reduceLROnPlateau: true, maxMinutes: true, budget: true, sweep: true, encoderWeights: true, heads: true, pseudoLabels: true,
+  earlyStopping: true, reduceLROnPlateau: true, maxMinutes: true, budget: true, validation: true, sweep: true, encoderWeights: true, heads: true, pseudoLabels: true,
 };
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -300,6 +307,12 @@ export function resolveConfig(layers: ConfigLayer[], where = 'config'): TrainCon
   }
   if (c.maxMinutes !== undefined && !(num(c.maxMinutes) && c.maxMinutes > 0)) fail('maxMinutes', `must be a number > 0, got ${JSON.stringify(c.maxMinutes)}`);
   if (c.budget !== undefined && c.budget !== 'cut' && c.budget !== 'shape') fail('budget', `must be "cut" (stop before an epoch that would overrun maxMinutes) or "shape" (lay the phases out on maxMinutes), ${got(c.budget)}`);
+  if (c.validation !== undefined) {
+    onlyKeys('validation', c.validation, ['every', 'everyEpochInLast']);
+    if (c.validation.every !== undefined && !posInt(c.validation.every)) fail('validation.every', `must be a positive integer (validate every N-th epoch), ${got(c.validation.every)}`);
+    const f = c.validation.everyEpochInLast;
+    if (f !== undefined && !(num(f) && f >= 0 && f <= 1)) fail('validation.everyEpochInLast', `must be a fraction of the run from 0 to 1, ${got(f)}`);
+  }
   if (c.budget === 'shape' && c.maxMinutes === undefined) fail('budget', '"shape" lays the phases out on the time budget: set maxMinutes too');
   onlyKeys('heads', c.heads, ['classifier', 'deepSupervision']);
   if (!(c.heads.classifier >= 0 && c.heads.deepSupervision >= 0)) fail('heads', 'needs classifier >= 0 and deepSupervision >= 0');

@@ -20,6 +20,7 @@ import { objective } from './objective.js';
 import { cosineFor, makeOptimizer } from './optimizers.js';
 import { setupRun, type RunSetup } from './setup.js';
 import { validateEpoch } from './validate.js';
+import { validatesEpoch, type EpochPosition } from './validation-schedule.js';
 
 export { TrainingError } from './callbacks/callback.js';
 
@@ -120,6 +121,9 @@ function checkpointState(bytes: Uint8Array): unknown {
   return header.__metadata__?.state ? JSON.parse(header.__metadata__.state) as unknown : null;
 }
 
+/** The validation tiles of an epoch the validation schedule skips. */
+const NO_TILES = { images: new Float32Array(0), masks: new Uint8Array(0) };
+
 /** The loop over phases, epochs and batches of a prepared run, with its callbacks. */
 async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void, dp: DataParallel | null): Promise<TrainResult> {
   const { run, config: c, model, loader } = s;
@@ -128,7 +132,7 @@ async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void, 
   const now = hooks.clock ?? (() => performance.now());
   // A budget-shaped run's phases end when BudgetShape says, not after their configured epochs.
   const shaped = c.budget === 'shape';
-  const { callbacks, best } = defaultCallbacks(c, [new LambdaCallback(hooks), ...(hooks.callbacks ?? [])], { writer });
+  const { callbacks, best, shape } = defaultCallbacks(c, [new LambdaCallback(hooks), ...(hooks.callbacks ?? [])], { writer });
   let opt = s.optimizer;
   if (s.saved !== null) checkWorldSize(run, savedWorldSize(s.saved), worldSize);
   let st: LoopState = s.saved === null ? { ...START } : restoreLoop(s.saved, callbacks);
@@ -154,6 +158,17 @@ async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void, 
     },
     endPhase: () => { phaseEnded = true; },
     finalEpoch: () => st.phase === c.phases.length - 1 && (phaseEnded || (!shaped && st.epochInPhase >= c.phases[st.phase]!.epochs)),
+  };
+  // Where the epoch under way stands, for the validation schedule (`elapsed`: its training seconds so far).
+  const budget = c.maxMinutes !== undefined ? c.maxMinutes * 60 : null;
+  const position = (at: LoopState, elapsed: number): EpochPosition => {
+    const spent = at.seconds + elapsed, mean = at.epoch > 0 ? at.seconds / at.epoch : elapsed;
+    return {
+      epoch: at.epoch + 1,
+      endsPhase: shape ? shape.endsPhase() : at.epochInPhase + 1 >= c.phases[at.phase]!.epochs,
+      progress: budget !== null ? spent / budget : (at.epoch + 1) / ctx.totalEpochs,
+      lastInBudget: budget !== null && spent + 2 * Math.max(elapsed, mean) > budget,
+    };
   };
   const each = (f: (cb: Callback) => void) => { for (const cb of callbacks) f(cb); };
   const outcome: TrainOutcome = { stopped: 'finished', threshold: 0.5, thresholdScore: -Infinity };
@@ -219,14 +234,16 @@ async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void, 
           }
           break phases;
         }
-        let v: { loss: number; map: number }, seconds: number;
+        const validate = validatesEpoch(c.validation, position(st, (now() - t0) / 1000));
+        let v: { loss: number | null; map: number | null } = { loss: null, map: null }, seconds: number;
         if (dp === null) {
-          v = validateEpoch(model, lossFn, s.val.images, s.val.masks, 64);
+          if (validate) v = validateEpoch(model, lossFn, s.val.images, s.val.masks, 64);
           seconds = (now() - t0) / 1000;
         } else {
-          // Sharded and reduced exactly; the ranks also agree on the epoch's time (the time budget's clock) and on signals.
-          const d = await dp.validate(model, lossFn, s.val, 64, t0, pending, `validation of epoch ${st.epoch + 1}`);
-          v = d;
+          // Sharded and reduced exactly; the ranks also agree on the epoch's time (the time budget's clock) and on
+          // signals, also when the schedule skips validation (no tiles then).
+          const d = await dp.validate(model, lossFn, validate ? s.val : NO_TILES, 64, t0, pending, `validation of epoch ${st.epoch + 1}`);
+          if (validate) v = d;
           seconds = d.seconds;
           agreed(d.signal);
         }

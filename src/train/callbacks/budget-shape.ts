@@ -61,6 +61,11 @@ export class BudgetShape implements Callback {
     this.setLr(ctx, st.batch);
   }
 
+  /** Is the epoch under way planned as its phase's last (the last planned epoch of its last cycle)? */
+  endsPhase(): boolean {
+    return this.s.planned <= 1 && !this.segments.some((g) => g.phase === this.s.phase && g.cycle > this.s.cycle);
+  }
+
   onBatchEnd(ctx: TrainContext, batch: number): void {
     // Sets the next step's rate; after the last batch the record keeps the rate of the step taken.
     if (batch < ctx.batchesPerEpoch) this.setLr(ctx, batch);

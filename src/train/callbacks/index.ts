@@ -22,14 +22,14 @@ export { LambdaCallback, type LambdaHooks } from './lambda.js';
  * The callbacks a config asks for, in the order they run, with the user's `extra` ones after the
  * built-in epoch-end bookkeeping and before tuning and the final status: BestCheckpoint marks the
  * record that HistoryLog writes and EarlyStopping reads; TuneAfterFit runs before StatusFile says
- * 'finished'. Returns the list and the BestCheckpoint (the run's best score).
+ * 'finished'. Returns the list, the BestCheckpoint (the run's best score) and the BudgetShape (null unless `budget: "shape"`).
  * `writer` false (a data-parallel rank other than 0) leaves out what writes the run directory
  * (progress, history, snapshots, tuning, status; BestCheckpoint keeps its score but saves nothing)
  * and keeps what decides the loop's course, which every rank follows alike.
  * With `budget: "shape"`, BudgetShape comes first (it sets each step's learning rate, which every
  * later callback sees, and tells Snapshots where the cycles end) and replaces TimeBudget.
  */
-export function defaultCallbacks(c: TrainConfig, extra: Callback[] = [], o: { writer?: boolean } = {}): { callbacks: Callback[]; best: BestCheckpoint } {
+export function defaultCallbacks(c: TrainConfig, extra: Callback[] = [], o: { writer?: boolean } = {}): { callbacks: Callback[]; best: BestCheckpoint; shape: BudgetShape | null } {
   const writer = o.writer ?? true;
   const best = new BestCheckpoint(writer);
   const shape = c.budget === 'shape' && c.maxMinutes !== undefined ? new BudgetShape(c.maxMinutes, c.phases) : null;
@@ -48,5 +48,5 @@ export function defaultCallbacks(c: TrainConfig, extra: Callback[] = [], o: { wr
     if (names.has(cb.name)) throw new Error(`two training callbacks are named '${cb.name}'; a callback's name keys its state in the checkpoint, so give yours another`);
     names.add(cb.name);
   }
-  return { callbacks, best };
+  return { callbacks, best, shape };
 }

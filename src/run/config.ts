@@ -83,6 +83,12 @@ export interface TrainConfig {
    * in history.jsonl; best weights, early stopping and plateau act on validated epochs only.
    */
   validation?: { every?: number; everyEpochInLast?: number };
+  /**
+   * An exponential moving average of the weights, updated after every optimizer step with this decay
+   * (timm's ModelEmaV2: parameters and BatchNorm statistics alike). Validation, the best checkpoint,
+   * snapshots and tuning use the average; training continues on the raw weights.
+   */
+  ema?: { decay: number };
   /** Thresholds swept on validation probabilities after training. */
   sweep: { from: number; to: number; steps: number };
   /** ImageNet weights (safetensors from torchvision or pretrainedmodels) for an encoder-unet's encoder. */
@@ -139,7 +145,7 @@ export type ConfigLayer = Partial<Omit<TrainConfig, 'optimizer' | 'heads' | 'swe
 const FIELDS: Record<keyof TrainConfig, true> = {
   data: true, runsDir: true, name: true, model: true, modelOptions: true, valFraction: true, folds: true, fold: true, seed: true,
   splitSeed: true, batchSize: true, threads: true, device: true, precision: true, optimizer: true, phases: true, augmentations: true,
-  earlyStopping: true, reduceLROnPlateau: true, maxMinutes: true, budget: true, validation: true, sweep: true, encoderWeights: true, heads: true, pseudoLabels: true,
+  earlyStopping: true, reduceLROnPlateau: true, maxMinutes: true, budget: true, validation: true, ema: true, sweep: true, encoderWeights: true, heads: true, pseudoLabels: true,
 };
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -312,6 +318,10 @@ export function resolveConfig(layers: ConfigLayer[], where = 'config'): TrainCon
     if (c.validation.every !== undefined && !posInt(c.validation.every)) fail('validation.every', `must be a positive integer (validate every N-th epoch), ${got(c.validation.every)}`);
     const f = c.validation.everyEpochInLast;
     if (f !== undefined && !(num(f) && f >= 0 && f <= 1)) fail('validation.everyEpochInLast', `must be a fraction of the run from 0 to 1, ${got(f)}`);
+  }
+  if (c.ema !== undefined) {
+    onlyKeys('ema', c.ema, ['decay']);
+    if (!(num(c.ema.decay) && c.ema.decay > 0 && c.ema.decay < 1)) fail('ema.decay', `must be in (0, 1), e.g. 0.999 (the average's weight kept per step), ${got(c.ema.decay)}`);
   }
   if (c.budget === 'shape' && c.maxMinutes === undefined) fail('budget', '"shape" lays the phases out on the time budget: set maxMinutes too');
   onlyKeys('heads', c.heads, ['classifier', 'deepSupervision']);

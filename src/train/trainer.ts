@@ -132,7 +132,7 @@ async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void, 
   const now = hooks.clock ?? (() => performance.now());
   // A budget-shaped run's phases end when BudgetShape says, not after their configured epochs.
   const shaped = c.budget === 'shape';
-  const { callbacks, best, shape } = defaultCallbacks(c, [new LambdaCallback(hooks), ...(hooks.callbacks ?? [])], { writer });
+  const { callbacks, best, shape, ema } = defaultCallbacks(c, [new LambdaCallback(hooks), ...(hooks.callbacks ?? [])], { writer });
   let opt = s.optimizer;
   if (s.saved !== null) checkWorldSize(run, savedWorldSize(s.saved), worldSize);
   let st: LoopState = s.saved === null ? { ...START } : restoreLoop(s.saved, callbacks);
@@ -235,6 +235,8 @@ async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void, 
           break phases;
         }
         const validate = validatesEpoch(c.validation, position(st, (now() - t0) / 1000));
+        // With an EMA, the averaged weights are validated and saved (best, snapshots) until the checkpoint below.
+        ema?.ema?.swap(model);
         let v: { loss: number | null; map: number | null } = { loss: null, map: null }, seconds: number;
         if (dp === null) {
           if (validate) v = validateEpoch(model, lossFn, s.val.images, s.val.masks, 64);
@@ -260,6 +262,7 @@ async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void, 
           const next = c.phases[st.phase];
           if (next) opt = makeOptimizer(model, c.optimizer, next.lr ?? opt.lr);
         }
+        ema?.ema?.swap(model);
         if (writer) checkpoint(run, model, opt, st, callbacks, worldSize);
         if (stop && st.phase < c.phases.length) break phases;
         if (st.epochInPhase === 0) continue phases;

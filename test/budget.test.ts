@@ -8,9 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeSynth } from '../src/data/synth/generate.js';
 import { createModel } from '../src/models/registry.js';
-import { resolveConfig, type ConfigLayer } from '../src/run/config.js';
+import { readConfigFile, resolveConfig, type ConfigLayer } from '../src/run/config.js';
 import { readHistory } from '../src/run/history.js';
 import { budgetSegments, planEpochs } from '../src/train/budget.js';
+import { preset } from '../src/train/presets.js';
 import { BudgetShape, defaultCallbacks, Snapshots, type Callback, type LoopState, type TrainContext } from '../src/train/callbacks/index.js';
 import { train } from '../src/train/trainer.js';
 import { validatesEpoch, type EpochPosition } from '../src/train/validation-schedule.js';
@@ -38,43 +39,57 @@ const PHASES: ConfigLayer['phases'] = [
   { loss: 'lovasz', epochs: 6, lr: 0.005, schedule: { name: 'cosine', minLr: 0.0001 } },
 ];
 
-/** A run of PHASES on a 3-minute budget where every epoch takes `epochSeconds` of a fake clock (2 batches of 16 tiles). */
+/** A run of PHASES on a 3-minute budget where every epoch takes `epochSeconds` of a fake clock (3 batches of up to 12 tiles). */
 async function fakeRun(name: string, epochSeconds: number, o: { budget?: 'shape' | 'cut'; stopAfter?: number; extra?: ConfigLayer } = {}) {
   let ms = 0;
-  const tick: Callback = { name: 'tick', onBatchEnd: () => { ms += epochSeconds * 500; } };
-  const c = resolveConfig([{ data, runsDir: join(root, 'runs'), name, model: 'resunet', modelOptions: { startFilters: 2 }, batchSize: 16, valFraction: 0.25,
+  const batches = new Set<number>();
+  // Each batch's time is on the clock by its onBatchEnd, which BudgetShape (first) reads: the first is paid at the epoch's start.
+  const tick: Callback = {
+    name: 'tick',
+    onEpochStart: (ctx) => { ms += (epochSeconds * 1000) / 3; batches.add(ctx.batchesPerEpoch); },
+    onBatchEnd: (_, k) => { if (k < 3) ms += (epochSeconds * 1000) / 3; },
+  };
+  const c = resolveConfig([{ data, runsDir: join(root, 'runs'), name, model: 'resunet', modelOptions: { startFilters: 2 }, batchSize: 12, valFraction: 0.25,
     threads: 2, phases: PHASES, maxMinutes: 3, budget: o.budget ?? 'shape', earlyStopping: null, sweep: { from: 0.4, to: 0.6, steps: 3 }, ...o.extra }]);
   const logs: string[] = [];
   const hooks = { log: (l: string) => logs.push(l), clock: () => ms, callbacks: [tick] };
   let r = await train(c, o.stopAfter ? { ...hooks, stopAfterEpochs: o.stopAfter } : hooks);
   if (o.stopAfter) r = await train({ resume: r.run }, hooks);
+  assert.deepEqual([...batches], [3]);
   const h = readHistory(r.run);
   return { r, h, logs, lrs: h.map((e) => e.lr), phases: h.map((e) => e.phase), clock: h.reduce((a, e) => a + e.seconds, 0) };
 }
 
+const c1 = (v: number) => cos(0.01, 0.001, v), c2 = (v: number) => cos(0.005, 0.0001, v);
+
 test('budget-shaped runs end every phase annealed on a slow, a nominal and a fast machine; phases switch at their share', async () => {
-  // 3 + 6 configured epochs on 180 s: 20 s an epoch as configured; phase 1 owns the first 60 s.
+  // 3 + 6 configured epochs on 180 s: 20 s an epoch as configured; phase 1 owns the first 60 s. Each
+  // epoch has 3 steps; its record's rate is its last step's, 2/3 of the way through the epoch.
   const slow = await fakeRun('slow', 30);
-  // Phase 1: 3 planned at the configured pace (position 1/6 at the epoch's last step), then the 30 s
-  // measured leave room for 1 more: (1/3 + 2/3 · 1/2) = 2/3; it ends at 60 s. Phase 2: 120 s / 30 = 4 epochs.
-  near(slow.lrs, [cos(0.01, 0.001, 1 / 6), cos(0.01, 0.001, 2 / 3), ...[1, 3, 5, 7].map((k) => cos(0.005, 0.0001, k / 8))], 'slow');
+  // Phase 1: 3 epochs planned at the configured pace, so step 3 is at (2/3)/3 = 2/9; the second batch,
+  // timed (the first pays one-off costs), says 30 s an epoch: 2 fit in 60 s, so the epoch ends at
+  // 2/9 + (7/9)(1/3)/(2 − 2/3) = 5/12 and the second, the phase's last, takes it to 1 (its step 3 at
+  // 5/12 + (7/12)(2/3) = 29/36), ending at 60 s. Phase 2: 120 s / 30 = 4 epochs, step 3 at (3k − 1)/12.
+  near(slow.lrs, [c1(2 / 9), c1(29 / 36), ...[2, 5, 8, 11].map((k) => c2(k / 12))], 'slow');
   assert.deepEqual(slow.phases, [1, 1, 2, 2, 2, 2]);
-  assert.equal(slow.clock, 180);
+  assert.ok(Math.abs(slow.clock - 180) < 1e-9);
   assert.equal(slow.r.stopped, 'finished');
+  assert.match(slow.logs.join('\n'), /budget: timed at 30\.0 s an epoch, phase 1 now has 2 epochs planned, this one included/);
   // Stopped after 3 epochs (in phase 2) and resumed: the same curve.
   const resumed = await fakeRun('slow-resumed', 30, { stopAfter: 3 });
   near(resumed.lrs, slow.lrs, 'resumed');
 
-  // At the configured pace the plan is the epoch schedule itself (cosine over (epoch − 1/2) / epochs at
-  // each epoch's last of 2 steps), as CosineAnnealingWarmRestarts gives without shaping.
+  // At the configured pace the plan is the epoch schedule itself (cosine over (epoch − 1/3) / epochs at
+  // each epoch's last step), as CosineAnnealingWarmRestarts gives without shaping.
   const nominal = await fakeRun('nominal', 20);
-  near(nominal.lrs, [...[1, 3, 5].map((k) => cos(0.01, 0.001, k / 6)), ...[1, 3, 5, 7, 9, 11].map((k) => cos(0.005, 0.0001, k / 12))], 'nominal');
+  near(nominal.lrs, [...[2, 5, 8].map((k) => c1(k / 9)), ...[2, 5, 8, 11, 14, 17].map((k) => c2(k / 18))], 'nominal');
 
-  // Twice as fast: after the first epoch 5 fit in phase 1's remaining 50 s, then 4, 3, 2, 1.
+  // Twice as fast: the timed batch re-plans 6 epochs (the first ends at 2/9 + (7/9)(1/3)/(6 − 2/3) = 13/48),
+  // then 5, 4, 3, 2, 1 fit in the rest, each moving 7/48 with step 3 at 2/3 of that.
   const fast = await fakeRun('fast', 10);
-  near(fast.lrs, [cos(0.01, 0.001, 1 / 6), ...[6, 8, 10, 12, 14].map((k) => cos(0.01, 0.001, k / 15)), ...Array.from({ length: 12 }, (_, k) => cos(0.005, 0.0001, (2 * k + 1) / 24))], 'fast');
+  near(fast.lrs, [c1(2 / 9), ...[53, 74, 95, 116, 137].map((k) => c1(k / 144)), ...Array.from({ length: 12 }, (_, k) => c2((3 * k + 2) / 36))], 'fast');
   assert.equal(fast.phases.indexOf(2), 6, 'phase 2 starts after 60 s (6 epochs of 10 s)');
-  assert.equal(fast.clock, 180);
+  assert.ok(Math.abs(fast.clock - 180) < 1e-9);
   assert.match(fast.logs.join('\n'), /budget: 1\.0 of 3 min used; phase 2 has 12 epochs planned to end at 3\.0 min/);
 });
 
@@ -188,4 +203,14 @@ test('budget "shape" puts BudgetShape first in place of TimeBudget; "cut" and no
   assert.equal(shaped[0], 'budgetShape');
   assert.ok(!shaped.includes('timeBudget'));
   assert.ok(names({ maxMinutes: 5, budget: 'cut' }).includes('timeBudget') && !names({ maxMinutes: 5 }).includes('budgetShape'));
+});
+
+test('examples/cpu-60min.json and cpu-150min.json are the presets of the same names, budget-shaped', () => {
+  for (const name of ['cpu-60min', 'cpu-150min']) {
+    const file = join(import.meta.dirname, '..', 'examples', `${name}.json`);
+    const fromFile = resolveConfig([readConfigFile(file)], file);
+    assert.deepEqual(fromFile, resolveConfig([preset(name).config, { data: '../shared/tgs' }], name), name);
+    assert.equal(fromFile.budget, 'shape');
+    assert.ok(fromFile.ema && fromFile.validation && fromFile.maxMinutes);
+  }
 });

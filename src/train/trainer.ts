@@ -146,11 +146,13 @@ async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void, 
   let pending = null as Signal | null;
   const agreed = (sig: Signal | null) => { if (sig) stop ??= { reason: 'interrupted', signal: sig }; };
   let phaseEnded = false;
+  let t0 = now();
   let shared: TrainContext['valPredictions'];
   const ctx: TrainContext = {
     run, config: c, model, totalEpochs: c.phases.reduce((a, p) => a + p.epochs, 0), batchesPerEpoch: loader.batchesPerEpoch, worldSize, val: s.val, log,
     get optimizer() { return opt; },
     get state() { return st; },
+    get epochSeconds() { return (now() - t0) / 1000; },
     get valPredictions() { return shared; },
     stop: (reason, signal) => {
       if (dp && reason === 'interrupted') pending ??= signal ?? 'SIGINT';
@@ -180,7 +182,7 @@ async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void, 
       const lossFn = makeLoss(phase.loss);
       const cosine = shaped ? null : cosineFor(phase, opt, c.optimizer.lr);
       while (shaped || st.epochInPhase < phase.epochs) {
-        const t0 = now();
+        t0 = now();
         each((cb) => cb.onEpochStart?.(ctx));
         let k = 0;
         for await (const b of loader.epoch(st.epoch)) {

@@ -34,6 +34,8 @@ export interface TrainContext {
   readonly optimizer: OptimizerLike;
   readonly state: Readonly<LoopState>;
   readonly totalEpochs: number;
+  /** Seconds on the training clock since the epoch under way (or its resumed part) began. */
+  readonly epochSeconds: number;
   readonly batchesPerEpoch: number;
   /** Processes training the run together (data parallelism; 1 alone): a step takes batchSize × worldSize tiles. */
   readonly worldSize: number;

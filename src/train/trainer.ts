@@ -44,7 +44,8 @@ export interface TrainHooks extends LambdaHooks {
   callbacks?: Callback[];
   /**
    * The training clock in milliseconds (default performance.now), which times epochs for the history
-   * and the time budget; tests pass a fake one. Data-parallel validation keeps the real clock.
+   * and the time budget; tests pass a fake one. Single process only: data-parallel ranks agree on
+   * times from the real clock.
    */
   clock?: () => number;
   /**
@@ -129,7 +130,7 @@ async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void, 
   const { run, config: c, model, loader } = s;
   const writer = dp === null || dp.rank === 0;
   const worldSize = dp?.worldSize ?? 1;
-  const now = hooks.clock ?? (() => performance.now());
+  const now = (dp === null ? hooks.clock : undefined) ?? (() => performance.now());
   // A budget-shaped run's phases end when BudgetShape says, not after their configured epochs.
   const shaped = c.budget === 'shape';
   const { callbacks, best, shape, ema } = defaultCallbacks(c, [new LambdaCallback(hooks), ...(hooks.callbacks ?? [])], { writer });

@@ -17,6 +17,9 @@ test('Lovász hinge by hand: one image, three pixels', () => {
     // Symmetric: on (-x, 1-y) the errors are [1-2, 1-1, 1+0.5] with labels [0, 1, 1] -> sorted
     // [1.5 (1), 0 (1), -1 (0)]: Jaccard [1/2, 1, 1] -> weights [1/2, 1/2, 0] -> 0.75; mean 0.75.
     close(lovaszHinge(x, y, { symmetric: true }).item(), 0.75);
+    // With ELU+1 (the TGS winners' symmetric form): the complement's sorted errors [1.5, 0, -1] give
+    // [2.5, 1, e^-1] weighted [1/2, 1/2, 0] = 1.75, averaged with the mask's value above.
+    close(lovaszHinge(x, y, { symmetric: true, activation: 'elu' }).item(), (1.75 + 2.5 * 0.5 + 1 / 6 + Math.exp(-1) / 3) / 2);
     // A perfect, confident prediction has zero loss.
     close(lovaszHinge(T.tensor([[5, -5]]), T.tensor([[1, 0]])).item(), 0);
   });

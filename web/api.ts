@@ -9,7 +9,7 @@ export interface RunSummary {
 export interface DataSource { path: string; kind: 'synthetic' | 'folder' | 'missing'; text: string }
 /** The folders the server reads, for the empty states. */
 export interface Info { runsDir: string; runsDirExists: boolean; data: DataSource | null; warnings: string[] }
-export interface EpochRecord { epoch: number; phase: number; loss: string; train_loss: number; val_loss: number; val_map: number; lr: number; seconds: number; best: boolean }
+export interface EpochRecord { epoch: number; phase: number; loss: string; train_loss: number; val_loss: number | null; val_map: number | null; lr: number; seconds: number; best: boolean }
 export interface Progress { epoch: number; epochs: number; batch: number; batches: number; loss: number; imagesPerSecond: number; lr: number; time: string }
 export interface RunDetail {
   summary: RunSummary; config: Record<string, unknown>; history: EpochRecord[];

@@ -41,7 +41,8 @@ const phaseMarks: Plugin<'line'> = {
   },
 };
 
-export interface Series { label: string; value: (r: EpochRecord) => number }
+/** A per-epoch series; null leaves the epoch out (validation skipped by the run's validation schedule). */
+export interface Series { label: string; value: (r: EpochRecord) => number | null }
 
 /** Log-scale ticks labelled only at 1, 2 and 5 × 10^k (as 5e-4), so labels never crowd. */
 const logTick = (v: number | string): string => {

@@ -14,14 +14,18 @@ export function hasCheckpoint(dir: string): boolean {
   return existsSync(runPath(dir, 'checkpoint'));
 }
 
-/** Saves model (`model.*`), optimizer (`optim.*`), CPU generator (`rng.cpu`) and `state` (any JSON) to the run's checkpoint. */
-export function saveCheckpoint(dir: string, model: Module, opt: OptimizerLike, state: unknown): void {
+/**
+ * Saves model (`model.*`), optimizer (`optim.*`), CPU generator (`rng.cpu`), `extra` tensors
+ * (`extra.*`: callbacks' tensor state, such as averaged weights) and `state` (any JSON) to the run's checkpoint.
+ */
+export function saveCheckpoint(dir: string, model: Module, opt: OptimizerLike, state: unknown, extra: ReadonlyMap<string, Tensor> = new Map()): void {
   const tensors = new Map<string, Tensor>();
   for (const [k, t] of model.stateDict()) tensors.set(`model.${k}`, t);
   const os = opt.stateDict();
   for (const [k, t] of os.tensors) tensors.set(`optim.${k}`, t);
   const rng = getRngState();
   tensors.set('rng.cpu', rng);
+  for (const [k, t] of extra) tensors.set(`extra.${k}`, t);
   try {
     saveSafetensors(runPath(dir, 'checkpoint'), tensors, { format: 'halite-checkpoint', state: JSON.stringify(state), optimizer: JSON.stringify(os.meta) });
   } finally {
@@ -52,4 +56,18 @@ export function loadCheckpoint(dir: string, model: Module, opt: OptimizerLike): 
   } finally {
     dispose([...tensors.values()]);
   }
+}
+
+/**
+ * The checkpoint's `extra.*` tensors whose names start with `prefix` (prefix removed), for the
+ * callback that saved them; the caller disposes them. Throws Error naming the file when unreadable.
+ */
+export function loadCheckpointExtra(dir: string, prefix: string): Map<string, Tensor> {
+  const { tensors } = loadSafetensors(runPath(dir, 'checkpoint'));
+  const out = new Map<string, Tensor>();
+  for (const [k, t] of tensors) {
+    if (k.startsWith(`extra.${prefix}`)) out.set(k.slice(`extra.${prefix}`.length), t);
+    else t.dispose();
+  }
+  return out;
 }

@@ -68,6 +68,27 @@ export interface TrainConfig {
   reduceLROnPlateau: { factor: number; patience: number; minLr: number } | null;
   /** Wall-clock budget: training ends after the epoch that would otherwise overrun it. */
   maxMinutes?: number;
+  /**
+   * What `maxMinutes` does. "cut" (the default): the phases run their configured epochs and training
+   * stops before an epoch that would overrun the budget. "shape": the phases and their cosine cycles
+   * are laid out on the budget instead (each phase's share of it is its share of the configured
+   * epochs), so each ends annealed at its minLr after as many epochs as the machine fits; the epoch
+   * counts then give proportions, and `snapshots` counts the phase's last planned epochs.
+   */
+  budget?: 'cut' | 'shape';
+  /**
+   * Validation on a schedule, so that it does not eat a short budget: every `every`-th epoch (default
+   * 1), every epoch in the last `everyEpochInLast` fraction of the run (of maxMinutes when set, else of
+   * the configured epochs), and always at a phase's end. Skipped epochs have null validation scores
+   * in history.jsonl; best weights, early stopping and plateau act on validated epochs only.
+   */
+  validation?: { every?: number; everyEpochInLast?: number };
+  /**
+   * An exponential moving average of the weights, updated after every optimizer step with this decay
+   * (timm's ModelEmaV2: parameters and BatchNorm statistics alike). Validation, the best checkpoint,
+   * snapshots and tuning use the average; training continues on the raw weights.
+   */
+  ema?: { decay: number };
   /** Thresholds swept on validation probabilities after training. */
   sweep: { from: number; to: number; steps: number };
   /** ImageNet weights (safetensors from torchvision or pretrainedmodels) for an encoder-unet's encoder. */
@@ -130,7 +151,7 @@ export type ConfigLayer = Partial<Omit<TrainConfig, 'optimizer' | 'heads' | 'swe
 const FIELDS: Record<keyof TrainConfig, true> = {
   data: true, runsDir: true, name: true, model: true, modelOptions: true, valFraction: true, folds: true, fold: true, seed: true,
   splitSeed: true, batchSize: true, threads: true, device: true, precision: true, optimizer: true, phases: true, augmentations: true,
-  earlyStopping: true, reduceLROnPlateau: true, maxMinutes: true, sweep: true, encoderWeights: true, heads: true, pseudoLabels: true,
+  earlyStopping: true, reduceLROnPlateau: true, maxMinutes: true, budget: true, validation: true, ema: true, sweep: true, encoderWeights: true, heads: true, pseudoLabels: true,
   syncBatchNorm: true,
 };
 
@@ -298,6 +319,18 @@ export function resolveConfig(layers: ConfigLayer[], where = 'config'): TrainCon
     if (!(num(r.minLr) && r.minLr >= 0)) fail('reduceLROnPlateau.minLr', `must be >= 0, ${got(r.minLr)}`);
   }
   if (c.maxMinutes !== undefined && !(num(c.maxMinutes) && c.maxMinutes > 0)) fail('maxMinutes', `must be a number > 0, got ${JSON.stringify(c.maxMinutes)}`);
+  if (c.budget !== undefined && c.budget !== 'cut' && c.budget !== 'shape') fail('budget', `must be "cut" (stop before an epoch that would overrun maxMinutes) or "shape" (lay the phases out on maxMinutes), ${got(c.budget)}`);
+  if (c.validation !== undefined) {
+    onlyKeys('validation', c.validation, ['every', 'everyEpochInLast']);
+    if (c.validation.every !== undefined && !posInt(c.validation.every)) fail('validation.every', `must be a positive integer (validate every N-th epoch), ${got(c.validation.every)}`);
+    const f = c.validation.everyEpochInLast;
+    if (f !== undefined && !(num(f) && f >= 0 && f <= 1)) fail('validation.everyEpochInLast', `must be a fraction of the run from 0 to 1, ${got(f)}`);
+  }
+  if (c.ema !== undefined) {
+    onlyKeys('ema', c.ema, ['decay']);
+    if (!(num(c.ema.decay) && c.ema.decay > 0 && c.ema.decay < 1)) fail('ema.decay', `must be in (0, 1), e.g. 0.999 (the average's weight kept per step), ${got(c.ema.decay)}`);
+  }
+  if (c.budget === 'shape' && c.maxMinutes === undefined) fail('budget', '"shape" lays the phases out on the time budget: set maxMinutes too');
   onlyKeys('heads', c.heads, ['classifier', 'deepSupervision']);
   if (!(c.heads.classifier >= 0 && c.heads.deepSupervision >= 0)) fail('heads', 'needs classifier >= 0 and deepSupervision >= 0');
   for (const f of ['encoderWeights', 'pseudoLabels'] as const) {

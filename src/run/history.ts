@@ -12,8 +12,9 @@ export interface EpochRecord {
   /** The phase's loss name. */
   loss: string;
   train_loss: number;
-  val_loss: number;
-  val_map: number;
+  /** null on an epoch the validation schedule (config `validation`) did not validate. */
+  val_loss: number | null;
+  val_map: number | null;
   /** The learning rate at the epoch's end. */
   lr: number;
   /** Wall-clock seconds of training and validation. */
@@ -56,9 +57,9 @@ export function truncateHistory(dir: string, epochs: number): number {
   return all.length - kept.length;
 }
 
-/** The epoch with the best validation mAP, or null for an empty history. */
+/** The validated epoch with the best validation mAP, or null when none was validated. */
 export function bestEpoch(history: readonly EpochRecord[]): EpochRecord | null {
-  return history.reduce<EpochRecord | null>((b, r) => (b === null || r.val_map > b.val_map ? r : b), null);
+  return history.reduce<EpochRecord | null>((b, r) => (r.val_map !== null && (b === null || r.val_map > b.val_map!) ? r : b), null);
 }
 
 /**

@@ -2,6 +2,7 @@
 import type { Module } from '../nn/module.js';
 import type { OptimizerLike } from '../optim/optimizer.js';
 import { saveCheckpoint } from '../run/checkpoint.js';
+import type { Tensor } from '../torch/index.js';
 import { TrainingError, type Callback, type LoopState } from './callbacks/callback.js';
 
 export const START: LoopState = { phase: 0, epochInPhase: 0, epoch: 0, batch: 0, lossSum: 0, lossCount: 0, seconds: 0 };
@@ -15,8 +16,12 @@ interface Saved { loop: LoopState; callbacks: Record<string, unknown>; worldSize
  */
 export function checkpoint(run: string, model: Module, opt: OptimizerLike, loop: LoopState, callbacks: readonly Callback[], worldSize = 1): void {
   const states: Record<string, unknown> = {};
-  for (const cb of callbacks) if (cb.stateDict) states[cb.name] = cb.stateDict();
-  saveCheckpoint(run, model, opt, { loop, callbacks: states, lr: opt.lr, worldSize } satisfies Saved & { lr: number });
+  const tensors = new Map<string, Tensor>();
+  for (const cb of callbacks) {
+    if (cb.stateDict) states[cb.name] = cb.stateDict();
+    for (const [k, t] of cb.tensorState?.() ?? []) tensors.set(`${cb.name}.${k}`, t);
+  }
+  saveCheckpoint(run, model, opt, { loop, callbacks: states, lr: opt.lr, worldSize } satisfies Saved & { lr: number }, tensors);
 }
 
 /** The world size a checkpoint's JSON records (1 for checkpoints from before data-parallel training). */

@@ -28,6 +28,16 @@ function seResNeXtSystem(encoder: string): ConfigLayer {
   };
 }
 
+// The CPU budgets of issue 22: phases laid out on the budget (budget "shape"), so a slower machine
+// still ends each phase annealed; validation every third epoch until the last 30 % of the budget;
+// an EMA of the weights (about two epochs of 225 steps at 0.998) against late epoch-to-epoch swings;
+// a symmetric Lovász (ELU+1) phase. Provisional: their scores are measured in the README's table.
+const cpuBudget = (minutes: number): ConfigLayer => ({
+  maxMinutes: minutes, budget: 'shape', validation: { every: 3, everyEpochInLast: 0.3 }, ema: { decay: 0.998 },
+  earlyStopping: null, reduceLROnPlateau: null,
+});
+const symmetricLovasz = { name: 'lovasz' as const, activation: 'elu' as const, symmetric: true };
+
 export const PRESETS: Record<string, Preset> = {
   'seed-unet': {
     description: "the Keras write-up's Model 1: plain U-Net (16 filters, 101->128), BCE, Adam 1e-3, plateau LR, early stopping (LB 0.741)",
@@ -51,6 +61,30 @@ export const PRESETS: Record<string, Preset> = {
   'seresnext101-scse-hc': {
     description: 'the same system on SE-ResNeXt-101 (the second model of its 70/30 ensemble)',
     config: seResNeXtSystem('se_resnext101_32x4d'),
+  },
+  'cpu-60min': {
+    description: 'PROVISIONAL, scores in the README table: resunet on a 60-minute CPU budget shaped by time (6:12 BCE:symmetric Lovász shares, cosine each), EMA weights, sparse early validation',
+    config: {
+      model: 'resunet', modelOptions: { bnMomentum: 0.1, dropout: 0 }, batchSize: 16, optimizer: { name: 'adam', lr: 0.0015 },
+      phases: [
+        { loss: 'bce', epochs: 6, schedule: { name: 'cosine', minLr: 2e-4 } },
+        { loss: symmetricLovasz, epochs: 12, lr: 7e-4, schedule: { name: 'cosine', minLr: 1e-5 } },
+      ],
+      augmentations: hflip, ...cpuBudget(60),
+    },
+  },
+  'cpu-150min': {
+    description: 'PROVISIONAL, scores in the README table: ResNet-34 encoder-unet (scSE, FPA, classifier, deep supervision) on 150 CPU minutes shaped by time (12:26 BCE+Dice:symmetric Lovász), EMA weights',
+    config: {
+      model: 'encoder-unet',
+      modelOptions: { encoder: 'resnet34', scse: true, center: 'fpa', hypercolumn: false, classifier: true, gate: 'threshold', deepSupervision: true, input: 'pad', inputSize: 128, dropout: 0.2 },
+      batchSize: 16, optimizer: { name: 'adam', lr: 1e-3 },
+      phases: [
+        { loss: 'bce_dice', epochs: 12, schedule: { name: 'cosine', minLr: 1e-4 } },
+        { loss: symmetricLovasz, epochs: 26, lr: 5e-4, schedule: { name: 'cosine', minLr: 1e-5 } },
+      ],
+      heads: { classifier: 0.1, deepSupervision: 0.1 }, augmentations: strongAug, ...cpuBudget(150),
+    },
   },
   'resnet34-winner': {
     description: "the winners' ResNet34 (3x3 stride-1 stem, no max-pool) U-Net with scSE and hypercolumns; SGD cosine snapshots, 4 cycles of 50 epochs, LR 0.01->0.001 (LB 0.896)",

@@ -21,6 +21,7 @@ import { objective } from './objective.js';
 import { cosineFor, makeOptimizer } from './optimizers.js';
 import { setupRun, type RunSetup } from './setup.js';
 import { validateEpoch } from './validate.js';
+import { validatesEpoch, type EpochPosition } from './validation-schedule.js';
 
 export { TrainingError } from './callbacks/callback.js';
 
@@ -43,6 +44,12 @@ export interface TrainHooks extends LambdaHooks {
   /** Extra callbacks, run after the built-in bookkeeping of each epoch (see defaultCallbacks). */
   callbacks?: Callback[];
   /**
+   * The training clock in milliseconds (default performance.now), which times epochs for the history
+   * and the time budget; tests pass a fake one. Single process only: data-parallel ranks agree on
+   * times from the real clock.
+   */
+  clock?: () => number;
+  /**
    * Data-parallel training (DistributedDataParallel's semantics) over this process group, of which
    * every rank calls train() with the same config (or the same `resume`; only rank 0 needs the run
    * directory). Absent, or a group of one: a single process, exactly as without it.
@@ -59,6 +66,10 @@ export interface TrainHooks extends LambdaHooks {
 export async function train(configOrRun: TrainConfig | { resume: string }, hooks: TrainHooks = {}): Promise<TrainResult> {
   const log = hooks.log ?? ((l: string) => console.log(l));
   const dp = hooks.group && hooks.group.worldSize > 1 ? await DataParallel.join(hooks.group) : null;
+  // Each rank would plan its epochs and learning rates from its own clock, and the ranks would part ways.
+  if (dp && !('resume' in configOrRun) && configOrRun.budget === 'shape') {
+    throw new TrainingError(`"budget": "shape" is for one process: with ${dp.worldSize} processes use "budget": "cut" (maxMinutes stops after the epoch that would overrun it) or fixed epochs`);
+  }
   let scratch: string | null = null;
   try {
     if (dp && 'resume' in configOrRun) {
@@ -120,6 +131,9 @@ function checkpointState(bytes: Uint8Array): unknown {
   return header.__metadata__?.state ? JSON.parse(header.__metadata__.state) as unknown : null;
 }
 
+/** The validation tiles of an epoch the validation schedule skips. */
+const NO_TILES = { images: new Float32Array(0), masks: new Uint8Array(0) };
+
 /** The loop over phases, epochs and batches of a prepared run, with its callbacks. */
 async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void, dp: DataParallel | null): Promise<TrainResult> {
   const { run, config: c, model, loader } = s;
@@ -127,7 +141,10 @@ async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void, 
   const worldSize = dp?.worldSize ?? 1;
   // SyncBatchNorm's forward and backward hold collectives (train() converted the model's BatchNorms).
   const synced = dp !== null && c.syncBatchNorm === true;
-  const { callbacks, best } = defaultCallbacks(c, [new LambdaCallback(hooks), ...(hooks.callbacks ?? [])], { writer });
+  const now = (dp === null ? hooks.clock : undefined) ?? (() => performance.now());
+  // A budget-shaped run's phases end when BudgetShape says, not after their configured epochs.
+  const shaped = c.budget === 'shape';
+  const { callbacks, best, shape, ema } = defaultCallbacks(c, [new LambdaCallback(hooks), ...(hooks.callbacks ?? [])], { writer });
   let opt = s.optimizer;
   if (s.saved !== null) checkWorldSize(run, savedWorldSize(s.saved), worldSize);
   let st: LoopState = s.saved === null ? { ...START } : restoreLoop(s.saved, callbacks);
@@ -141,18 +158,31 @@ async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void, 
   let pending = null as Signal | null;
   const agreed = (sig: Signal | null) => { if (sig) stop ??= { reason: 'interrupted', signal: sig }; };
   let phaseEnded = false;
+  let t0 = now();
   let shared: TrainContext['valPredictions'];
   const ctx: TrainContext = {
     run, config: c, model, totalEpochs: c.phases.reduce((a, p) => a + p.epochs, 0), batchesPerEpoch: loader.batchesPerEpoch, worldSize, val: s.val, log,
     get optimizer() { return opt; },
     get state() { return st; },
+    get epochSeconds() { return (now() - t0) / 1000; },
     get valPredictions() { return shared; },
     stop: (reason, signal) => {
       if (dp && reason === 'interrupted') pending ??= signal ?? 'SIGINT';
       else stop ??= { reason, ...(signal ? { signal } : {}) };
     },
     endPhase: () => { phaseEnded = true; },
-    finalEpoch: () => st.phase === c.phases.length - 1 && (phaseEnded || st.epochInPhase >= c.phases[st.phase]!.epochs),
+    finalEpoch: () => st.phase === c.phases.length - 1 && (phaseEnded || (!shaped && st.epochInPhase >= c.phases[st.phase]!.epochs)),
+  };
+  // Where the epoch under way stands, for the validation schedule (`elapsed`: its training seconds so far).
+  const budget = c.maxMinutes !== undefined ? c.maxMinutes * 60 : null;
+  const position = (at: LoopState, elapsed: number): EpochPosition => {
+    const spent = at.seconds + elapsed, mean = at.epoch > 0 ? at.seconds / at.epoch : elapsed;
+    return {
+      epoch: at.epoch + 1,
+      endsPhase: shape ? shape.endsPhase() : at.epochInPhase + 1 >= c.phases[at.phase]!.epochs,
+      progress: budget !== null ? spent / budget : (at.epoch + 1) / ctx.totalEpochs,
+      lastInBudget: budget !== null && spent + 2 * Math.max(elapsed, mean) > budget,
+    };
   };
   const each = (f: (cb: Callback) => void) => { for (const cb of callbacks) f(cb); };
   const outcome: TrainOutcome = { stopped: 'finished', threshold: 0.5, thresholdScore: -Infinity };
@@ -162,9 +192,9 @@ async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void, 
     phases: while (st.phase < c.phases.length) {
       const phase = c.phases[st.phase]!;
       const lossFn = makeLoss(phase.loss);
-      const cosine = cosineFor(phase, opt, c.optimizer.lr);
-      while (st.epochInPhase < phase.epochs) {
-        const t0 = performance.now();
+      const cosine = shaped ? null : cosineFor(phase, opt, c.optimizer.lr);
+      while (shaped || st.epochInPhase < phase.epochs) {
+        t0 = now();
         each((cb) => cb.onEpochStart?.(ctx));
         let k = 0;
         for await (const b of loader.epoch(st.epoch)) {
@@ -213,21 +243,25 @@ async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void, 
           if (stop?.reason === 'interrupted') break;
         }
         if (stop?.reason === 'interrupted') {
-          st = { ...st, seconds: st.seconds + (performance.now() - t0) / 1000 };
+          st = { ...st, seconds: st.seconds + (now() - t0) / 1000 };
           if (writer) {
             checkpoint(run, model, opt, st, callbacks, worldSize);
             log(`interrupted: checkpoint written to ${runPath(run, 'checkpoint')}; continue with: halite train --resume ${run}${worldSize > 1 ? ` with the same ${worldSize} processes` : ''}`);
           }
           break phases;
         }
-        let v: { loss: number; map: number }, seconds: number;
+        const validate = validatesEpoch(c.validation, position(st, (now() - t0) / 1000));
+        // With an EMA, the averaged weights are validated and saved (best, snapshots) until the checkpoint below.
+        ema?.ema?.swap(model);
+        let v: { loss: number | null; map: number | null } = { loss: null, map: null }, seconds: number;
         if (dp === null) {
-          v = validateEpoch(model, lossFn, s.val.images, s.val.masks, 64);
-          seconds = (performance.now() - t0) / 1000;
+          if (validate) v = validateEpoch(model, lossFn, s.val.images, s.val.masks, 64);
+          seconds = (now() - t0) / 1000;
         } else {
-          // Sharded and reduced exactly; the ranks also agree on the epoch's time (the time budget's clock) and on signals.
-          const d = await dp.validate(model, lossFn, s.val, 64, t0, pending, `validation of epoch ${st.epoch + 1}`);
-          v = d;
+          // Sharded and reduced exactly; the ranks also agree on the epoch's time (the time budget's clock) and on
+          // signals, also when the schedule skips validation (no tiles then).
+          const d = await dp.validate(model, lossFn, validate ? s.val : NO_TILES, 64, t0, pending, `validation of epoch ${st.epoch + 1}`);
+          if (validate) v = d;
           seconds = d.seconds;
           agreed(d.signal);
         }
@@ -238,12 +272,13 @@ async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void, 
         st = { ...st, epoch: st.epoch + 1, epochInPhase: st.epochInPhase + 1, batch: 0, lossSum: 0, lossCount: 0, seconds: st.seconds + seconds };
         phaseEnded = false;
         each((cb) => cb.onEpochEnd?.(ctx, rec));
-        if (phaseEnded || st.epochInPhase >= phase.epochs) {
+        if (phaseEnded || (!shaped && st.epochInPhase >= phase.epochs)) {
           // The next phase recompiles, as the write-up does: a fresh optimizer at its own learning rate.
           st = { ...st, phase: st.phase + 1, epochInPhase: 0 };
           const next = c.phases[st.phase];
           if (next) opt = makeOptimizer(model, c.optimizer, next.lr ?? opt.lr);
         }
+        ema?.ema?.swap(model);
         if (writer) checkpoint(run, model, opt, st, callbacks, worldSize);
         if (stop && st.phase < c.phases.length) break phases;
         if (st.epochInPhase === 0) continue phases;

@@ -13,7 +13,7 @@ export async function runPage(root: HTMLElement): Promise<void> {
   const badge = el('span', { class: `badge ${run.summary.status}`, id: 'run-status', text: run.summary.status, title: run.summary.detail });
   const stats = el('dl', { class: 'stats', id: 'run-stats' });
   const setStats = (s: RunSummary) => {
-    const best = history.reduce<EpochRecord | null>((b, r) => (b === null || r.val_map > b.val_map ? r : b), null);
+    const best = history.reduce<EpochRecord | null>((b, r) => (r.val_map !== null && (b === null || r.val_map > b.val_map!) ? r : b), null);
     stats.replaceChildren(...[
       ['model', s.model], ['trained on', s.data.text], ['epochs', `${history.length} / ${s.plannedEpochs}`],
       ['best val mAP', best ? `${score(best.val_map)} (epoch ${best.epoch})` : '—'],

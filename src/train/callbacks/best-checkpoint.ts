@@ -15,9 +15,10 @@ export class BestCheckpoint implements Callback {
   constructor(private readonly save = true) {}
 
   onEpochEnd(ctx: TrainContext, r: EpochRecord): void {
-    r.best = r.val_map > this.best;
+    // An epoch the validation schedule skipped has no score to compare.
+    r.best = r.val_map !== null && r.val_map > this.best;
     if (!r.best) return;
-    this.best = r.val_map;
+    this.best = r.val_map!;
     this.bestEpoch = r.epoch;
     if (!this.save) return;
     const c = ctx.config;

@@ -6,6 +6,7 @@ import type { OptimizerLike } from '../../optim/optimizer.js';
 import type { TrainConfig } from '../../run/config.js';
 import type { EpochRecord } from '../../run/history.js';
 import type { StopReason } from '../../run/status.js';
+import type { Tensor } from '../../torch/index.js';
 
 /** Where the loop stands; saved in every checkpoint. */
 export interface LoopState {
@@ -33,6 +34,8 @@ export interface TrainContext {
   readonly optimizer: OptimizerLike;
   readonly state: Readonly<LoopState>;
   readonly totalEpochs: number;
+  /** Seconds on the training clock since the epoch under way (or its resumed part) began. */
+  readonly epochSeconds: number;
   readonly batchesPerEpoch: number;
   /** Processes training the run together (data parallelism; 1 alone): a step takes batchSize × worldSize tiles. */
   readonly worldSize: number;
@@ -80,6 +83,8 @@ export interface Callback {
   onTrainEnd?(ctx: TrainContext, outcome: TrainOutcome): void;
   stateDict?(): unknown;
   loadStateDict?(state: unknown): void;
+  /** Tensors to save in the checkpoint besides the JSON state (as `extra.<name>.<key>`; see loadCheckpointExtra to read them back on resume). */
+  tensorState?(): ReadonlyMap<string, Tensor>;
 }
 
 export class TrainingError extends Error {

@@ -12,6 +12,7 @@ export class EarlyStopping implements Callback {
   constructor(private readonly patience: number) {}
 
   onEpochEnd(ctx: TrainContext, r: EpochRecord): void {
+    if (r.val_map === null) return; // patience counts validated epochs only
     if (r.phase !== this.phase) {
       this.phase = r.phase;
       this.badEpochs = 0;

@@ -13,7 +13,7 @@ export class HistoryLog implements Callback {
 
   onEpochEnd(ctx: TrainContext, r: EpochRecord): void {
     appendHistory(ctx.run, r);
-    ctx.log(`epoch ${r.epoch}/${ctx.totalEpochs} [${r.loss}] train loss ${r.train_loss.toFixed(4)}  val loss ${r.val_loss.toFixed(4)}  ` +
-      `val mAP ${r.val_map.toFixed(4)}${r.best ? ' *' : ''}  lr ${r.lr.toExponential(2)}  ${r.seconds.toFixed(1)} s`);
+    ctx.log(`epoch ${r.epoch}/${ctx.totalEpochs} [${r.loss}] train loss ${r.train_loss.toFixed(4)}  ${r.val_loss === null || r.val_map === null ? 'not validated' : `val loss ${r.val_loss.toFixed(4)}  val mAP ${r.val_map.toFixed(4)}`}` +
+      `${r.best ? ' *' : ''}  lr ${r.lr.toExponential(2)}  ${r.seconds.toFixed(1)} s`);
   }
 }

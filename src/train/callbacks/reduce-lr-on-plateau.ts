@@ -16,7 +16,8 @@ export class ReduceLROnPlateau implements Callback {
   constructor(private readonly o: { factor: number; patience: number; minLr: number }) {}
 
   onEpochEnd(ctx: TrainContext, r: EpochRecord): void {
-    if (ctx.config.phases[r.phase - 1]!.schedule) return;
+    // Patience counts validated epochs only (see config `validation`).
+    if (ctx.config.phases[r.phase - 1]!.schedule || r.val_map === null) return;
     if (this.phase !== r.phase) {
       this.scheduler = new Scheduler(ctx.optimizer, { mode: 'max', ...this.o });
       this.phase = r.phase;

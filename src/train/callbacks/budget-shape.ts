@@ -1,0 +1,148 @@
+// `budget: "shape"`: lays the phases and their cosine cycles out on the time budget (see
+// ../budget.ts), sets the learning rate of cosine phases before every step from the position in the
+// current cycle, ends each phase when its last planned epoch is done, and stops the run before an
+// epoch that would overrun `maxMinutes` (in place of TimeBudget). Its plan and position are saved in
+// the checkpoint, so a resumed run continues the same curve.
+import type { PhaseConfig } from '../../run/config.js';
+import type { EpochRecord } from '../../run/history.js';
+import { budgetSegments, cosineAt, epochEstimate, planEpochs, type Segment } from '../budget.js';
+import type { Callback, TrainContext } from './callback.js';
+
+interface ShapeState {
+  /** 0-based phase and cycle the position belongs to. */
+  phase: number;
+  cycle: number;
+  /** Position in the cycle at the start of the current epoch, in [0, 1). */
+  pos: number;
+  /** Epochs planned for the rest of the cycle, the current one included, and the 0-based epoch that plan was made for. */
+  planned: number;
+  plannedFor: number;
+  /** The plan assumed the configured pace (no epoch measured yet); it is revised once, early in the epoch. */
+  guess?: boolean;
+}
+
+export class BudgetShape implements Callback {
+  readonly name = 'budgetShape';
+  private readonly segments: Segment[];
+  private s: ShapeState = { phase: 0, cycle: 0, pos: 0, planned: 1, plannedFor: -1 };
+  /** Did the epoch that just ended close a cosine cycle (a snapshot point)? */
+  cycleEnded = false;
+  /** The batch the epoch (or its resumed part) started at in this process. */
+  private startBatch = 0;
+  /** Seconds the epoch's first batch (in this process) took. */
+  private firstBatch = 0;
+  /** Epochs the plan still expects in the phase after the epoch that just ended (0 when it ended the phase). */
+  epochsLeftInPhase = 0;
+
+  /** `minutes`: the budget (maxMinutes); `phases`: the config's, whose epochs give each phase's share. */
+  constructor(private readonly minutes: number, phases: readonly PhaseConfig[]) {
+    this.segments = budgetSegments(phases);
+  }
+
+  private get budget(): number { return this.minutes * 60; }
+
+  private segment(): Segment {
+    return this.segments.find((g) => g.phase === this.s.phase && g.cycle === this.s.cycle)!;
+  }
+
+  private estimate(ctx: TrainContext): number {
+    const total = ctx.config.phases.reduce((a, p) => a + p.epochs, 0);
+    return epochEstimate(ctx.state.seconds, ctx.state.epoch, this.budget, total);
+  }
+
+  onEpochStart(ctx: TrainContext): void {
+    const st = ctx.state;
+    // A new phase (the loop moved on, or early stopping ended the last one) starts at its first cycle.
+    if (this.s.phase !== st.phase) this.s = { phase: st.phase, cycle: 0, pos: 0, planned: 1, plannedFor: -1 };
+    // A resume in the middle of an epoch keeps the plan that epoch started with.
+    this.startBatch = st.batch;
+    if (this.s.plannedFor !== st.epoch) {
+      const g = this.segment();
+      this.s.planned = planEpochs(g.end * this.budget - st.seconds, this.estimate(ctx), g.last);
+      this.s.plannedFor = st.epoch;
+      this.s.guess = st.epoch === 0;
+      const phase = ctx.config.phases[st.phase]!;
+      const cycles = phase.schedule?.cycles ?? 1;
+      ctx.log(`budget: ${(st.seconds / 60).toFixed(1)} of ${this.minutes} min used; phase ${st.phase + 1}${cycles > 1 ? ` cycle ${this.s.cycle + 1}/${cycles}` : ''} ` +
+        `has ${this.s.planned} epoch${this.s.planned === 1 ? '' : 's'} planned to end at ${((g.end * this.budget) / 60).toFixed(1)} min`);
+    }
+    this.setLr(ctx, st.batch);
+  }
+
+  /** Is the epoch under way planned as its phase's last (the last planned epoch of its last cycle)? */
+  endsPhase(): boolean {
+    return this.s.planned <= 1 + 1e-9 && !this.segments.some((g) => g.phase === this.s.phase && g.cycle > this.s.cycle);
+  }
+
+  onBatchEnd(ctx: TrainContext, batch: number): void {
+    const b = ctx.batchesPerEpoch;
+    // The first plan guessed the pace; once a twentieth of the epoch after its first batch (which
+    // pays one-off costs) is timed, plan again from it. (Alone only: data-parallel ranks would time
+    // it differently and must follow one plan.)
+    if (batch === this.startBatch + 1) this.firstBatch = ctx.epochSeconds;
+    const timed = batch - this.startBatch - 1;
+    if (this.s.guess && ctx.worldSize === 1 && batch < b && timed >= Math.max(1, Math.ceil(b / 20)) && ctx.epochSeconds > this.firstBatch) this.revise(ctx, batch, timed);
+    // Sets the next step's rate; after the last batch the record keeps the rate of the step taken.
+    if (batch < b) this.setLr(ctx, batch);
+  }
+
+  /**
+   * Re-plans the segment `done` batches into an epoch from the pace measured so far, keeping the
+   * position continuous: the rest of the epoch runs linearly from here to where the new plan puts its end.
+   */
+  private revise(ctx: TrainContext, done: number, timed: number): void {
+    this.s.guess = false;
+    const b = ctx.batchesPerEpoch, g = this.segment();
+    const epoch = ((ctx.epochSeconds - this.firstBatch) / timed) * b; // training only; validation is a small part
+    const n = planEpochs(g.end * this.budget - ctx.state.seconds, epoch, g.last);
+    const now = this.position(ctx, done);
+    const end = now + ((1 - now) * (1 - done / b)) / (n - done / b);
+    // (pos, planned) of the line through (done, now) and (b, end): v(k) = pos + (1 − pos)(k/b)/planned.
+    const slope = (end - now) / (b - done);
+    const pos = now - slope * done;
+    this.s.pos = pos;
+    this.s.planned = (1 - pos) / (slope * b);
+    ctx.log(`budget: timed at ${epoch.toFixed(1)} s an epoch, phase ${this.s.phase + 1} now has ${n} epoch${n === 1 ? '' : 's'} planned, this one included`);
+  }
+
+  private position(ctx: TrainContext, done: number): number {
+    return this.s.pos + ((1 - this.s.pos) * (done / ctx.batchesPerEpoch)) / this.s.planned;
+  }
+
+  /** The cosine phase's rate at `done` batches into the epoch (the loop's per-step schedule, on budget positions). */
+  private setLr(ctx: TrainContext, done: number): void {
+    const phase = ctx.config.phases[this.s.phase]!;
+    if (!phase.schedule) return; // a constant or plateau-driven rate is not the budget's to shape
+    const v = this.position(ctx, done);
+    ctx.optimizer.lr = cosineAt(phase.lr ?? ctx.config.optimizer.lr, phase.schedule.minLr ?? 0, v);
+  }
+
+  onEpochEnd(ctx: TrainContext, _r: EpochRecord): void {
+    const st = ctx.state;
+    const cycles = ctx.config.phases[this.s.phase]!.schedule?.cycles ?? 1;
+    this.cycleEnded = this.s.planned <= 1 + 1e-9; // a revised plan's count may be a float
+    this.s.pos = this.cycleEnded ? 0 : this.s.pos + (1 - this.s.pos) / this.s.planned;
+    this.s.plannedFor = -1;
+    if (this.cycleEnded) this.s.cycle += 1;
+    const d = this.estimate(ctx);
+    if (this.s.cycle >= cycles) {
+      this.epochsLeftInPhase = 0;
+      ctx.endPhase();
+    } else {
+      // What the plan now expects: the rest of this cycle, and the later cycles at the current pace.
+      let left = 0, t = st.seconds;
+      for (const g of this.segments.filter((x) => x.phase === this.s.phase && x.cycle >= this.s.cycle)) {
+        const n = planEpochs(g.end * this.budget - t, d, g.last);
+        left += n;
+        t += n * d;
+      }
+      this.epochsLeftInPhase = left;
+    }
+    if (ctx.finalEpoch() || st.seconds + d <= this.budget + 1e-6) return; // (a microsecond of rounding is no overrun)
+    ctx.log(`time budget: ${(st.seconds / 60).toFixed(1)} of ${this.minutes} minutes used; another epoch would overrun it`);
+    ctx.stop('time');
+  }
+
+  stateDict(): ShapeState { return { ...this.s }; }
+  loadStateDict(s: unknown): void { this.s = { ...(s as ShapeState) }; }
+}

@@ -71,6 +71,18 @@ function writeConfig(c: TrainConfig): string {
 const modelTensors = (run: string) => new Map([...loadSafetensors(join(run, 'last.ckpt.safetensors')).tensors].filter(([k]) => k.startsWith('model.')));
 const history = (run: string) => readFileSync(join(run, 'history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { val_map: number; val_loss: number; train_loss: number });
 
+/** Asserts that two runs' five epochs have the same validation mAP and losses (float32 tolerance), and that training lowered the loss. */
+function sameHistory(refRun: string, run: string): void {
+  const ha = history(refRun), hb = history(run);
+  assert.equal(hb.length, 5);
+  for (let e = 0; e < 5; e++) {
+    assert.ok(Math.abs(ha[e]!.val_map - hb[e]!.val_map) < 1e-9, `epoch ${e + 1}: mAP ${hb[e]!.val_map} vs ${ha[e]!.val_map}`);
+    assert.ok(Math.abs(ha[e]!.val_loss - hb[e]!.val_loss) < 1e-5, `epoch ${e + 1}: val loss ${hb[e]!.val_loss} vs ${ha[e]!.val_loss}`);
+    assert.ok(Math.abs(ha[e]!.train_loss - hb[e]!.train_loss) < 1e-5, `epoch ${e + 1}: train loss ${hb[e]!.train_loss} vs ${ha[e]!.train_loss}`);
+  }
+  assert.ok(ha[4]!.train_loss < ha[0]!.train_loss);
+}
+
 test("each rank's loader deals its DistributedSampler shard; together the shards are one process's epoch", () => {
   const images = new Float32Array(21 * 4), items = Array.from({ length: 21 }, (_, i) => i);
   const one = new BatchLoader({ images, height: 2, width: 2 }, items, { batchSize: 8, seed: 3, shuffle: true });
@@ -104,14 +116,7 @@ test('two ranks with batch 8 train the weights of one process with batch 16, and
     assert.ok(t.allclose(b.get(k)!, 1e-4, 1e-6), `${k} differs by up to ${d}`);
   }
   // The weights moved: 20 Adam steps are not the initial weights (which rank 0 broadcast).
-  const ha = history(ref.run), hb = history(run);
-  assert.equal(hb.length, 5);
-  for (let e = 0; e < 5; e++) {
-    assert.ok(Math.abs(ha[e]!.val_map - hb[e]!.val_map) < 1e-9, `epoch ${e + 1}: mAP ${hb[e]!.val_map} vs ${ha[e]!.val_map}`);
-    assert.ok(Math.abs(ha[e]!.val_loss - hb[e]!.val_loss) < 1e-5, `epoch ${e + 1}: val loss ${hb[e]!.val_loss} vs ${ha[e]!.val_loss}`);
-    assert.ok(Math.abs(ha[e]!.train_loss - hb[e]!.train_loss) < 1e-5, `epoch ${e + 1}: train loss ${hb[e]!.train_loss} vs ${ha[e]!.train_loss}`);
-  }
-  assert.ok(ha[4]!.train_loss < ha[0]!.train_loss);
+  sameHistory(ref.run, run);
   // Only rank 0 wrote: the run folder is the one rank 0 made, with what one process writes.
   for (const f of ['config.json', 'history.jsonl', 'best.safetensors', 'last.ckpt.safetensors', 'threshold.json', 'status']) assert.ok(existsSync(join(run, f)), f);
   assert.equal(readFileSync(join(run, 'status'), 'utf8').trim(), 'finished');
@@ -146,14 +151,7 @@ test('SyncBatchNorm: two ranks with batch 8 train a network with BatchNorm to th
   assert.equal(b.get('model.bn.num_batches_tracked')!.item(), 20);
   console.log(`# largest difference from 1 process: ${synced_} with SyncBatchNorm, ${plain_} with per-rank BatchNorm`);
   assert.ok(plain_ > 100 * Math.max(synced_, 1e-6), "per-rank BatchNorm: each rank's statistics train other weights");
-  const ha = history(ref.run), hb = history(join(dir, 'runs', 'sbn2'));
-  assert.equal(hb.length, 5);
-  for (let e = 0; e < 5; e++) {
-    assert.ok(Math.abs(ha[e]!.val_map - hb[e]!.val_map) < 1e-9, `epoch ${e + 1}: mAP ${hb[e]!.val_map} vs ${ha[e]!.val_map}`);
-    assert.ok(Math.abs(ha[e]!.val_loss - hb[e]!.val_loss) < 1e-5, `epoch ${e + 1}: val loss ${hb[e]!.val_loss} vs ${ha[e]!.val_loss}`);
-    assert.ok(Math.abs(ha[e]!.train_loss - hb[e]!.train_loss) < 1e-5, `epoch ${e + 1}: train loss ${hb[e]!.train_loss} vs ${ha[e]!.train_loss}`);
-  }
-  assert.ok(ha[4]!.train_loss < ha[0]!.train_loss);
+  sameHistory(ref.run, join(dir, 'runs', 'sbn2'));
 });
 
 test('a rank killed mid-epoch makes the other exit naming it; another world size is refused; a resume finishes', async () => {

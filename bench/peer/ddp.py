@@ -2,8 +2,8 @@
 
 One rank per process, placed by torchrun's variables (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT).
 --mode train: steps of the residual U-Net (resunet.py) on random 101x101 tiles, wrapped in DDP
-  (25 MiB buckets, allreduce overlapped with backward) when WORLD_SIZE > 1; --sync-batchnorm converts
-  its BatchNorms with torch.nn.SyncBatchNorm.convert_sync_batchnorm.
+  (25 MiB buckets, allreduce overlapped with backward) when WORLD_SIZE > 1. (PyTorch 1.13's
+  SyncBatchNorm runs on CUDA only, so there is no CPU peer for halite's --sync-batchnorm.)
 --mode allreduce: the gradient exchange alone, as halite does it: --bytes of float32 in 25 MiB
   buckets, each dist.all_reduce'd (sum) then divided by the world size, per step.
 
@@ -26,8 +26,6 @@ BUCKET_BYTES = 25 * 2**20
 def train(args, world):
     torch.manual_seed(0)
     model = ResUNet()
-    if args.sync_batchnorm:
-        model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
     params = sum(p.numel() for p in model.parameters() if p.requires_grad)
     if world > 1:
         model = torch.nn.parallel.DistributedDataParallel(model, bucket_cap_mb=25)
@@ -78,7 +76,6 @@ def main():
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--steps", type=int, default=3)
     p.add_argument("--bytes", type=int, default=0)
-    p.add_argument("--sync-batchnorm", action="store_true")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     world = int(os.environ.get("WORLD_SIZE", "1"))

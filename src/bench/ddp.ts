@@ -10,6 +10,7 @@ import { createModel } from '../models/registry.js';
 import { convertSyncBatchNorm } from '../nn/layers.js';
 import { Adam } from '../optim/adam.js';
 import * as T from '../torch/index.js';
+import { peerEnv } from './peer-env.js';
 
 /** The models measured: a name for the report, createModel's arguments, and whether bench/peer/ddp.py has it. */
 export const DDP_BENCH_MODELS: Record<string, { model: string; options: Record<string, unknown>; peer: boolean }> = {
@@ -107,11 +108,10 @@ export interface DdpBenchRow {
 }
 
 /** Spawns `world` ranks of `argv` (a command line) on a fresh loopback port; each prints a DdpWorkerResult as its last line. */
-async function runRanks(label: string, cmd: string, argv: string[], world: number): Promise<DdpWorkerResult[]> {
+async function runRanks(label: string, cmd: string, argv: string[], world: number, env: (extra: Record<string, string>) => NodeJS.ProcessEnv): Promise<DdpWorkerResult[]> {
   const port = await freePort();
   return Promise.all(Array.from({ length: world }, (_, r) => new Promise<DdpWorkerResult>((res, rej) => {
-    const env = { ...process.env, RANK: String(r), WORLD_SIZE: String(world), LOCAL_RANK: String(r), MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port) };
-    const p = spawn(cmd, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(cmd, argv, { env: env({ RANK: String(r), WORLD_SIZE: String(world), LOCAL_RANK: String(r), MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port) }), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '', err = '';
     p.stdout.on('data', (d) => (out += d));
     p.stderr.on('data', (d) => (err += d));
@@ -132,7 +132,7 @@ function haliteRanks(model: string, mode: DdpMode, world: number, o: DdpBenchOpt
   const threads = Math.max(1, Math.floor(o.threads / world));
   return runRanks(`halite ${model} ${mode}`, process.execPath, [...process.execArgv, process.argv[1]!, 'bench', 'ddp', '--worker', '--mode', mode,
     '--models', model, '--batch', String(o.batch), '--warmup', String(o.warmup), '--steps', String(o.steps), '--threads', String(threads),
-    ...(o.syncBatchNorm ? ['--sync-batchnorm'] : [])], world);
+    ...(o.syncBatchNorm ? ['--sync-batchnorm'] : [])], world, (extra) => ({ ...process.env, ...extra }));
 }
 
 /** PyTorch's ranks: bench/peer/ddp.py (DDP training of the residual U-Net, or `bytes` of bucketed allreduce). */
@@ -140,7 +140,7 @@ function peerRanks(mode: DdpMode, world: number, bytes: number, o: DdpBenchOptio
   const script = fileURLToPath(new URL('../../bench/peer/ddp.py', import.meta.url));
   const threads = Math.max(1, Math.floor(o.threads / world));
   return runRanks(`PyTorch ${mode}`, o.python, [script, '--mode', mode, '--batch', String(o.batch), '--warmup', String(o.warmup),
-    '--steps', String(o.steps), '--threads', String(threads), '--bytes', String(bytes), ...(o.syncBatchNorm ? ['--sync-batchnorm'] : [])], world);
+    '--steps', String(o.steps), '--threads', String(threads), '--bytes', String(bytes)], world, peerEnv);
 }
 
 /** The slower rank's result (a data-parallel step lasts as long as its slowest rank). */
@@ -168,7 +168,8 @@ export async function benchDdp(o: DdpBenchOptions): Promise<{ threads: number; b
       t.h1 = best(t.h1, one!.step_ms); t.h2 = best(t.h2, two.step_ms); t.hr = best(t.hr, only.allreduce_ms);
     };
     const peer = async () => {
-      if (spec.peer) {
+      // PyTorch 1.13's SyncBatchNorm runs on CUDA only ("expected input tensor to be on GPU").
+      if (spec.peer && !o.syncBatchNorm) {
         const [one] = await peerRanks('train', 1, 0, o);
         t.p1 = best(t.p1, one!.step_ms);
         t.p2 = best(t.p2, slowest(await peerRanks('train', 2, 0, o)).step_ms);
@@ -190,7 +191,7 @@ export async function benchDdp(o: DdpBenchOptions): Promise<{ threads: number; b
     };
     row.scaling = row.img_s_2 / row.img_s_1;
     if (row.peer_img_s_2 !== null) row.img_s_2_ratio = row.img_s_2 / row.peer_img_s_2;
-    const peerTrain = row.peer_img_s_1 === null ? 'PyTorch has no peer model here'
+    const peerTrain = o.syncBatchNorm ? "PyTorch 1.13's SyncBatchNorm runs on CUDA only" : row.peer_img_s_1 === null ? 'PyTorch has no peer model here'
       : `PyTorch DDP ${row.peer_img_s_1.toFixed(1)} → ${row.peer_img_s_2!.toFixed(1)} img/s (×${(row.peer_img_s_2! / row.peer_img_s_1).toFixed(2)}); halite/PyTorch at 2 processes ×${row.img_s_2_ratio!.toFixed(2)}`;
     o.log(`${m}: ${(bytes / 2 ** 20).toFixed(1)} MiB of gradients per step` + (o.syncBatchNorm ? ', SyncBatchNorm' : ''));
     o.log(`  training: halite 1 process ${row.img_s_1.toFixed(1)} img/s, 2 processes ${row.img_s_2.toFixed(1)} img/s (×${row.scaling.toFixed(2)}); ${peerTrain}`);

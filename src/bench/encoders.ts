@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createEncoder } from '../models/encoders/index.js';
 import * as T from '../torch/index.js';
+import { peerEnv } from './peer-env.js';
 
 export interface EncoderTiming { forward_ms: number; backward_ms: number }
 export interface EncoderBenchRow {
@@ -49,7 +50,7 @@ function measureHalite(name: string, o: EncoderBenchOptions): EncoderTiming & { 
 
 function measurePeer(name: string, o: EncoderBenchOptions): EncoderTiming {
   const script = fileURLToPath(new URL('../../bench/peer/encoders.py', import.meta.url));
-  const r = spawnSync(o.python, [script, 'bench', name, '--batch', String(o.batch), '--size', String(o.size), '--steps', String(o.steps), '--threads', String(o.threads)], { encoding: 'utf8' });
+  const r = spawnSync(o.python, [script, 'bench', name, '--batch', String(o.batch), '--size', String(o.size), '--steps', String(o.steps), '--threads', String(o.threads)], { encoding: 'utf8', env: peerEnv() });
   if (r.error) throw new Error(`cannot run the PyTorch peer with ${o.python}: ${r.error.message} (install python3-torch)`);
   if (r.status !== 0) throw new Error(`the PyTorch peer failed on ${name} (exit ${r.status}):\n${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as EncoderTiming;

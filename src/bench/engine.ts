@@ -8,6 +8,7 @@ import { fuseForInference } from '../infer/fuse.js';
 import { ResUNet } from '../models/resunet.js';
 import { Adam } from '../optim/adam.js';
 import * as T from '../torch/index.js';
+import { peerEnv } from './peer-env.js';
 
 export interface EngineBenchOptions {
   threads: number;
@@ -103,7 +104,7 @@ export function measurePeer(channelsLast: boolean, o: EngineBenchOptions): Throu
   const args = [script, '--threads', String(o.threads), '--batch', String(o.batch), '--infer-batch', String(o.inferBatch),
     '--warmup', String(o.warmup), '--steps', String(o.steps), '--infer-steps', String(o.inferSteps),
     '--channels-last', channelsLast ? 'yes' : 'no', '--precision', o.precision];
-  const r = spawnSync(o.python, args, { encoding: 'utf8' });
+  const r = spawnSync(o.python, args, { encoding: 'utf8', env: peerEnv() });
   if (r.error) throw new Error(`cannot run the PyTorch peer with ${o.python}: ${r.error.message} (install python3-torch)`);
   if (r.status !== 0) throw new Error(`the PyTorch peer failed (exit ${r.status}):\n${r.stderr}`);
   const last = r.stdout.trim().split('\n').pop()!;

@@ -127,7 +127,7 @@ export function register(program: Command): void {
     .option('--warmup <n>', 'untimed steps first', wholeNumber(0), 1)
     .option('--steps <n>', 'timed steps', wholeNumber(1), 3)
     .option('--rounds <n>', 'rounds of halite and PyTorch, alternating which goes first; each figure is the best round', wholeNumber(1), 2)
-    .option('--sync-batchnorm', 'both sides train with SyncBatchNorm (halite --sync-batchnorm, torch.nn.SyncBatchNorm)')
+    .option('--sync-batchnorm', "halite's 2 processes train with SyncBatchNorm (PyTorch 1.13's runs on CUDA only: its peer then times the allreduce alone)")
     .option('--python <path>', "Python with PyTorch (Debian's python3-torch)", '/usr/bin/python3')
     .addOption(new Option('--worker', 'one rank of the measurement (started by bench ddp itself)').hideHelp())
     .addOption(new Option('--mode <mode>', 'what a --worker rank times').choices(['train', 'allreduce']).default('train').hideHelp())

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { encode } from 'fast-png';
@@ -221,4 +221,19 @@ test('bin/halite.js runs dist/ when it is as new as src/, else src/ through tsx 
   assert.deepEqual(run({ HALITE_FROM_SOURCE: '1' }), { ran: 'src', note: '' });
   rmSync(join(pkg, 'dist'), { recursive: true });
   assert.match(run().note, /^halite: dist\/ is not built; running the sources through tsx/);
+});
+
+test("torchrun's LOCAL_WORLD_SIZE shares the machine's cores among its ranks; HALITE_THREADS and --threads still decide", () => {
+  const threads = (extra: Record<string, string>, ...args: string[]) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, HALITE_FROM_SOURCE: '1', ...extra };
+    if (extra.HALITE_THREADS === undefined) delete env.HALITE_THREADS;
+    const r = spawnSync(process.execPath, ['bin/halite.js', ...args, 'doctor'], { encoding: 'utf8', env });
+    assert.equal(r.status, 0, r.stderr);
+    return Number(/^threads\s+(\d+)/m.exec(r.stdout)![1]);
+  };
+  const cores = availableParallelism();
+  assert.equal(threads({ LOCAL_WORLD_SIZE: String(cores) }), 1);
+  assert.equal(threads({ LOCAL_WORLD_SIZE: '1' }), cores);
+  assert.equal(threads({ LOCAL_WORLD_SIZE: String(cores), HALITE_THREADS: '3' }), 3);
+  assert.equal(threads({ LOCAL_WORLD_SIZE: String(cores) }, '--threads', '2'), 2);
 });

@@ -25,7 +25,7 @@ export function launchOptions(cmd: Command, what: string): Command {
     .option('--nproc <n>', `worker processes on this machine (as torchrun --nproc-per-node); ${what}`, wholeNumber(1, 1024))
     .option('--nnodes <m>', 'machines in the job (each runs the same command with its own --node-rank)', wholeNumber(1, 4096))
     .option('--node-rank <r>', "this machine's index in the job, from 0 (0 hosts the rendezvous and writes the results)", wholeNumber(0))
-    .option('--master-addr <host>', 'address of the --node-rank 0 machine (default 127.0.0.1)', host)
+    .option('--master-addr <host>', 'address of the --node-rank 0 machine (required with --nnodes > 1; default 127.0.0.1 on one machine)', host)
     .option('--master-port <p>', 'TCP port of the rendezvous on --master-addr (default: a free one, on one machine)', wholeNumber(1, 65535))
     .option('--dist-timeout <seconds>', `how long a rank waits for the others, at the start and in each collective, before it fails naming the lost rank (default ${DIST_TIMEOUT_S}, as torch.distributed)`, numberIn(0.001, 7 * 24 * 3600));
 }

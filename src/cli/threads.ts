@@ -14,7 +14,8 @@ export function withoutTorch(cmd: Command): Command {
 
 /**
  * Sets libtorch's intra-op threads before `command` runs: --threads, else HALITE_THREADS, else one
- * per core (libtorch's own default can be 1 on small VMs: it counts physical cores).
+ * per core (libtorch's own default can be 1 on small VMs: it counts physical cores), shared among
+ * the LOCAL_WORLD_SIZE processes that torchrun starts on this machine.
  * Throws when HALITE_THREADS is not a whole number >= 1.
  */
 export async function applyThreads(threads: number | undefined, command: Command): Promise<void> {
@@ -28,5 +29,11 @@ export async function applyThreads(threads: number | undefined, command: Command
     }
   }
   const { setNumThreads } = await import('../torch/runtime.js');
-  setNumThreads(n ?? availableParallelism());
+  setNumThreads(n ?? Math.max(1, Math.floor(availableParallelism() / localWorldSize())));
+}
+
+/** torchrun's LOCAL_WORLD_SIZE (the ranks on this machine), or 1 when unset or not a whole number >= 1. */
+function localWorldSize(): number {
+  const v = Number(process.env.LOCAL_WORLD_SIZE);
+  return Number.isInteger(v) && v >= 1 ? v : 1;
 }

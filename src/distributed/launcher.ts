@@ -53,7 +53,7 @@ export function workerEnv(p: LaunchPlan, local: number, port: number): Record<st
  * message about a failed job: how to go on.
  */
 export async function launchWorkers(p: LaunchPlan, argv: string[], log: (line: string) => void = (l) => console.error(l),
-  retry = 'resume with --resume RUN and the same --nproc'): Promise<number> {
+  retry = 'if rank 0 wrote a checkpoint, continue with halite train --resume RUN and the same --nproc; else run the same command again'): Promise<number> {
   const port = p.masterPort ?? await freePort();
   const threads = p.threads ?? Math.max(1, Math.floor(availableParallelism() / p.nproc));
   const children: ChildProcess[] = [];

@@ -25,7 +25,8 @@ export const DDP_BENCH_MODELS: Record<string, { model: string; options: Record<s
  */
 export type DdpMode = 'train' | 'allreduce';
 
-export interface DdpWorkerOptions { model: string; mode: DdpMode; batch: number; warmup: number; steps: number; threads: number; syncBatchNorm: boolean }
+/** A rank's options; its thread count is halite's global --threads, which the bench passes to each rank. */
+export interface DdpWorkerOptions { model: string; mode: DdpMode; batch: number; warmup: number; steps: number; syncBatchNorm: boolean }
 
 /** One rank's measurement (or the single process's): per-step times in ms and the gradient bytes reduced. */
 export interface DdpWorkerResult { rank: number; world: number; step_ms: number; allreduce_ms: number; bytes: number; params: number }
@@ -39,7 +40,6 @@ export interface DdpWorkerResult { rank: number; world: number; step_ms: number;
 export async function benchDdpWorker(o: DdpWorkerOptions): Promise<DdpWorkerResult> {
   const spec = DDP_BENCH_MODELS[o.model];
   if (!spec) throw new Error(`bench ddp: unknown model '${o.model}' (known: ${Object.keys(DDP_BENCH_MODELS).join(', ')})`);
-  T.setNumThreads(o.threads);
   T.manualSeed(0);
   const world = Number(process.env.WORLD_SIZE ?? 1);
   const group: ProcessGroup | null = world > 1 ? await initProcessGroup() : null;
@@ -127,9 +127,12 @@ async function runRanks(label: string, cmd: string, argv: string[], world: numbe
   })));
 }
 
+/** Each of `world` ranks' share of the bench's threads (at least 1). */
+const threadsPerRank = (o: DdpBenchOptions, world: number) => Math.max(1, Math.floor(o.threads / world));
+
 /** halite's ranks: `halite bench ddp --worker` (the same CLI). */
 function haliteRanks(model: string, mode: DdpMode, world: number, o: DdpBenchOptions): Promise<DdpWorkerResult[]> {
-  const threads = Math.max(1, Math.floor(o.threads / world));
+  const threads = threadsPerRank(o, world);
   return runRanks(`halite ${model} ${mode}`, process.execPath, [...process.execArgv, process.argv[1]!, 'bench', 'ddp', '--worker', '--mode', mode,
     '--models', model, '--batch', String(o.batch), '--warmup', String(o.warmup), '--steps', String(o.steps), '--threads', String(threads),
     ...(o.syncBatchNorm ? ['--sync-batchnorm'] : [])], world, (extra) => ({ ...process.env, ...extra }));
@@ -138,7 +141,7 @@ function haliteRanks(model: string, mode: DdpMode, world: number, o: DdpBenchOpt
 /** PyTorch's ranks: bench/peer/ddp.py (DDP training of the residual U-Net, or `bytes` of bucketed allreduce). */
 function peerRanks(mode: DdpMode, world: number, bytes: number, o: DdpBenchOptions): Promise<DdpWorkerResult[]> {
   const script = fileURLToPath(new URL('../../bench/peer/ddp.py', import.meta.url));
-  const threads = Math.max(1, Math.floor(o.threads / world));
+  const threads = threadsPerRank(o, world);
   return runRanks(`PyTorch ${mode}`, o.python, [script, '--mode', mode, '--batch', String(o.batch), '--warmup', String(o.warmup),
     '--steps', String(o.steps), '--threads', String(threads), '--bytes', String(bytes)], world, peerEnv);
 }

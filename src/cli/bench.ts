@@ -132,14 +132,14 @@ export function register(program: Command): void {
     .addOption(new Option('--worker', 'one rank of the measurement (started by bench ddp itself)').hideHelp())
     .addOption(new Option('--mode <mode>', 'what a --worker rank times').choices(['train', 'allreduce']).default('train').hideHelp())
     .action(async (o: { models: string[]; batch: number; warmup: number; steps: number; rounds: number; syncBatchnorm?: boolean; python: string; mode: DdpMode; worker?: boolean }) => {
-      const syncBatchNorm = o.syncBatchnorm === true, threads = await threadsSet();
+      const syncBatchNorm = o.syncBatchnorm === true;
       if (o.worker) {
         const { benchDdpWorker } = await import('../bench/ddp.js');
-        console.log(JSON.stringify(await benchDdpWorker({ ...o, threads, syncBatchNorm, model: o.models[0]! })));
+        console.log(JSON.stringify(await benchDdpWorker({ ...o, syncBatchNorm, model: o.models[0]! })));
         return;
       }
       const { benchDdp } = await import('../bench/ddp.js');
-      const r = await benchDdp({ ...o, threads, syncBatchNorm, log: (l) => console.log(l) });
+      const r = await benchDdp({ ...o, threads: await threadsSet(), syncBatchNorm, log: (l) => console.log(l) });
       console.log(JSON.stringify(r));
     });
   withoutTorch(bench

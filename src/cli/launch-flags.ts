@@ -67,7 +67,7 @@ export async function launchIfAsked(o: LaunchFlags, retry: string): Promise<bool
   const plan = launchPlan(o);
   if (!plan) return false;
   const { launchWorkers } = await import('../distributed/launcher.js');
-  process.exitCode = await launchWorkers(plan, [process.execPath, ...process.execArgv, ...process.argv.slice(1)], undefined, retry);
+  process.exitCode = await launchWorkers(plan, [process.execPath, ...process.execArgv, ...process.argv.slice(1)], retry);
   return true;
 }
 

@@ -52,8 +52,7 @@ export function workerEnv(p: LaunchPlan, local: number, port: number): Record<st
  * Local worker 0's output passes through; the others' lines are prefixed "[rank R] ". `retry` ends the
  * message about a failed job: how to go on.
  */
-export async function launchWorkers(p: LaunchPlan, argv: string[], log: (line: string) => void = (l) => console.error(l),
-  retry = 'if rank 0 wrote a checkpoint, continue with halite train --resume RUN and the same --nproc; else run the same command again'): Promise<number> {
+export async function launchWorkers(p: LaunchPlan, argv: string[], retry: string, log: (line: string) => void = (l) => console.error(l)): Promise<number> {
   const port = p.masterPort ?? await freePort();
   const threads = p.threads ?? Math.max(1, Math.floor(availableParallelism() / p.nproc));
   const children: ChildProcess[] = [];

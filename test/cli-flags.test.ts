@@ -100,6 +100,7 @@ test('--help, --version and bad flags of every command answer without loading li
     [['predict', '--run', run, '--images', root, '--out', 'x.csv', '--batch-size', '0'], /'--batch-size <n>' argument '0' is invalid\. Expected a whole number >= 1/],
     [['predict', '--run', run, '--images', root, '--out', 'x.csv', '--min-area', '2.5'], /'--min-area <pixels>' argument '2\.5' is invalid\. Expected a whole number >= 0/],
     [['predict', '--run', run, '--val', '--images', root, '--out', 'x.csv'], /option '--val' cannot be used with option '--images <dir>'/],
+    [['predict', '--run', run, '--images', root, '--out', 'x.csv', '--precision', 'fp16'], /option '--precision <p>' argument 'fp16' is invalid\. Allowed choices are fp32, bf16/],
     [['predict', '--run', join(root, 'nowhere'), '--images', root, '--out', 'x.csv'], /'--run <dir>' argument '.*nowhere' is invalid\. No such run directory/],
     [['pseudo-label', '--run', run, '--images', root, '--out', root, '--high', '1.2'], /'--high <p>' argument '1\.2' is invalid\. Expected a number in \[0, 1\]/],
     [['train', '--data', root, '--epochs', '3,x'], /'--epochs <list>' argument '3,x' is invalid\. Item 2 \('x'\): Expected a whole number >= 1/],
@@ -120,6 +121,9 @@ test('--help, --version and bad flags of every command answer without loading li
     assert.match(r.stderr, msg, args.join(' '));
     assert.doesNotMatch(r.stderr, /native addon loaded/, args.join(' '));
   }
+  const bf16 = halite('predict', '--run', run, '--images', root, '--out', 'x.csv', '--precision', 'bf16', '--engine', 'onnxruntime');
+  assert.equal(bf16.status, 1);
+  assert.match(bf16.stderr, /--precision bf16 runs on --engine libtorch only: the ONNX graph onnxruntime runs is float32; drop one of the two flags/);
 });
 
 test('predict: larger images are tiled, stitched and written as mask PNGs; the submission holds the 101x101 tiles; evaluate suggests --run', async () => {
@@ -181,8 +185,13 @@ test('predict: larger images are tiled, stitched and written as mask PNGs; the s
 
   // The run's validation predictions scored without --run: the error suggests it.
   const val = join(root, 'val.csv');
+  p = halite('--threads', '2', 'predict', '--run', run, '--val', '--out', val, '--precision', 'bf16');
+  assert.equal(p.status, 0, p.stderr);
+  assert.match(p.stdout, /libtorch \(bf16\) in/);
+  const bf16Rows = readFileSync(val, 'utf8');
   p = halite('--threads', '2', 'predict', '--run', run, '--val', '--out', val);
   assert.equal(p.status, 0, p.stderr);
+  assert.equal(firstColumn(val).length, bf16Rows.trim().split('\n').length, 'bf16 and fp32 predict the same tiles');
   const e = halite('evaluate', '--data', data, '--submission', val);
   assert.equal(e.status, 1);
   const n = firstColumn(val).length - 1;

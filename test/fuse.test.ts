@@ -86,6 +86,30 @@ for (const [k, c] of CASES.entries()) {
   });
 }
 
+// predict --precision bf16: the forward under bfloat16 autocast, the logits back in float32. Bounds from
+// bfloat16's unit roundoff u = 2^-8 (8-bit significand): a probability is σ(logit) with σ' ≤ 1/4, so an
+// error of a few u in the logits moves it by about u; the mean stays below u and no pixel moves 8u.
+const BF16_U = 2 ** -8;
+for (const c of [CASES[1]!, CASES[2]!]) {
+  test(`${c.name}: predicting in bf16 gives float32 probabilities within bfloat16's rounding of fp32's`, async () => {
+    const tiles = await tilesPromise;
+    manualSeed(300);
+    const m = createModel(c.model, c.options);
+    perturbBatchNorms(m);
+    fuseForInference(m, { channelsLast: true });
+    const fp32 = predictTiles(m, tiles, { tta: true, batchSize: 3 });
+    const bf16 = predictTiles(m, tiles, { tta: true, batchSize: 3, precision: 'bf16' });
+    for (const [what, a, b] of [['mask', fp32.probs, bf16.probs], ...(fp32.salt ? [['salt', fp32.salt, bf16.salt!]] : [])] as [string, Float32Array, Float32Array][]) {
+      assert.ok(b instanceof Float32Array && b.every((v) => v >= 0 && v <= 1), `${what}: float32 probabilities in [0, 1]`);
+      const d = maxDiff(a, b), mean = a.reduce((s, v, i) => s + Math.abs(v - b[i]!), 0) / a.length;
+      assert.ok(d > 0, `${what}: bf16 gave fp32's probabilities exactly, so it did not run in bfloat16`);
+      assert.ok(d < 8 * BF16_U && mean < BF16_U, `${what}: largest difference ${d}, mean ${mean}`);
+    }
+    assert.ok(maxDiff(bf16.probs, predictProbabilities(m, tiles, { tta: true, batchSize: 3, precision: 'bf16' })) < 8 * BF16_U);
+    m.dispose();
+  });
+}
+
 test('in training mode a fused model runs its parameters and batch statistics, as before fusing', async () => {
   const tiles = (await tilesPromise).subarray(0, 2 * 101 * 101);
   manualSeed(7);

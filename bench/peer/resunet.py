@@ -1,7 +1,7 @@
 """The peer for `halite bench engine`: the same residual U-Net ("Model 2" of the Keras TGS
 write-up, 16 start filters, 101x101) in PyTorch's Python front end, timed the same way.
 
-Prints one JSON line: {"params":..,"train_img_s":..,"infer_img_s":..,"channels_last":..}.
+Prints one JSON line: {"params":..,"train_img_s":..,"infer_img_s":..,"infer_bf16_img_s":..,"channels_last":..}.
 """
 import argparse
 import json
@@ -113,7 +113,15 @@ def measure(channels_last, args):
         for _ in range(args.infer_steps):
             torch.sigmoid(model(xi))
         infer = args.infer_batch * args.infer_steps / (time.perf_counter() - t0)
-    return {"params": params, "train_img_s": train, "infer_img_s": infer, "channels_last": channels_last}
+        # bfloat16 autocast, as halite predict --precision bf16 runs it: logits back to float32 before the sigmoid.
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            for _ in range(args.warmup):
+                torch.sigmoid(model(xi).float())
+            t0 = time.perf_counter()
+            for _ in range(args.infer_steps):
+                torch.sigmoid(model(xi).float())
+        infer_bf16 = args.infer_batch * args.infer_steps / (time.perf_counter() - t0)
+    return {"params": params, "train_img_s": train, "infer_img_s": infer, "infer_bf16_img_s": infer_bf16, "channels_last": channels_last}
 
 
 def main():

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { exportOnnx } from '../export/onnx.js';
 import { fuseForInference } from '../infer/fuse.js';
+import { maskProbabilities } from '../infer/predict.js';
 import { ResUNet } from '../models/resunet.js';
 import { Adam } from '../optim/adam.js';
 import * as T from '../torch/index.js';
@@ -18,7 +19,7 @@ export interface EngineBenchOptions {
   steps: number;
   inferSteps: number;
   python: string;
-  /** Precision of the train step on both sides (inference is fp32, as halite predicts). */
+  /** Precision of the train step on both sides (inference is timed in fp32 and in bf16 on both). */
   precision: T.Precision;
   /** Alternating rounds; each side keeps its best, so a passing hiccup on the machine does not decide. */
   rounds: number;
@@ -28,6 +29,8 @@ export interface EngineBenchOptions {
 export interface Throughput {
   train_img_s: number;
   infer_img_s: number;
+  /** Inference under bfloat16 autocast, logits back to float32 (halite: folded, as predict --precision bf16 runs). */
+  infer_bf16_img_s: number;
   params: number;
   /** halite only: inference with the BatchNorms folded (fuseForInference, as loaded runs predict); infer_img_s is without. */
   infer_fused_img_s?: number;
@@ -59,20 +62,21 @@ export function measureHalite(channelsLast: boolean, o: EngineBenchOptions): Thr
 
   model.eval();
   const xi = T.rand([o.inferBatch, 1, 101, 101]).contiguous(fmt);
-  const infer = (): void => T.tidy(() => T.noGrad(() => { model.call(xi).sigmoid(); }));
-  for (let i = 0; i < o.warmup; i++) infer();
-  t0 = performance.now();
-  for (let i = 0; i < o.inferSteps; i++) infer();
-  const inferRate = (o.inferBatch * o.inferSteps) / ((performance.now() - t0) / 1000);
+  /** Images/s of maskProbabilities (predict's own batch step, no TTA) in `precision`. */
+  const inferRate = (precision: T.Precision): number => {
+    const infer = (): void => T.tidy(() => T.noGrad(() => { maskProbabilities(model, xi, false, precision); }));
+    for (let i = 0; i < o.warmup; i++) infer();
+    const t = performance.now();
+    for (let i = 0; i < o.inferSteps; i++) infer();
+    return (o.inferBatch * o.inferSteps) / ((performance.now() - t) / 1000);
+  };
+  const unfused = inferRate('fp32');
   fuseForInference(model, { channelsLast });
-  for (let i = 0; i < o.warmup; i++) infer();
-  t0 = performance.now();
-  for (let i = 0; i < o.inferSteps; i++) infer();
-  const fusedRate = (o.inferBatch * o.inferSteps) / ((performance.now() - t0) / 1000);
+  const fused = inferRate('fp32'), bf16 = inferRate('bf16');
   const params = model.numParameters();
   T.dispose([x, y, xi]);
   model.dispose();
-  return { train_img_s: train, infer_img_s: inferRate, infer_fused_img_s: fusedRate, params };
+  return { train_img_s: train, infer_img_s: unfused, infer_fused_img_s: fused, infer_bf16_img_s: bf16, params };
 }
 
 /**
@@ -127,6 +131,14 @@ export interface EngineBenchResult {
   infer_onnxruntime_img_s: number;
   /** halite's inference over onnxruntime's. */
   infer_onnxruntime_ratio: number;
+  /** halite's inference under bfloat16 autocast (predict --precision bf16), folded, in its faster memory format. */
+  infer_bf16_img_s: number;
+  /** PyTorch's eager inference under bfloat16 autocast, in its faster memory format. */
+  infer_peer_bf16_img_s: number;
+  /** halite bf16 over PyTorch eager fp32 (issue 24's anchor), over PyTorch bf16, and over onnxruntime (fp32). */
+  infer_bf16_ratio: number;
+  infer_bf16_peer_bf16_ratio: number;
+  infer_bf16_onnxruntime_ratio: number;
   onnxruntime: string;
   params: number;
   peer_params: number;
@@ -147,7 +159,7 @@ export async function benchEngine(o: EngineBenchOptions): Promise<EngineBenchRes
     const r = side === 'pytorch' ? measurePeer(fmt, o) : measureHalite(fmt, o);
     const name = fmt ? 'channels-last' : 'contiguous';
     const fused = r.infer_fused_img_s !== undefined ? `  fused ${r.infer_fused_img_s.toFixed(2)} img/s` : '';
-    o.log(`${side.padEnd(8)}${name.padEnd(14)}train ${r.train_img_s.toFixed(2)} img/s  infer ${r.infer_img_s.toFixed(2)} img/s${fused}`);
+    o.log(`${side.padEnd(8)}${name.padEnd(14)}train ${r.train_img_s.toFixed(2)} img/s  infer ${r.infer_img_s.toFixed(2)} img/s${fused}  bf16 ${r.infer_bf16_img_s.toFixed(2)} img/s`);
     rows.push({ fmt, side, r });
   };
   for (let round = 0; round < o.rounds; round++) {
@@ -158,11 +170,12 @@ export async function benchEngine(o: EngineBenchOptions): Promise<EngineBenchRes
     ortRuns.push(r);
   }
   const ort = ortRuns.reduce((a, b) => (b.infer_img_s > a.infer_img_s ? b : a));
-  const best = (side: string, key: 'train_img_s' | 'infer_img_s' | 'infer_fused_img_s') =>
+  const best = (side: string, key: 'train_img_s' | 'infer_img_s' | 'infer_fused_img_s' | 'infer_bf16_img_s') =>
     rows.filter((r) => r.side === side).reduce((a, b) => ((b.r[key] ?? 0) > (a.r[key] ?? 0) ? b : a));
   const ht = best('halite', 'train_img_s'), pt = best('pytorch', 'train_img_s');
   const hi = best('halite', 'infer_fused_img_s'), pi = best('pytorch', 'infer_img_s');
   const hu = best('halite', 'infer_img_s');
+  const hb = best('halite', 'infer_bf16_img_s').r.infer_bf16_img_s, pb = best('pytorch', 'infer_bf16_img_s').r.infer_bf16_img_s;
   return {
     threads: o.threads,
     precision: o.precision,
@@ -175,6 +188,11 @@ export async function benchEngine(o: EngineBenchOptions): Promise<EngineBenchRes
     infer_ratio: hi.r.infer_fused_img_s! / pi.r.infer_img_s,
     infer_onnxruntime_img_s: ort.infer_img_s,
     infer_onnxruntime_ratio: hi.r.infer_fused_img_s! / ort.infer_img_s,
+    infer_bf16_img_s: hb,
+    infer_peer_bf16_img_s: pb,
+    infer_bf16_ratio: hb / pi.r.infer_img_s,
+    infer_bf16_peer_bf16_ratio: hb / pb,
+    infer_bf16_onnxruntime_ratio: hb / ort.infer_img_s,
     onnxruntime: ort.onnxruntime,
     params: ht.r.params,
     peer_params: pt.r.params,

@@ -13,6 +13,7 @@ import { saveWeights } from '../io/weights.js';
 import { ResUNet, RESUNET_DEFAULTS } from '../models/resunet.js';
 import { decodeTiles, listImages } from './images.js';
 import * as T from '../torch/index.js';
+import type { Precision } from '../torch/dtype.js';
 
 export interface PredictBenchOptions {
   /** Folder of 101x101 PNG tiles (e.g. ../shared/tgs/test/images). */
@@ -22,6 +23,8 @@ export interface PredictBenchOptions {
   tta: boolean;
   batchSize: number;
   engine: Engine;
+  /** predict --precision (libtorch only). */
+  precision: Precision;
   rounds: number;
   log: (line: string) => void;
 }
@@ -29,6 +32,7 @@ export interface PredictBenchOptions {
 export interface PredictBenchResult {
   tiles: number;
   engine: Engine;
+  precision: Precision;
   tta: boolean;
   /** `halite predict`'s action, wall seconds (best round), and its process CPU seconds in that round. */
   total_s: number;
@@ -83,7 +87,7 @@ export async function benchPredict(o: PredictBenchOptions): Promise<PredictBench
     saveWeights(join(run, 'best.safetensors'), model, { model: 'resunet', options: { ...RESUNET_DEFAULTS } as unknown as Record<string, unknown>, extra: { epoch: '1' } });
     model.dispose();
     const out = join(root, 'submission.csv');
-    const popts = { tta: o.tta, batchSize: o.batchSize };
+    const popts = { tta: o.tta, batchSize: o.batchSize, precision: o.precision };
     let best = { total: Infinity, user: 0, system: 0 }, network = Infinity, load = Infinity, coldLoad = 0, warmup = 0;
     const fold = listImages(folder);
     const images = await decodeTiles(fold.dir, fold.ids);
@@ -116,13 +120,13 @@ export async function benchPredict(o: PredictBenchOptions): Promise<PredictBench
         disposeMembers(members);
       }
       const c0 = process.cpuUsage(), t0 = performance.now();
-      await predict({ run: [run], images: folder, out, tta: o.tta, batchSize: o.batchSize, engine: o.engine });
+      await predict({ run: [run], images: folder, out, tta: o.tta, batchSize: o.batchSize, engine: o.engine, precision: o.precision });
       const total = (performance.now() - t0) / 1000, c = process.cpuUsage(c0);
       if (total < best.total) best = { total, user: c.user / 1e6, system: c.system / 1e6 };
       o.log(`round ${r + 1}: halite predict ${total.toFixed(2)} s (user ${(c.user / 1e6).toFixed(1)} s, system ${(c.system / 1e6).toFixed(1)} s), network passes ${network.toFixed(2)} s, load ${load.toFixed(2)} s, first passes' warm-up ${warmup.toFixed(2)} s`);
     }
     return {
-      tiles: o.tiles, engine: o.engine, tta: o.tta, total_s: best.total, user_s: best.user, system_s: best.system,
+      tiles: o.tiles, engine: o.engine, precision: o.precision, tta: o.tta, total_s: best.total, user_s: best.user, system_s: best.system,
       network_s: network, rest_s: best.total - network, rest_ratio: (best.total - network) / network,
       load_s: load, warmup_s: warmup, cold_s: coldLoad + warmup,
       per_tile_s: best.total - network - load, per_tile_ratio: (best.total - network - load) / network,

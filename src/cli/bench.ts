@@ -32,6 +32,7 @@ export function register(program: Command): void {
       console.log(`infer  halite ${r.infer_img_s.toFixed(2)} img/s (BatchNorm folded; ${r.infer_unfused_img_s.toFixed(2)} unfolded)`);
       console.log(`infer  halite ${r.infer_img_s.toFixed(2)} img/s  pytorch ${r.infer_peer_img_s.toFixed(2)} img/s  ratio ${r.infer_ratio.toFixed(3)}`);
       console.log(`infer  halite ${r.infer_img_s.toFixed(2)} img/s  onnxruntime ${r.onnxruntime} ${r.infer_onnxruntime_img_s.toFixed(2)} img/s  ratio ${r.infer_onnxruntime_ratio.toFixed(3)}`);
+      console.log(`infer  bf16: halite ${r.infer_bf16_img_s.toFixed(2)} img/s  pytorch ${r.infer_peer_bf16_img_s.toFixed(2)} img/s (ratio ${r.infer_bf16_peer_bf16_ratio.toFixed(3)})  over pytorch fp32 ${r.infer_bf16_ratio.toFixed(3)}  over onnxruntime fp32 ${r.infer_bf16_onnxruntime_ratio.toFixed(3)}`);
       console.log(`params halite ${r.params}  pytorch ${r.peer_params}`);
       console.log(JSON.stringify(r));
     });
@@ -54,11 +55,13 @@ export function register(program: Command): void {
     .option('--no-tta', 'no flip test-time augmentation')
     .option('--batch-size <n>', 'tiles per forward pass', wholeNumber(1), 64)
     .addOption(new Option('--engine <name>', 'libtorch or onnxruntime').choices(['libtorch', 'onnxruntime']).default('libtorch'))
+    .addOption(new Option('--precision <p>', "predict's --precision: fp32, or bf16 (libtorch only)").choices(PRECISIONS).default('fp32'))
     .option('--rounds <n>', 'rounds; each time keeps its best', wholeNumber(1), 2)
-    .action(async (o: { images: string; tiles: number; tta: boolean; batchSize: number; engine: 'libtorch' | 'onnxruntime'; rounds: number }) => {
+    .action(async (o: { images: string; tiles: number; tta: boolean; batchSize: number; engine: 'libtorch' | 'onnxruntime'; precision: Precision; rounds: number }) => {
+      if (o.precision === 'bf16' && o.engine === 'onnxruntime') throw new Error('--precision bf16 runs on --engine libtorch only: the ONNX graph onnxruntime runs is float32');
       const { benchPredict } = await import('./bench-predict.js');
       const r = await benchPredict({ ...o, log: (l) => console.log(l) });
-      console.log(`predict ${r.tiles} tiles (${r.engine}${r.tta ? ', flip TTA' : ''}): ${r.total_s.toFixed(2)} s, network passes ${r.network_s.toFixed(2)} s, the rest ${r.rest_s.toFixed(2)} s = ${(100 * r.rest_ratio).toFixed(1)}% over the passes (system ${r.system_s.toFixed(1)} s)`);
+      console.log(`predict ${r.tiles} tiles (${r.engine}${r.precision === 'bf16' ? ' bf16' : ''}${r.tta ? ', flip TTA' : ''}): ${r.total_s.toFixed(2)} s, network passes ${r.network_s.toFixed(2)} s, the rest ${r.rest_s.toFixed(2)} s = ${(100 * r.rest_ratio).toFixed(1)}% over the passes (system ${r.system_s.toFixed(1)} s)`);
       console.log(`  cold start (once a process): ${r.cold_s.toFixed(2)} s (load and fuse ${(r.cold_s - r.warmup_s).toFixed(2)} s, first passes' warm-up ${r.warmup_s.toFixed(2)} s); ` +
         `in a warm predict: load ${r.load_s.toFixed(2)} s, per tile (decode, batch, write): ${r.per_tile_s.toFixed(2)} s = ${(100 * r.per_tile_ratio).toFixed(1)}% over the passes (issue 24's bar: 15%)`);
       console.log(JSON.stringify(r));

@@ -84,7 +84,7 @@ async function predictTilesAndImages(o: PredictFlags, group: ProcessGroup | unde
   try {
     const tuned = ensemblePostprocess(members, specs);
     const post: Postprocess = { threshold: o.threshold ?? tuned.threshold, minArea: o.minArea ?? tuned.minArea, gate: o.gate ?? tuned.gate };
-    const popts = { tta: o.tta, batchSize: o.batchSize };
+    const popts = { tta: o.tta, batchSize: o.batchSize, precision: o.precision };
     const tilesOf = (images: Float32Array) => (engine ? engine.tiles(images, popts) : Promise.resolve(predictEnsemble(members, images, popts)));
     const probabilitiesOf = (images: Float32Array) => (engine ? engine.probabilities(images, popts) : Promise.resolve(ensembleProbabilities(members, images, popts)));
     if (hasTiles) {
@@ -111,7 +111,7 @@ async function predictTilesAndImages(o: PredictFlags, group: ProcessGroup | unde
         const who = members.length > 1 ? `${members.length} models` : '1 model';
         const gated = post.gate !== null && blocks.some((b) => b.meta.salt);
         say(`wrote ${o.out}: ${ids.length} tiles, ${empty} without salt, ${who}, threshold ${post.threshold.toFixed(3)}, minimum area ${post.minArea}` +
-          `${gated ? `, salt gate ${post.gate}` : ''}${o.tta ? ', flip TTA' : ''}, ${o.engine} in ${((performance.now() - t0) / 1000).toFixed(1)} s` +
+          `${gated ? `, salt gate ${post.gate}` : ''}${o.tta ? ', flip TTA' : ''}, ${o.engine}${o.precision === 'bf16' ? ' (bf16)' : ''} in ${((performance.now() - t0) / 1000).toFixed(1)} s` +
           (group ? ` (${world} processes)` : ''));
       }
     } else if (o.out) {
@@ -175,7 +175,7 @@ export async function pseudoLabel(o: PseudoLabelFlags): Promise<void> {
   const members = loadMembers(specs);
   try {
     const images = await decodeTiles(folder.dir, ids);
-    const { probs } = predictEnsemble(members, images, { tta: o.tta, batchSize: o.batchSize });
+    const { probs } = predictEnsemble(members, images, { tta: o.tta, batchSize: o.batchSize, precision: o.precision });
     const info = writePseudoLabels(o.out, ids, o.images, probs,
       { threshold: ensemblePostprocess(members, specs).threshold, low: o.low, high: o.high, sources: members.map((m) => m.label) });
     console.log(`wrote ${o.out}: ${info.kept} of ${info.total} tiles confident (every pixel < ${info.low} or > ${info.high}); train with --pseudo-labels ${o.out}`);

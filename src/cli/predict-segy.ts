@@ -58,7 +58,7 @@ async function predictSegyAs(o: SegyFlags, group: ProcessGroup | undefined): Pro
   const specs = memberSpecs(o);
   const members = loadMembers(specs, { fuse: o.engine !== 'onnxruntime' });
   const engine = o.engine === 'onnxruntime' ? await onnxEngine(members) : null;
-  const popts = { tta: o.tta, batchSize };
+  const popts = { tta: o.tta, batchSize, precision: o.precision };
   const predict: TilePredictor = engine ? (t) => engine.tiles(t, popts).then((r) => r.probs) : ensemblePredictor(members, popts);
   const post = ensemblePostprocess(members, specs);
   const controller = new AbortController();

@@ -4,7 +4,7 @@ import { firstNonFinite } from '../data/arrays.js';
 import { DataError } from '../data/png.js';
 import type { Module } from '../nn/module.js';
 import { isMultiHead } from '../models/heads.js';
-import { cat, fromArray, noGrad, tidy, type Tensor } from '../torch/index.js';
+import { autocast, cat, fromArray, noGrad, tidy, type Precision, type Tensor } from '../torch/index.js';
 
 export interface PredictOptions {
   batchSize?: number;
@@ -13,6 +13,22 @@ export interface PredictOptions {
   height?: number;
   width?: number;
   device?: string;
+  /**
+   * fp32 (default: the network as trained), or bf16: its forward under bfloat16 autocast (convolutions
+   * in bfloat16, as torch.autocast), its logits back in float32 before the sigmoid. Faster where the CPU
+   * has native bfloat16 (`halite doctor`); probabilities move by about 1e-3.
+   */
+  precision?: Precision;
+}
+
+/**
+ * Runs the network's forward `f` in `precision` (see PredictOptions.precision) and gives `f`'s tensors
+ * back in float32, so that sigmoids, TTA averages and thresholds stay float32.
+ */
+function forwardIn<R extends Tensor | Tensor[]>(x: Tensor, precision: Precision | undefined, f: () => R): R {
+  if (precision !== 'bf16') return f();
+  const out = autocast(x.device, 'bf16', f);
+  return (Array.isArray(out) ? out.map((t) => t.float()) : out.float()) as R;
 }
 
 /**
@@ -52,25 +68,25 @@ function batched(model: Module, images: Float32Array, o: PredictOptions, perTile
  * with `tta` averaged with the mirrored tiles' (mirrored back). What predictProbabilities computes per
  * batch and an ONNX export traces (src/export/), so both are the same computation.
  */
-export function maskProbabilities(model: Module, x: Tensor, tta: boolean): Tensor {
-  const prob = model.call(x).sigmoid();
-  return tta ? prob.add(model.call(x.flip(3)).sigmoid().flip(3)).div(2) : prob;
+export function maskProbabilities(model: Module, x: Tensor, tta: boolean, precision?: Precision): Tensor {
+  const prob = (t: Tensor) => forwardIn(t, precision, () => model.call(t)).sigmoid();
+  return tta ? prob(x).add(prob(x.flip(3)).flip(3)).div(2) : prob(x);
 }
 
 /**
  * One batch's salt-classifier probabilities, N x 1 float32 (the probability that a tile holds salt),
  * with `tta` averaged with the mirrored tiles', as predictTiles' salt. Throws Error if the model has no classifier.
  */
-export function saltProbabilities(model: Module, x: Tensor, tta: boolean): Tensor {
+export function saltProbabilities(model: Module, x: Tensor, tta: boolean, precision?: Precision): Tensor {
   if (!isMultiHead(model) || !model.hasClassifier) throw new Error(`${model.constructor.name} has no salt classifier`);
-  const salt = (t: Tensor) => model.forwardHeads(t).salt!.sigmoid().view(-1, 1);
+  const salt = (t: Tensor) => forwardIn(t, precision, () => model.forwardHeads(t).salt!).sigmoid().view(-1, 1);
   return tta ? salt(x).add(salt(x.flip(3))).div(2) : salt(x);
 }
 
 /** Sigmoid probabilities for `images` (N x H x W, row-major). Throws DataError if a tile holds NaN or ±Infinity. */
 export function predictProbabilities(model: Module, images: Float32Array, o: PredictOptions = {}): Float32Array {
   const p = (o.height ?? 101) * (o.width ?? 101);
-  return batched(model, images, o, p, (x) => maskProbabilities(model, x, o.tta !== false));
+  return batched(model, images, o, p, (x) => maskProbabilities(model, x, o.tta !== false, o.precision));
 }
 
 /**
@@ -83,9 +99,10 @@ export function predictTiles(model: Module, images: Float32Array, o: PredictOpti
   if (!isMultiHead(model) || model.gateMode !== 'threshold') return { probs: predictProbabilities(model, images, o), salt: null };
   const p = (o.height ?? 101) * (o.width ?? 101);
   const heads = (x: Tensor, flip: boolean): Tensor => {
-    const { mask, salt } = model.forwardHeads(flip ? x.flip(3) : x);
+    const t = flip ? x.flip(3) : x;
+    const [mask, salt] = forwardIn(t, o.precision, () => { const h = model.forwardHeads(t); return [h.mask, h.salt!]; });
     const prob = flip ? mask.sigmoid().flip(3) : mask.sigmoid();
-    return cat([prob.flatten(1), salt!.sigmoid().view(-1, 1)], 1);
+    return cat([prob.flatten(1), salt.sigmoid().view(-1, 1)], 1);
   };
   const packed = batched(model, images, o, p + 1, (x) => (o.tta !== false ? heads(x, false).add(heads(x, true)).div(2) : heads(x, false)));
   const n = packed.length / (p + 1);

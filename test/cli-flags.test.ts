@@ -14,7 +14,7 @@ import { writeSynth } from '../src/data/synth/generate.js';
 import { readImage } from '../src/data/png.js';
 import { PIXELS, TILE } from '../src/data/rle.js';
 import { writeFileAtomic } from '../src/io/atomic.js';
-import { firstColumn, halite, haliteNoAddon } from './helpers/cli.js';
+import { firstColumn, halite, haliteNoAddon, haliteWith } from './helpers/cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'halite-cli-flags-'));
 const grey = (width: number, height: number, f: (x: number, y: number) => number) =>
@@ -192,6 +192,15 @@ test('predict: larger images are tiled, stitched and written as mask PNGs; the s
   p = halite('--threads', '2', 'predict', '--run', run, '--val', '--out', val);
   assert.equal(p.status, 0, p.stderr);
   assert.equal(firstColumn(val).length, bf16Rows.trim().split('\n').length, 'bf16 and fp32 predict the same tiles');
+  // --engine auto times both engines once, says which it took, and remembers it in XDG_CACHE_HOME.
+  const cache = { XDG_CACHE_HOME: join(root, 'cache') };
+  p = haliteWith(cache, '--threads', '2', 'predict', '--run', run, '--val', '--out', val, '--engine', 'auto');
+  assert.equal(p.status, 0, p.stderr);
+  const picked = /engine auto: (libtorch|onnxruntime), [\d.]+ tiles\/s against [\d.]+ for (libtorch|onnxruntime) on this machine \(measured now; remembered in (.*engines\.json);/.exec(p.stdout);
+  assert.ok(picked && picked[1] !== picked[2] && picked[3] === join(root, 'cache', 'halite', 'engines.json'), p.stdout);
+  assert.match(p.stdout, new RegExp(`, ${picked![1]} in `));
+  p = haliteWith(cache, '--threads', '2', 'predict', '--run', run, '--val', '--out', val, '--engine', 'auto');
+  assert.match(p.stdout, new RegExp(`engine auto: ${picked![1]}, .*\\(measured \\d{4}-\\d\\d-\\d\\d, remembered in `), p.stdout);
   const e = halite('evaluate', '--data', data, '--submission', val);
   assert.equal(e.status, 1);
   const n = firstColumn(val).length - 1;

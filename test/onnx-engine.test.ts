@@ -66,3 +66,61 @@ for (const [k, c] of CASES.entries()) {
     }
   });
 }
+
+test('--engine auto takes the faster engine, remembers it per machine and ensemble, and names a cache file that is not JSON', async () => {
+  const { chooseEngine, engineKey } = await import('../src/cli/engine-choice.js');
+  const { mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  manualSeed(7);
+  const model = createModel('resunet', { startFilters: 2 });
+  const members = [{ label: 'r', weight: 1, run: { ...asRun(model), config: { model: 'resunet', modelOptions: { startFilters: 2 } } as TrainConfig } }];
+  const o = { batchSize: 4, tta: false };
+  // Stand-ins for onnxruntime, one far slower and one far faster than libtorch on 4 tiny tiles.
+  let calls = 0;
+  const engine = (ms: number) => ({ tiles: async () => { calls++; await new Promise((r) => setTimeout(r, ms)); return { probs: new Float32Array(0), salt: null }; } });
+  const dir = mkdtempSync(join(tmpdir(), 'halite-engine-choice-'));
+  const slow = await chooseEngine(members, o, engine(300), 'test', join(dir, 'a.json'));
+  assert.equal(slow.engine, 'libtorch');
+  assert.ok(slow.libtorch_tiles_s > slow.onnxruntime_tiles_s && slow.onnxruntime_tiles_s > 0 && !slow.cached);
+  assert.equal(calls, 4, 'a warm-up pass and three timed passes');
+  const fast = await chooseEngine(members, o, engine(0), 'test', join(dir, 'b.json'));
+  assert.equal(fast.engine, 'onnxruntime');
+  // Remembered under the key of this machine, libraries, ensemble, batch and TTA: no pass the second time.
+  calls = 0;
+  const again = await chooseEngine(members, o, engine(0), 'test', join(dir, 'a.json'));
+  assert.deepEqual({ ...again, cached: false }, slow);
+  assert.ok(again.cached && calls === 0);
+  const saved = JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8')) as Record<string, unknown>;
+  assert.deepEqual(Object.keys(saved), [engineKey(members, o, 'test')]);
+  // Another batch size is another key, measured and added beside the first.
+  await chooseEngine(members, { ...o, batchSize: 2 }, engine(300), 'test', join(dir, 'a.json'));
+  assert.equal(Object.keys(JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8'))).length, 2);
+  // A cache that cannot be written (its folder is a file) costs the memory, not the prediction.
+  const unwritable = await chooseEngine(members, o, engine(300), 'test', join(dir, 'a.json', 'engines.json'));
+  assert.equal(unwritable.engine, 'libtorch');
+  assert.match(unwritable.unsaved ?? '', /EEXIST|ENOTDIR/);
+  writeFileSync(join(dir, 'bad.json'), '{"half');
+  await assert.rejects(chooseEngine(members, o, engine(0), 'test', join(dir, 'bad.json')), /bad\.json: not a halite engine cache .*; delete it and halite measures again/);
+  model.dispose();
+});
+
+test('a run loaded fused (folded BatchNorms, sub-pixel transposed convolutions) exports as trained and stays fused', async () => {
+  const { fuseForInference } = await import('../src/infer/fuse.js');
+  const tiles = await tilesPromise;
+  manualSeed(11);
+  const model = createModel('resunet', { startFilters: 4 });
+  perturbBatchNorms(model);
+  const fused = fuseForInference(model, { channelsLast: true });
+  assert.ok(fused.folded > 0 && fused.subPixel > 0, JSON.stringify(fused));
+  const before = predictTiles(model, tiles, { tta: true });
+  const runner = new OnnxRunner({ ...asRun(model), fused }, 2);
+  try {
+    const d = maxDiff(before.probs, (await runner.predictTiles(tiles, { tta: true })).probs);
+    assert.ok(d <= TOL, `onnxruntime differs by ${d}`);
+  } finally {
+    await runner.release();
+  }
+  // Fused again after the trace: the same probabilities, bit for bit.
+  assert.deepEqual(predictTiles(model, tiles, { tta: true }).probs, before.probs);
+  model.dispose();
+});

@@ -19,8 +19,8 @@ import { binarize } from '../metrics/competition.js';
 import { runDataFolder } from '../run/config.js';
 import { validationTiles } from '../data/split.js';
 import { decodeSection, decodeTiles, listImages, skippedNote, sortBySize, type ImageFolder, type Section } from './images.js';
-import type { EnsembleFlags, PredictFlags, PseudoLabelFlags } from './predict.js';
-import { gatherBytes, packParts, shardRange, unpackParts, type ProcessGroup } from '../distributed/index.js';
+import type { Engine, EnsembleFlags, PredictFlags, PseudoLabelFlags } from './predict.js';
+import { allreduceNumbers, gatherBytes, packParts, shardRange, unpackParts, type ProcessGroup } from '../distributed/index.js';
 import { asRank, joinJob, type LaunchFlags } from './launch-flags.js';
 
 /** The ids to predict: a sample submission's, in its order (each must have an image), or every PNG. */
@@ -80,11 +80,11 @@ async function predictTilesAndImages(o: PredictFlags, group: ProcessGroup | unde
 
   // onnxruntime folds the BatchNorms in its exported graph: the models load as trained.
   const members = loadMembers(specs, { fuse: o.engine !== 'onnxruntime' });
-  const engine = o.engine === 'onnxruntime' ? await onnxEngine(members) : null;
+  const popts = { tta: o.tta, batchSize: o.batchSize, precision: o.precision };
+  const { name: engineName, onnx: engine } = await pickEngine(o.engine, members, popts, group, say).catch((e: unknown) => { disposeMembers(members); throw e; });
   try {
     const tuned = ensemblePostprocess(members, specs);
     const post: Postprocess = { threshold: o.threshold ?? tuned.threshold, minArea: o.minArea ?? tuned.minArea, gate: o.gate ?? tuned.gate };
-    const popts = { tta: o.tta, batchSize: o.batchSize, precision: o.precision };
     const tilesOf = (images: Float32Array) => (engine ? engine.tiles(images, popts) : Promise.resolve(predictEnsemble(members, images, popts)));
     const probabilitiesOf = (images: Float32Array) => (engine ? engine.probabilities(images, popts) : Promise.resolve(ensembleProbabilities(members, images, popts)));
     if (hasTiles) {
@@ -111,7 +111,7 @@ async function predictTilesAndImages(o: PredictFlags, group: ProcessGroup | unde
         const who = members.length > 1 ? `${members.length} models` : '1 model';
         const gated = post.gate !== null && blocks.some((b) => b.meta.salt);
         say(`wrote ${o.out}: ${ids.length} tiles, ${empty} without salt, ${who}, threshold ${post.threshold.toFixed(3)}, minimum area ${post.minArea}` +
-          `${gated ? `, salt gate ${post.gate}` : ''}${o.tta ? ', flip TTA' : ''}, ${o.engine}${o.precision === 'bf16' ? ' (bf16)' : ''} in ${((performance.now() - t0) / 1000).toFixed(1)} s` +
+          `${gated ? `, salt gate ${post.gate}` : ''}${o.tta ? ', flip TTA' : ''}, ${engineName}${o.precision === 'bf16' ? ' (bf16)' : ''} in ${((performance.now() - t0) / 1000).toFixed(1)} s` +
           (group ? ` (${world} processes)` : ''));
       }
     } else if (o.out) {
@@ -145,6 +145,35 @@ async function predictTilesAndImages(o: PredictFlags, group: ProcessGroup | unde
     await engine?.release();
     disposeMembers(members);
   }
+}
+
+/**
+ * The engine `--engine` names: onnxruntime's runner (null for libtorch) and the engine's name. `auto`
+ * takes the faster on this machine (chooseEngine: measured once, then remembered), libtorch for
+ * --precision bf16 (onnxruntime's graph is float32); in a job rank 0 decides for every rank, so that
+ * all run the same engine. `say` prints (rank 0's lines).
+ */
+export async function pickEngine(engine: Engine, members: Member[], popts: PredictOptions, group: ProcessGroup | undefined, say: (line: string) => void) {
+  const none = { name: 'libtorch' as const, onnx: null };
+  if (engine === 'libtorch') return none;
+  if (engine === 'auto' && popts.precision === 'bf16') {
+    say('engine auto: libtorch, the engine that runs --precision bf16');
+    return none;
+  }
+  const onnx = await onnxEngine(members);
+  if (engine === 'onnxruntime') return { name: 'onnxruntime' as const, onnx };
+  let faster = 0;
+  if ((group?.rank ?? 0) === 0) {
+    const { chooseEngine, describeChoice, engineCacheFile } = await import('./engine-choice.js');
+    const ort = await import('onnxruntime-node');
+    const c = await chooseEngine(members, popts, onnx, ort.env.versions.node ?? 'unknown');
+    say(describeChoice(c, engineCacheFile()));
+    faster = c.engine === 'onnxruntime' ? 1 : 0;
+  }
+  if (group) faster = (await allreduceNumbers(group, [faster]))[0]!;
+  if (faster > 0) return { name: 'onnxruntime' as const, onnx };
+  await onnx.release();
+  return none;
 }
 
 /** The members in onnxruntime (one session per member and TTA setting), averaged as the libtorch ensemble. */

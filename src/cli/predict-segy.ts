@@ -7,7 +7,7 @@ import {
 } from '../infer/survey.js';
 import type { Engine, EnsembleFlags } from './predict.js';
 import { sectionKinds } from './parse.js';
-import { memberSpecs, onnxEngine } from './predict-action.js';
+import { memberSpecs, pickEngine } from './predict-action.js';
 import type { ProcessGroup } from '../distributed/process-group.js';
 import { asRank, joinJob, type LaunchFlags } from './launch-flags.js';
 
@@ -57,8 +57,9 @@ async function predictSegyAs(o: SegyFlags, group: ProcessGroup | undefined): Pro
 
   const specs = memberSpecs(o);
   const members = loadMembers(specs, { fuse: o.engine !== 'onnxruntime' });
-  const engine = o.engine === 'onnxruntime' ? await onnxEngine(members) : null;
   const popts = { tta: o.tta, batchSize, precision: o.precision };
+  const say = (line: string) => { if ((group?.rank ?? 0) === 0) console.log(line); };
+  const { onnx: engine } = await pickEngine(o.engine, members, popts, group, say).catch((e: unknown) => { disposeMembers(members); throw e; });
   const predict: TilePredictor = engine ? (t) => engine.tiles(t, popts).then((r) => r.probs) : ensemblePredictor(members, popts);
   const post = ensemblePostprocess(members, specs);
   const controller = new AbortController();

@@ -10,7 +10,8 @@ import { launchIfAsked, launchOptions, type LaunchFlags } from './launch-flags.j
 
 export interface EnsembleFlags { run: string[]; weights?: number[]; snapshots?: boolean; tta: boolean; batchSize: number; precision: Precision }
 
-export type Engine = 'libtorch' | 'onnxruntime';
+/** What runs the network: libtorch, onnxruntime, or auto (the faster on this machine, measured once; see engine-choice.ts). */
+export type Engine = 'libtorch' | 'onnxruntime' | 'auto';
 
 export interface PredictFlags extends EnsembleFlags {
   images?: string; val?: boolean; out?: string; sample?: string; masks?: string; threshold?: number; minArea?: number; gate?: number;
@@ -52,7 +53,7 @@ export function register(program: Command): void {
     .option('--threshold <p>', 'probability threshold (default: the tuned one)', probability)
     .option('--min-area <pixels>', 'masks with fewer salt pixels become empty (default: the tuned value)', wholeNumber(0))
     .option('--gate <p>', 'empty masks whose salt-classifier probability is below this (default: the tuned value)', probability)
-    .addOption(new Option('--engine <name>', "what runs the network: libtorch (halite's own path, BatchNorm folded), or onnxruntime (onnxruntime-node on each model exported as ONNX in memory)").choices(['libtorch', 'onnxruntime']).default('libtorch'))
+    .addOption(new Option('--engine <name>', "what runs the network: libtorch (halite's own path, BatchNorm folded), onnxruntime (onnxruntime-node on each model exported as ONNX in memory), or auto (the faster of the two on this machine: timed on one batch the first time, then remembered)").choices(['libtorch', 'onnxruntime', 'auto']).default('libtorch'))
     .option('--segy <file>', 'predict a post-stack SEG-Y survey instead of tiles; --out is then the salt probability SEG-Y')
     .option('--sections <list>', 'with --segy: inline, crossline, or inline,crossline (their mean)', 'inline,crossline')
     .option('--mask-out <file>', 'with --segy: also write the thresholded salt mask volume (1 salt, 0 not)')

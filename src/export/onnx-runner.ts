@@ -6,6 +6,7 @@ import type { InferenceSession } from 'onnxruntime-node';
 import { firstNonFinite } from '../data/arrays.js';
 import { DataError } from '../data/png.js';
 import { exportOnnx } from './onnx.js';
+import { fuseForInference, unfuse } from '../infer/fuse.js';
 import { isMultiHead } from '../models/heads.js';
 import type { LoadedRun } from '../infer/run.js';
 
@@ -21,7 +22,8 @@ export interface OnnxEngineOptions {
 
 /**
  * One run's model in onnxruntime: a session per (TTA, gate) exported on first use and kept. The graph
- * is traced from the run's model as it is (a fused model exports the same probabilities).
+ * is traced from the run's model as trained: a model loaded fused (run.fused) is unfused for the trace,
+ * since its sub-pixel transposed convolutions have no ONNX translation, and fused again after.
  */
 export class OnnxRunner {
   private readonly sessions = new Map<string, Promise<InferenceSession>>();
@@ -38,11 +40,14 @@ export class OnnxRunner {
       const m = this.run.model;
       const saved = isMultiHead(m) ? m.gateThreshold : 0;
       let bytes: Uint8Array;
+      const fused = this.run.fused;
+      if (fused) unfuse(m);
       try {
         if (gate !== null && isMultiHead(m)) m.gateThreshold = gate;
         bytes = exportOnnx(m, { tta }).bytes;
       } finally {
         if (isMultiHead(m)) m.gateThreshold = saved;
+        if (fused) fuseForInference(m, { channelsLast: fused.channelsLast });
       }
       s = import('onnxruntime-node').then((ort) =>
         ort.InferenceSession.create(bytes, { intraOpNumThreads: this.threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' }));

@@ -8,6 +8,10 @@ const env = { ...process.env, HALITE_FROM_SOURCE: '1' };
 
 export const halite = (...args: string[]) => spawnSync(process.execPath, ['bin/halite.js', ...args], { encoding: 'utf8', env });
 
+/** halite with more environment variables. */
+export const haliteWith = (more: Record<string, string>, ...args: string[]) =>
+  spawnSync(process.execPath, ['bin/halite.js', ...args], { encoding: 'utf8', env: { ...env, ...more } });
+
 /** halite with every native addon (libtorch's included) made to fail on load: for paths that must not load one. */
 export const haliteNoAddon = (...args: string[]) =>
   spawnSync(process.execPath, ['--import', './test/helpers/no-addon.mjs', 'bin/halite.js', ...args], { encoding: 'utf8', env });

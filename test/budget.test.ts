@@ -91,6 +91,12 @@ test('budget-shaped runs end every phase annealed on a slow, a nominal and a fas
   assert.equal(fast.phases.indexOf(2), 6, 'phase 2 starts after 60 s (6 epochs of 10 s)');
   assert.ok(Math.abs(fast.clock - 180) < 1e-9);
   assert.match(fast.logs.join('\n'), /budget: 1\.0 of 3 min used; phase 2 has 12 epochs planned to end at 3\.0 min/);
+  // Epoch lines count the epochs the plan expects (6 and 18), not the 9 configured.
+  for (const [run, n] of [[slow, 6], [fast, 18]] as const) {
+    const totals = run.logs.map((l) => /^epoch (\d+)\/(\d+) /.exec(l)).filter((m) => m !== null).map((m) => Number(m![2]));
+    assert.equal(totals.length, n);
+    assert.deepEqual(totals, Array(n).fill(n), `epoch lines' totals ${totals}`);
+  }
 });
 
 test('budget "shape" needs maxMinutes, and takes only "cut" or "shape"', () => {

@@ -160,8 +160,11 @@ async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void, 
   let phaseEnded = false;
   let t0 = now();
   let shared: TrainContext['valPredictions'];
+  const configuredEpochs = c.phases.reduce((a, p) => a + p.epochs, 0);
   const ctx: TrainContext = {
-    run, config: c, model, totalEpochs: c.phases.reduce((a, p) => a + p.epochs, 0), batchesPerEpoch: loader.batchesPerEpoch, worldSize, val: s.val, log,
+    run, config: c, model, batchesPerEpoch: loader.batchesPerEpoch, worldSize, val: s.val, log,
+    // A budget-shaped run has as many epochs as its plan expects, not its configured count.
+    get totalEpochs() { return shape ? shape.expectedEpochs(ctx) : configuredEpochs; },
     get optimizer() { return opt; },
     get state() { return st; },
     get epochSeconds() { return (now() - t0) / 1000; },
@@ -180,7 +183,7 @@ async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void, 
     return {
       epoch: at.epoch + 1,
       endsPhase: shape ? shape.endsPhase() : at.epochInPhase + 1 >= c.phases[at.phase]!.epochs,
-      progress: budget !== null ? spent / budget : (at.epoch + 1) / ctx.totalEpochs,
+      progress: budget !== null ? spent / budget : (at.epoch + 1) / configuredEpochs,
       lastInBudget: budget !== null && spent + 2 * Math.max(elapsed, mean) > budget,
     };
   };

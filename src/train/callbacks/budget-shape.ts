@@ -33,6 +33,8 @@ export class BudgetShape implements Callback {
   private firstBatch = 0;
   /** Epochs the plan still expects in the phase after the epoch that just ended (0 when it ended the phase). */
   epochsLeftInPhase = 0;
+  /** Seconds an epoch, as the first epoch's revision timed it (estimate() knows no pace before an epoch ends). */
+  private timedPace: number | null = null;
 
   /** `minutes`: the budget (maxMinutes); `phases`: the config's, whose epochs give each phase's share. */
   constructor(private readonly minutes: number, phases: readonly PhaseConfig[]) {
@@ -69,6 +71,25 @@ export class BudgetShape implements Callback {
     this.setLr(ctx, st.batch);
   }
 
+  /**
+   * Epochs the run is expected to have at its end: those done, the current cycle's planned ones (the epoch
+   * under way included), and every later cycle and phase at the pace measured so far. What progress lines
+   * show in place of the configured count, which a budget-shaped run does not follow.
+   */
+  expectedEpochs(ctx: TrainContext): number {
+    const st = ctx.state;
+    const pace = st.epoch === 0 && this.timedPace !== null ? this.timedPace : this.estimate(ctx);
+    const current = this.s.plannedFor === st.epoch ? Math.max(1, Math.round(this.s.planned)) : 0;
+    let n = st.epoch + current, t = st.seconds + current * pace;
+    for (const g of this.segments) {
+      if (g.phase < this.s.phase || (g.phase === this.s.phase && g.cycle < this.s.cycle + (current > 0 ? 1 : 0))) continue;
+      const k = planEpochs(g.end * this.budget - t, pace, g.last);
+      n += k;
+      t += k * pace;
+    }
+    return n;
+  }
+
   /** Is the epoch under way planned as its phase's last (the last planned epoch of its last cycle)? */
   endsPhase(): boolean {
     return this.s.planned <= 1 + 1e-9 && !this.segments.some((g) => g.phase === this.s.phase && g.cycle > this.s.cycle);
@@ -95,6 +116,7 @@ export class BudgetShape implements Callback {
     const b = ctx.batchesPerEpoch, g = this.segment();
     const epoch = ((ctx.epochSeconds - this.firstBatch) / timed) * b; // training only; validation is a small part
     const n = planEpochs(g.end * this.budget - ctx.state.seconds, epoch, g.last);
+    this.timedPace = epoch;
     const now = this.position(ctx, done);
     const end = now + ((1 - now) * (1 - done / b)) / (n - done / b);
     // (pos, planned) of the line through (done, now) and (b, end): v(k) = pos + (1 − pos)(k/b)/planned.

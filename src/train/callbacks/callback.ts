@@ -33,6 +33,7 @@ export interface TrainContext {
   /** The current phase's optimizer; a new phase gets a new one (the write-up's recompile). */
   readonly optimizer: OptimizerLike;
   readonly state: Readonly<LoopState>;
+  /** Epochs the run will have: the configured ones, or (budget "shape") those its plan now expects. */
   readonly totalEpochs: number;
   /** Seconds on the training clock since the epoch under way (or its resumed part) began. */
   readonly epochSeconds: number;

@@ -113,14 +113,16 @@ def measure(channels_last, args):
         for _ in range(args.infer_steps):
             torch.sigmoid(model(xi))
         infer = args.infer_batch * args.infer_steps / (time.perf_counter() - t0)
-        # bfloat16 autocast, as halite predict --precision bf16 runs it: logits back to float32 before the sigmoid.
-        with torch.autocast("cpu", dtype=torch.bfloat16):
+        infer_bf16 = None
+    # bfloat16 autocast, as halite predict --precision bf16 runs it: logits back to float32 before the sigmoid.
+    if args.infer_bf16 == "yes":
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
             for _ in range(args.warmup):
                 torch.sigmoid(model(xi).float())
             t0 = time.perf_counter()
             for _ in range(args.infer_steps):
                 torch.sigmoid(model(xi).float())
-        infer_bf16 = args.infer_batch * args.infer_steps / (time.perf_counter() - t0)
+            infer_bf16 = args.infer_batch * args.infer_steps / (time.perf_counter() - t0)
     return {"params": params, "train_img_s": train, "infer_img_s": infer, "infer_bf16_img_s": infer_bf16, "channels_last": channels_last}
 
 
@@ -134,6 +136,7 @@ def main():
     p.add_argument("--infer-steps", type=int, default=3)
     p.add_argument("--channels-last", choices=["yes", "no"], required=True)
     p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
+    p.add_argument("--infer-bf16", choices=["yes", "no"], default="yes")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     print(json.dumps({"torch": torch.__version__, **measure(args.channels_last == "yes", args)}), flush=True)

@@ -19,8 +19,10 @@ export interface EngineBenchOptions {
   steps: number;
   inferSteps: number;
   python: string;
-  /** Precision of the train step on both sides (inference is timed in fp32 and in bf16 on both). */
+  /** Precision of the train step on both sides (inference is timed in fp32, and in bf16 with inferBf16). */
   precision: T.Precision;
+  /** Also time inference under bfloat16 autocast on both sides (where the CPU has native bfloat16: elsewhere it is no path to offer). */
+  inferBf16: boolean;
   /** Alternating rounds; each side keeps its best, so a passing hiccup on the machine does not decide. */
   rounds: number;
   log: (line: string) => void;
@@ -29,8 +31,8 @@ export interface EngineBenchOptions {
 export interface Throughput {
   train_img_s: number;
   infer_img_s: number;
-  /** Inference under bfloat16 autocast, logits back to float32 (halite: folded, as predict --precision bf16 runs). */
-  infer_bf16_img_s: number;
+  /** Inference under bfloat16 autocast, logits back to float32 (halite: folded, as predict --precision bf16 runs); null when not timed. */
+  infer_bf16_img_s: number | null;
   params: number;
   /** halite only: inference with the BatchNorms folded (fuseForInference, as loaded runs predict); infer_img_s is without. */
   infer_fused_img_s?: number;
@@ -72,7 +74,7 @@ export function measureHalite(channelsLast: boolean, o: EngineBenchOptions): Thr
   };
   const unfused = inferRate('fp32');
   fuseForInference(model, { channelsLast });
-  const fused = inferRate('fp32'), bf16 = inferRate('bf16');
+  const fused = inferRate('fp32'), bf16 = o.inferBf16 ? inferRate('bf16') : null;
   const params = model.numParameters();
   T.dispose([x, y, xi]);
   model.dispose();
@@ -107,7 +109,7 @@ export function measurePeer(channelsLast: boolean, o: EngineBenchOptions): Throu
   const script = fileURLToPath(new URL('../../bench/peer/resunet.py', import.meta.url));
   const args = [script, '--threads', String(o.threads), '--batch', String(o.batch), '--infer-batch', String(o.inferBatch),
     '--warmup', String(o.warmup), '--steps', String(o.steps), '--infer-steps', String(o.inferSteps),
-    '--channels-last', channelsLast ? 'yes' : 'no', '--precision', o.precision];
+    '--channels-last', channelsLast ? 'yes' : 'no', '--precision', o.precision, '--infer-bf16', o.inferBf16 ? 'yes' : 'no'];
   const r = spawnSync(o.python, args, { encoding: 'utf8', env: peerEnv() });
   if (r.error) throw new Error(`cannot run the PyTorch peer with ${o.python}: ${r.error.message} (install python3-torch)`);
   if (r.status !== 0) throw new Error(`the PyTorch peer failed (exit ${r.status}):\n${r.stderr}`);
@@ -131,14 +133,14 @@ export interface EngineBenchResult {
   infer_onnxruntime_img_s: number;
   /** halite's inference over onnxruntime's. */
   infer_onnxruntime_ratio: number;
-  /** halite's inference under bfloat16 autocast (predict --precision bf16), folded, in its faster memory format. */
-  infer_bf16_img_s: number;
+  /** halite's inference under bfloat16 autocast (predict --precision bf16), folded, in its faster memory format (null: not timed). */
+  infer_bf16_img_s: number | null;
   /** PyTorch's eager inference under bfloat16 autocast, in its faster memory format. */
-  infer_peer_bf16_img_s: number;
+  infer_peer_bf16_img_s: number | null;
   /** halite bf16 over PyTorch eager fp32 (issue 24's anchor), over PyTorch bf16, and over onnxruntime (fp32). */
-  infer_bf16_ratio: number;
-  infer_bf16_peer_bf16_ratio: number;
-  infer_bf16_onnxruntime_ratio: number;
+  infer_bf16_ratio: number | null;
+  infer_bf16_peer_bf16_ratio: number | null;
+  infer_bf16_onnxruntime_ratio: number | null;
   onnxruntime: string;
   params: number;
   peer_params: number;
@@ -159,7 +161,8 @@ export async function benchEngine(o: EngineBenchOptions): Promise<EngineBenchRes
     const r = side === 'pytorch' ? measurePeer(fmt, o) : measureHalite(fmt, o);
     const name = fmt ? 'channels-last' : 'contiguous';
     const fused = r.infer_fused_img_s !== undefined ? `  fused ${r.infer_fused_img_s.toFixed(2)} img/s` : '';
-    o.log(`${side.padEnd(8)}${name.padEnd(14)}train ${r.train_img_s.toFixed(2)} img/s  infer ${r.infer_img_s.toFixed(2)} img/s${fused}  bf16 ${r.infer_bf16_img_s.toFixed(2)} img/s`);
+    const bf16 = r.infer_bf16_img_s !== null ? `  bf16 ${r.infer_bf16_img_s.toFixed(2)} img/s` : '';
+    o.log(`${side.padEnd(8)}${name.padEnd(14)}train ${r.train_img_s.toFixed(2)} img/s  infer ${r.infer_img_s.toFixed(2)} img/s${fused}${bf16}`);
     rows.push({ fmt, side, r });
   };
   for (let round = 0; round < o.rounds; round++) {
@@ -176,6 +179,7 @@ export async function benchEngine(o: EngineBenchOptions): Promise<EngineBenchRes
   const hi = best('halite', 'infer_fused_img_s'), pi = best('pytorch', 'infer_img_s');
   const hu = best('halite', 'infer_img_s');
   const hb = best('halite', 'infer_bf16_img_s').r.infer_bf16_img_s, pb = best('pytorch', 'infer_bf16_img_s').r.infer_bf16_img_s;
+  const over = (a: number | null, b: number | null) => (a !== null && b !== null ? a / b : null);
   return {
     threads: o.threads,
     precision: o.precision,
@@ -190,9 +194,9 @@ export async function benchEngine(o: EngineBenchOptions): Promise<EngineBenchRes
     infer_onnxruntime_ratio: hi.r.infer_fused_img_s! / ort.infer_img_s,
     infer_bf16_img_s: hb,
     infer_peer_bf16_img_s: pb,
-    infer_bf16_ratio: hb / pi.r.infer_img_s,
-    infer_bf16_peer_bf16_ratio: hb / pb,
-    infer_bf16_onnxruntime_ratio: hb / ort.infer_img_s,
+    infer_bf16_ratio: over(hb, pi.r.infer_img_s),
+    infer_bf16_peer_bf16_ratio: over(hb, pb),
+    infer_bf16_onnxruntime_ratio: over(hb, ort.infer_img_s),
     onnxruntime: ort.onnxruntime,
     params: ht.r.params,
     peer_params: pt.r.params,

@@ -27,12 +27,15 @@ export function register(program: Command): void {
     .option('--python <path>', "Python with PyTorch (Debian's python3-torch)", '/usr/bin/python3')
     .action(async (o: { batch: number; inferBatch: number; warmup: number; steps: number; inferSteps: number; rounds: number; precision: Precision; python: string }) => {
       const { benchEngine } = await import('../bench/engine.js');
-      const r = await benchEngine({ ...o, threads: await threadsSet(), log: (l) => console.log(l) });
+      const { nativeBf16 } = await import('./doctor.js');
+      const r = await benchEngine({ ...o, inferBf16: nativeBf16().length > 0, threads: await threadsSet(), log: (l) => console.log(l) });
       console.log(`train  halite ${r.train_img_s.toFixed(2)} img/s  pytorch ${r.train_peer_img_s.toFixed(2)} img/s  ratio ${r.train_ratio.toFixed(3)}`);
       console.log(`infer  halite ${r.infer_img_s.toFixed(2)} img/s (BatchNorm folded; ${r.infer_unfused_img_s.toFixed(2)} unfolded)`);
       console.log(`infer  halite ${r.infer_img_s.toFixed(2)} img/s  pytorch ${r.infer_peer_img_s.toFixed(2)} img/s  ratio ${r.infer_ratio.toFixed(3)}`);
       console.log(`infer  halite ${r.infer_img_s.toFixed(2)} img/s  onnxruntime ${r.onnxruntime} ${r.infer_onnxruntime_img_s.toFixed(2)} img/s  ratio ${r.infer_onnxruntime_ratio.toFixed(3)}`);
-      console.log(`infer  bf16: halite ${r.infer_bf16_img_s.toFixed(2)} img/s  pytorch ${r.infer_peer_bf16_img_s.toFixed(2)} img/s (ratio ${r.infer_bf16_peer_bf16_ratio.toFixed(3)})  over pytorch fp32 ${r.infer_bf16_ratio.toFixed(3)}  over onnxruntime fp32 ${r.infer_bf16_onnxruntime_ratio.toFixed(3)}`);
+      const n = (v: number | null, d: number) => (v === null ? 'n/a' : v.toFixed(d));
+      console.log(r.infer_bf16_img_s === null ? 'infer  bf16: not timed (this CPU has no native bfloat16; see halite doctor)'
+        : `infer  bf16: halite ${n(r.infer_bf16_img_s, 2)} img/s  pytorch ${n(r.infer_peer_bf16_img_s, 2)} img/s (ratio ${n(r.infer_bf16_peer_bf16_ratio, 3)})  over pytorch fp32 ${n(r.infer_bf16_ratio, 3)}  over onnxruntime fp32 ${n(r.infer_bf16_onnxruntime_ratio, 3)}`);
       console.log(`params halite ${r.params}  pytorch ${r.peer_params}`);
       console.log(JSON.stringify(r));
     });

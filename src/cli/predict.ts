@@ -32,13 +32,13 @@ function ensembleOptions(cmd: Command): Command {
 
 /**
  * Refuses --precision bf16 with --engine onnxruntime (its graph is float32), and warns when the CPU has
- * no native bfloat16, where oneDNN emulates it and bf16 runs slower than fp32.
+ * no native bfloat16, where oneDNN emulates it (AVX-512) or ATen falls back to its own kernels (AVX2), slower than fp32.
  * @throws Error naming both flags.
  */
 function checkPrecision(o: { precision: Precision; engine?: Engine }): void {
   if (o.precision !== 'bf16') return;
   if (o.engine === 'onnxruntime') throw new Error('--precision bf16 runs on --engine libtorch only: the ONNX graph onnxruntime runs is float32; drop one of the two flags');
-  if (!nativeBf16().length) console.error('halite: warning: this CPU has no native bfloat16 (avx512_bf16 or amx_bf16; see halite doctor), so --precision bf16 is emulated and slower than fp32');
+  if (!nativeBf16().length) console.error('halite: warning: this CPU has no native bfloat16 (avx512_bf16 or amx_bf16; see halite doctor): --precision bf16 runs emulated or on slower fallback kernels, slower than fp32');
 }
 
 export function register(program: Command): void {

@@ -74,6 +74,12 @@ test('an image folder: PNGs listed, other files counted, a folder without PNGs p
   assert.deepEqual([pngSize(join(images, 'a.png')), pngSize(join(images, 'b.png'))].map((s) => `${s.width} ${s.height}`), pil);
   assert.deepEqual(sortBySize(images, f.ids), { tiles: ['b'], sections: [{ id: 'a', width: 150, height: 120 }] });
   assert.throws(() => pngSize(join(images, 'notes.txt')), /notes\.txt: not a PNG image/);
+  // A subset made of links to the PNGs lists them as the PNGs themselves.
+  const links = join(root, 'links');
+  mkdirSync(links, { recursive: true });
+  for (const n of ['a.png', 'b.png', 'notes.txt']) symlinkSync(join(images, n), join(links, n));
+  const l = listImages(links);
+  assert.deepEqual([l.ids, l.skipped], [['a', 'b'], ['notes.txt']]);
 });
 
 test('writing into a folder that does not exist names that folder, not a temporary file', () => {

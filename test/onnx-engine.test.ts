@@ -67,7 +67,7 @@ for (const [k, c] of CASES.entries()) {
   });
 }
 
-test('--engine auto takes the faster engine, remembers it per machine and ensemble, and names a cache file that is not JSON', async () => {
+test('--engine auto takes the faster engine, remembers it per machine and ensemble, and replaces a cache file that is not JSON', async () => {
   const { chooseEngine, engineKey } = await import('../src/cli/engine-choice.js');
   const { mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
@@ -98,9 +98,16 @@ test('--engine auto takes the faster engine, remembers it per machine and ensemb
   // A cache that cannot be written (its folder is a file) costs the memory, not the prediction.
   const unwritable = await chooseEngine(members, o, engine(300), 'test', join(dir, 'a.json', 'engines.json'));
   assert.equal(unwritable.engine, 'libtorch');
-  assert.match(unwritable.unsaved ?? '', /EEXIST|ENOTDIR/);
+  assert.match(unwritable.unsaved ?? '', /a\.json is not a folder/);
+  // Under /proc no folder can be made: said at once (Node's recursive mkdirSync never returns there).
+  const proc = await chooseEngine(members, o, engine(300), 'test', '/proc/halite-no/halite/engines.json');
+  assert.match(proc.unsaved ?? '', /ENOENT/);
+  // A corrupt cache is measured over and replaced, and the choice says so.
   writeFileSync(join(dir, 'bad.json'), '{"half');
-  await assert.rejects(chooseEngine(members, o, engine(0), 'test', join(dir, 'bad.json')), /bad\.json: not a halite engine cache .*; delete it and halite measures again/);
+  const over = await chooseEngine(members, o, engine(0), 'test', join(dir, 'bad.json'));
+  assert.equal(over.engine, 'onnxruntime');
+  assert.match(over.replaced ?? '', /JSON/);
+  assert.deepEqual(Object.keys(JSON.parse(readFileSync(join(dir, 'bad.json'), 'utf8'))), [engineKey(members, o, 'test')]);
   model.dispose();
 });
 

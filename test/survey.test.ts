@@ -188,7 +188,7 @@ test('halite predict --segy with a tiny trained run: probabilities, the tuned-th
   const out = join(root, 'salt.sgy'), mask = join(root, 'mask.sgy'), png = join(root, 'png');
   const p = halite('predict', '--run', run, '--segy', F3, '--out', out, '--mask-out', mask, '--png', png, '--png-sections', 'il:120,xl:880');
   assert.equal(p.status, 0, p.stderr);
-  assert.match(p.stdout, /wrote .*salt\.sgy: salt probability of 23 inlines × 18 crosslines × 75 samples \(414 traces\), inline and crossline sections averaged, 41 tiles, 1 model, flip TTA/);
+  assert.match(p.stdout, /wrote .*salt\.sgy: salt probability of 23 inlines × 18 crosslines × 75 samples \(414 traces\), inline and crossline sections averaged, 41 tiles, 1 model, flip TTA, libtorch in /);
   assert.match(p.stdout, /amplitudes clipped to \[-?[\d.]+, [\d.]+\] \(p0\.5\/p99\.5 of 414 of 414 traces\)/);
   assert.match(p.stdout, /previews: .*inline-120\.png, .*crossline-880\.png/);
   const np = JSON.parse(numpyCheck(`
@@ -203,7 +203,7 @@ print(json.dumps({'min': float(p.min()), 'max': float(p.max()), 'finite': bool(n
   const ortOut = join(root, 'salt-onnxruntime.sgy');
   const q = halite('predict', '--run', run, '--segy', F3, '--out', ortOut, '--engine', 'onnxruntime');
   assert.equal(q.status, 0, q.stderr);
-  assert.match(q.stdout, /41 tiles, 1 model, flip TTA/);
+  assert.match(q.stdout, /41 tiles, 1 model, flip TTA, onnxruntime in /);
   const ortDiff = Number(numpyCheck(`
 _, a = traces(${JSON.stringify(out)}, '>f4')
 _, b = traces(${JSON.stringify(ortOut)}, '>f4')

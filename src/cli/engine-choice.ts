@@ -28,6 +28,8 @@ export interface EngineChoice {
   measured: string;
   /** Why the choice could not be remembered (the cache file could not be written), if so. */
   unsaved?: string;
+  /** Why the cache file was unreadable (it is replaced), if so. */
+  replaced?: string;
 }
 
 /** `$XDG_CACHE_HOME/halite/engines.json` (default ~/.cache): the measured choices, one per key. */
@@ -49,14 +51,29 @@ export function engineKey(members: Member[], o: PredictOptions, onnxruntime: str
   });
 }
 
-/** The cached choices, {} when the file is missing; a file that is not JSON is named. */
-function readCache(file: string): Record<string, EngineChoice> {
-  if (!existsSync(file)) return {};
+/** The cached choices: {} when the file is missing, and when it is not a JSON object (`broken` says why; it is then rewritten). */
+function readCache(file: string): { entries: Record<string, EngineChoice>; broken?: string } {
+  if (!existsSync(file)) return { entries: {} };
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, EngineChoice>;
+    const v = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not a JSON object');
+    return { entries: v as Record<string, EngineChoice> };
   } catch (e) {
-    throw new Error(`${file}: not a halite engine cache (${(e as Error).message}); delete it and halite measures again`);
+    return { entries: {}, broken: (e as Error).message };
   }
+}
+
+/**
+ * Creates `dir` and its missing parents one level at a time. (mkdirSync's recursive mode never returns
+ * under /proc in Node 20; one level at a time fails there at once with ENOENT.)
+ */
+function makeFolders(dir: string): void {
+  const missing: string[] = [];
+  for (let d = dir; !existsSync(d); d = dirname(d)) {
+    missing.unshift(d);
+    if (dirname(d) === d) break;
+  }
+  for (const d of missing) mkdirSync(d);
 }
 
 /**
@@ -65,12 +82,12 @@ function readCache(file: string): Record<string, EngineChoice> {
  * three timed passes each, alternating, each engine credited with its best) and the result saved
  * (written whole to a temporary file, then renamed; where it cannot be written, `unsaved` says why). `members` must be loaded fused (loadMembers'
  * default): the libtorch side times the path predict runs. `onnx` runs the same members in onnxruntime.
- * @throws Error when the cache file exists but is not JSON.
+ * A cache file that is not a JSON object is measured over and replaced (`replaced` says why).
  */
 export async function chooseEngine(members: Member[], o: PredictOptions, onnx: TileEngine, onnxruntime: string, file = engineCacheFile()): Promise<EngineChoice> {
   const key = engineKey(members, o, onnxruntime);
   const cache = readCache(file);
-  const hit = cache[key];
+  const hit = cache.entries[key];
   if (hit) return { ...hit, cached: true };
   const n = o.batchSize ?? 64, px = 101 * 101;
   // A fixed pattern of grey levels in [0, 1], not drawn from the seeded generator.
@@ -91,10 +108,12 @@ export async function chooseEngine(members: Member[], o: PredictOptions, onnx: T
   const choice: EngineChoice = {
     engine: best.onnxruntime < best.libtorch ? 'onnxruntime' : 'libtorch',
     libtorch_tiles_s: n / best.libtorch, onnxruntime_tiles_s: n / best.onnxruntime, cached: false, measured: new Date().toISOString(),
+    ...(cache.broken ? { replaced: cache.broken } : {}),
   };
   try {
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileAtomic(file, JSON.stringify({ ...readCache(file), [key]: { ...choice, cached: undefined } }, null, 1) + '\n');
+    makeFolders(dirname(file));
+    const saved = { ...choice, cached: undefined, replaced: undefined };
+    writeFileAtomic(file, JSON.stringify({ ...readCache(file).entries, [key]: saved }, null, 1) + '\n');
   } catch (e) {
     // An unwritable cache costs a measurement next time, not this prediction.
     choice.unsaved = (e as Error).message;
@@ -107,6 +126,7 @@ export function describeChoice(c: EngineChoice, file: string): string {
   const other: EngineName = c.engine === 'libtorch' ? 'onnxruntime' : 'libtorch';
   const rate = (e: EngineName) => (e === 'libtorch' ? c.libtorch_tiles_s : c.onnxruntime_tiles_s).toFixed(1);
   const where = c.cached ? `measured ${c.measured.slice(0, 10)}, remembered in ${file}`
-    : c.unsaved ? `measured now; not remembered, ${file} could not be written: ${c.unsaved}` : `measured now; remembered in ${file}`;
+    : c.unsaved ? `measured now; not remembered, ${file} could not be written: ${c.unsaved}`
+      : `measured now; remembered in ${file}${c.replaced ? `, which replaces an unreadable one (${c.replaced})` : ''}`;
   return `engine auto: ${c.engine}, ${rate(c.engine)} tiles/s against ${rate(other)} for ${other} on this machine (${where}; --engine ${other} to use the other)`;
 }

@@ -1,7 +1,7 @@
 // The images a user points --images at: which files are PNGs (and which are not), their sizes, and
 // their decoding. Every PNG decode of the prediction commands is in this file: competition tiles go
 // through the decode pool (worker threads), other sizes through the web upload's decoder.
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync, type Dirent } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { decodeImages } from '../data/decode-pool.js';
 import { DataError } from '../data/png.js';
@@ -16,7 +16,9 @@ export interface ImageFolder {
   skipped: string[];
 }
 
-const pngsIn = (dir: string) => readdirSync(dir, { withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith('.png'));
+/** A regular file, or a link to one (subsets of a data set are often folders of symlinks). */
+const isFileIn = (dir: string, e: Dirent) => e.isFile() || (e.isSymbolicLink() && existsSync(join(dir, e.name)) && statSync(join(dir, e.name)).isFile());
+const pngsIn = (dir: string) => readdirSync(dir, { withFileTypes: true }).filter((e) => isFileIn(dir, e) && e.name.endsWith('.png'));
 
 /**
  * The PNG files of `dir`. Throws when the folder is missing or holds no PNG, suggesting the
@@ -27,8 +29,8 @@ export function listImages(dir: string, flag = '--images'): ImageFolder {
   if (!existsSync(abs)) throw new Error(`${flag} ${dir}: no such folder`);
   if (!statSync(abs).isDirectory()) throw new Error(`${flag} ${dir}: a file, not a folder of PNG images`);
   const entries = readdirSync(abs, { withFileTypes: true });
-  const ids = entries.filter((e) => e.isFile() && e.name.endsWith('.png')).map((e) => e.name.slice(0, -4)).sort();
-  const skipped = entries.filter((e) => e.isFile() && !e.name.endsWith('.png')).map((e) => e.name).sort();
+  const ids = entries.filter((e) => isFileIn(abs, e) && e.name.endsWith('.png')).map((e) => e.name.slice(0, -4)).sort();
+  const skipped = entries.filter((e) => isFileIn(abs, e) && !e.name.endsWith('.png')).map((e) => e.name).sort();
   if (ids.length === 0) {
     const subs = entries.filter((e) => e.isDirectory()).map((e) => ({ name: e.name, n: pngsIn(join(abs, e.name)).length })).filter((s) => s.n > 0);
     // The TGS layout's own name first, then the fullest.

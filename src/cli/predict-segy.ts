@@ -59,7 +59,7 @@ async function predictSegyAs(o: SegyFlags, group: ProcessGroup | undefined): Pro
   const members = loadMembers(specs, { fuse: o.engine !== 'onnxruntime' });
   const popts = { tta: o.tta, batchSize, precision: o.precision };
   const say = (line: string) => { if ((group?.rank ?? 0) === 0) console.log(line); };
-  const { onnx: engine } = await pickEngine(o.engine, members, popts, group, say).catch((e: unknown) => { disposeMembers(members); throw e; });
+  const { name: engineName, onnx: engine } = await pickEngine(o.engine, members, popts, group, say).catch((e: unknown) => { disposeMembers(members); throw e; });
   const predict: TilePredictor = engine ? (t) => engine.tiles(t, popts).then((r) => r.probs) : ensemblePredictor(members, popts);
   const post = ensemblePostprocess(members, specs);
   const controller = new AbortController();
@@ -89,7 +89,7 @@ async function predictSegyAs(o: SegyFlags, group: ProcessGroup | undefined): Pro
     (bar as cliProgress.SingleBar | null)?.stop();
     const n = r.normalisation;
     console.log(`wrote ${r.out}: salt probability of ${r.inlines} inline${r.inlines === 1 ? '' : 's'} × ${r.crosslines} crossline${r.crosslines === 1 ? '' : 's'} × ${r.samples} samples (${r.traces} traces${r.padded ? `, ${r.padded} padded positions left out` : ''}), ` +
-      `${r.sections.join(' and ')} sections${r.sections.length > 1 ? ' averaged' : ''}, ${r.tiles} tiles, ${members.length > 1 ? `${members.length} models` : '1 model'}${o.tta ? ', flip TTA' : ''} in ${r.seconds.toFixed(1)} s (${(r.traces * r.sections.length / r.seconds).toFixed(0)} traces/s${group ? `, ${group.worldSize} processes` : ''})`);
+      `${r.sections.join(' and ')} sections${r.sections.length > 1 ? ' averaged' : ''}, ${r.tiles} tiles, ${members.length > 1 ? `${members.length} models` : '1 model'}${o.tta ? ', flip TTA' : ''}, ${engineName}${o.precision === 'bf16' ? ' (bf16)' : ''} in ${r.seconds.toFixed(1)} s (${(r.traces * r.sections.length / r.seconds).toFixed(0)} traces/s${group ? `, ${group.worldSize} processes` : ''})`);
     console.log(`amplitudes clipped to [${n.lo.toPrecision(6)}, ${n.hi.toPrecision(6)}] (${n.source}) and scaled to [0, 1]; recorded in textual header lines 34–38`);
     if (r.nonFinite) console.log(`warning: ${r.nonFinite} NaN or infinite input samples were predicted as amplitude 0`);
     if (r.maskOut) console.log(`wrote ${r.maskOut}: salt where probability > ${(threshold ?? post.threshold).toFixed(3)}, ${(100 * r.saltFraction).toFixed(2)}% of samples`);

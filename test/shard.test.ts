@@ -119,7 +119,7 @@ test('halite predict --segy --nproc 2 writes the same probability and mask volum
     return { out, stdout: p.stdout };
   };
   const a = run(1), b = run(2);
-  assert.match(b.stdout, /salt probability of 7 inlines × 9 crosslines × 130 samples .* 32 tiles, 2 models, flip TTA .*2 processes\)/);
+  assert.match(b.stdout, /salt probability of 7 inlines × 9 crosslines × 130 samples .* 32 tiles, 2 models, flip TTA, libtorch in .*2 processes\)/);
   assert.equal(a.stdout.match(/(\d+\.\d+)% of samples/)![1], b.stdout.match(/(\d+\.\d+)% of samples/)![1]);
   const pct = Number(a.stdout.match(/(\d+\.\d+)% of samples/)![1]);
   assert.ok(pct > 5 && pct < 95, `the mask is mixed (${pct}%), so the comparison can fail`);

@@ -13,7 +13,7 @@ import { PIXELS } from '../src/data/rle.js';
 import { confident, readPseudoLabels, writePseudoLabels } from '../src/data/pseudo.js';
 import { disposeMembers, loadMembers, predictEnsemble } from '../src/infer/ensemble.js';
 import { predictProbabilities } from '../src/infer/predict.js';
-import { tunePostprocess } from '../src/infer/tune.js';
+import { crossFitScore, tunePostprocess } from '../src/infer/tune.js';
 import { bce } from '../src/losses/losses.js';
 import { EncoderUNet } from '../src/models/encoder-unet.js';
 import { createModel } from '../src/models/registry.js';
@@ -202,4 +202,21 @@ test('an encoder-unet trains with its extra heads and tunes its salt gate', asyn
   assert.equal(typeof th.gate, 'number');
   assert.ok(th.score >= th.thresholdScore);
   assert.ok(existsSync(join(r.run, 'best.safetensors')));
+});
+
+test('cross-fitting scores each half with the post-processing tuned on the other half (hand-computed)', () => {
+  // Four tiles, each one probability and an empty or full truth: A empty 0.5, B empty 0.2, C full 0.7,
+  // D full 0.4. Sorted by salt area they are dealt A, C to fold 0 and B, D to fold 1. Fold 0 tunes to
+  // 0.6 (A empty, C full: 1), fold 1 to 0.3 (B empty, D full: 1). Scored across: A at 0.3 is false
+  // salt (0), C is found (1), B at 0.6 is empty (1), D at 0.6 is missed (0): 2/4. Tuned and scored on
+  // all four, either threshold gives 3/4.
+  const px = 101 * 101;
+  const p = [0.5, 0.2, 0.7, 0.4], full = [false, false, true, true];
+  const probs = new Float32Array(4 * px), masks = new Uint8Array(4 * px);
+  p.forEach((v, i) => { probs.fill(v, i * px, (i + 1) * px); if (full[i]) masks.fill(1, i * px, (i + 1) * px); });
+  const r = crossFitScore(probs, masks, null, [0.3, 0.6]);
+  assert.equal(r.score, 0.5);
+  assert.deepEqual(r.folds.map((f) => f.threshold), [0.3, 0.6], "fold 0 is scored at fold 1's 0.3, fold 1 at fold 0's 0.6");
+  assert.equal(tunePostprocess(probs, masks, null, [0.3, 0.6]).score, 0.75);
+  assert.throws(() => crossFitScore(probs, masks, null, [0.5], 1), /cross-fitting needs 2 to 4 folds, got 1/);
 });

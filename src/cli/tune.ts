@@ -32,7 +32,8 @@ export function register(program: Command): void {
         t = tuneRun(dir, run.model, val, config);
         run.model.dispose();
       }
-      console.log(`${models} model${models > 1 ? 's' : ''}: threshold ${t.threshold.toFixed(3)}: ${t.thresholdScore.toFixed(4)}; with minimum area ${t.minArea}${t.gate !== null ? ` and salt gate ${t.gate}` : ''}: ${t.score.toFixed(4)} (flip TTA)`);
-      console.log(JSON.stringify({ models, threshold: t.threshold, min_area: t.minArea, gate: t.gate, threshold_map: t.thresholdScore, map: t.score }));
+      console.log(`${models} model${models > 1 ? 's' : ''}: threshold ${t.threshold.toFixed(3)}: ${t.thresholdScore.toFixed(4)}; with minimum area ${t.minArea}${t.gate !== null ? ` and salt gate ${t.gate}` : ''}: ${t.score.toFixed(4)} (flip TTA)` +
+        (t.crossFitScore !== undefined ? `; on tiles not tuned on (each half tuned on the other): ${t.crossFitScore.toFixed(4)}` : ''));
+      console.log(JSON.stringify({ models, threshold: t.threshold, min_area: t.minArea, gate: t.gate, threshold_map: t.thresholdScore, map: t.score, cross_fit_map: t.crossFitScore ?? null }));
     });
 }

@@ -16,6 +16,8 @@ export interface Postprocess {
 export interface Tuned extends Postprocess {
   /** mAP with all three applied. */
   score: number;
+  /** mAP on tiles the post-processing was not tuned on (crossFitScore), where computed. */
+  crossFitScore?: number;
   /** mAP at the best threshold alone (no minimum area, no gate). */
   thresholdScore: number;
   points: SweepPoint[];
@@ -66,4 +68,40 @@ export function tunePostprocess(probs: Float32Array, masks: Uint8Array, salt: Fl
     }
   }
   return { ...best, thresholdScore: sweep.best.score, points: sweep.points };
+}
+
+/**
+ * The tuned post-processing's mAP on tiles it was not tuned on, by k-fold cross-fitting: the tiles,
+ * sorted by salt area, are dealt to the k folds in turn (so every fold holds every coverage), each
+ * fold is scored with threshold, minimum area and gate tuned (tunePostprocess) on the other folds, and
+ * the per-tile scores are averaged. Tuning and scoring on the same tiles is optimistic; this is not.
+ * probs N×101×101 float32, masks N×101×101 uint8, salt N or null; k ≥ 2 and at most N.
+ * @returns the mean score and, per fold, the post-processing it was scored with (tuned on the others). Throws RangeError for k outside [2, N].
+ */
+export function crossFitScore(probs: Float32Array, masks: Uint8Array, salt: Float32Array | null, thresholds: number[], k = 2): { score: number; folds: Postprocess[] } {
+  const n = masks.length / PIXELS;
+  if (!Number.isInteger(k) || k < 2 || k > n) throw new RangeError(`cross-fitting needs 2 to ${n} folds, got ${k}`);
+  const tile = <A extends Float32Array | Uint8Array>(a: A, i: number) => a.subarray(i * PIXELS, (i + 1) * PIXELS) as A;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => saltArea(tile(masks, a)) - saltArea(tile(masks, b)) || a - b);
+  const fold = new Int32Array(n);
+  order.forEach((i, r) => { fold[i] = r % k; });
+  let total = 0;
+  const folds: Postprocess[] = [];
+  for (let f = 0; f < k; f++) {
+    const rest = order.filter((i) => fold[i] !== f);
+    const gather = <A extends Float32Array | Uint8Array>(a: A, make: (len: number) => A) => {
+      const out = make(rest.length * PIXELS);
+      rest.forEach((i, j) => out.set(tile(a, i), j * PIXELS));
+      return out;
+    };
+    const t = tunePostprocess(gather(probs, (l) => new Float32Array(l)), gather(masks, (l) => new Uint8Array(l)),
+      salt ? Float32Array.from(rest, (i) => salt[i]!) : null, thresholds);
+    folds.push({ threshold: t.threshold, minArea: t.minArea, gate: t.gate });
+    for (let i = 0; i < n; i++) {
+      if (fold[i] !== f) continue;
+      const m = postprocessMask(binarize(tile(probs, i), t.threshold), salt ? salt[i]! : null, t);
+      total += imageScore(tile(masks, i), m);
+    }
+  }
+  return { score: total / n, folds };
 }

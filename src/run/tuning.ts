@@ -18,6 +18,8 @@ export interface TuningRecord {
   gate?: number | null;
   /** The mAP at the threshold alone. */
   thresholdScore?: number;
+  /** The mAP on tiles the post-processing was not tuned on (2-fold cross-fitting over the validation tiles). */
+  crossFitScore?: number;
 }
 
 /** Which weights were tuned: the best epoch's, or the snapshot ensemble's (predict --snapshots). */

@@ -214,9 +214,24 @@ test('cross-fitting scores each half with the post-processing tuned on the other
   const p = [0.5, 0.2, 0.7, 0.4], full = [false, false, true, true];
   const probs = new Float32Array(4 * px), masks = new Uint8Array(4 * px);
   p.forEach((v, i) => { probs.fill(v, i * px, (i + 1) * px); if (full[i]) masks.fill(1, i * px, (i + 1) * px); });
-  const r = crossFitScore(probs, masks, null, [0.3, 0.6]);
+  const r = crossFitScore(probs, masks, null, [0.3, 0.6], { dealings: 1 });
   assert.equal(r.score, 0.5);
+  assert.deepEqual([r.dealings, r.spread], [[0.5], 0]);
   assert.deepEqual(r.folds.map((f) => f.threshold), [0.3, 0.6], "fold 0 is scored at fold 1's 0.3, fold 1 at fold 0's 0.6");
   assert.equal(tunePostprocess(probs, masks, null, [0.3, 0.6]).score, 0.75);
-  assert.throws(() => crossFitScore(probs, masks, null, [0.5], 1), /cross-fitting needs 2 to 4 folds, got 1/);
+  assert.throws(() => crossFitScore(probs, masks, null, [0.5], { k: 1 }), /cross-fitting needs 2 to 4 folds, got 1/);
+  assert.throws(() => crossFitScore(probs, masks, null, [0.5], { dealings: 0 }), /at least 1 dealing, got 0/);
+
+  // The other dealings swap the pair {A, B} or {C, D} (each pair holds equal areas). Swapping one
+  // pair gives halves {B, C} and {A, D}: {A, D} scores 1/2 at either threshold and keeps the first,
+  // 0.3, where B and C are both right; {B, C} tunes to 0.3 too, where D is right and A is not: 3/4.
+  // Swapping both is the first dealing with the halves exchanged: 1/2. So each dealing reads 1/2 or
+  // 3/4, both occur, and their mean tends to 5/8.
+  const many = crossFitScore(probs, masks, null, [0.3, 0.6], { dealings: 200, seed: 7 });
+  assert.equal(many.dealings.length, 200);
+  assert.equal(many.dealings[0], 0.5, 'the first dealing is the deterministic one');
+  assert.ok(many.dealings.every((d) => d === 0.5 || d === 0.75), many.dealings.join());
+  assert.ok(many.dealings.includes(0.75));
+  assert.ok(Math.abs(many.score - 0.625) < 0.05, `mean ${many.score}`);
+  assert.ok(Math.abs(many.spread - 0.125) < 0.01, `spread ${many.spread}`);
 });

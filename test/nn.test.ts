@@ -89,6 +89,17 @@ test("the seed's residual U-Net: 5,112,497 trainable parameters, 101x101 logits"
   m.dispose();
 });
 
+test('resunet with scSE adds one scSE per level: 15,159 parameters by hand', () => {
+  // scSE(c) with reduction 16, m = max(1, c/16): c·m + m (squeeze) + m·c + c (excite) + c + 1 (spatial 1x1).
+  // Levels 16, 32, 64, 128, 256 (middle), 128, 64, 32, 16: 66 + 195 + 645 + 2,313 + 8,721 + 2,313 + 645 + 195 + 66.
+  const m = createModel('resunet', { scse: true });
+  assert.equal(m.numParameters(), 5112497 + 15159);
+  m.eval();
+  assert.deepEqual(T.tidy(() => T.noGrad(() => m.forward(T.rand([2, 1, 101, 101])).shape)), [2, 1, 101, 101]);
+  assert.ok(m.stateDict().has('dec1.scse.sse.weight'));
+  m.dispose();
+});
+
 test("the seed's plain U-Net: 2,158,417 parameters, 101 -> 128 -> 101", () => {
   // By hand, 16 start filters: encoder 2,480 + 13,888 + 55,424 + 221,440 + middle 885,248;
   // decoder (transposed conv + two convs) 737,664 + 184,512 + 46,176 + 11,568; 1x1 head 17.

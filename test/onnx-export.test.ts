@@ -68,7 +68,7 @@ interface Case { name: string; model: string; options: Record<string, unknown> }
 const dc = [16, 8, 8, 8, 4];
 const CASES: Case[] = [
   { name: 'unet', model: 'unet', options: { startNeurons: 4 } },
-  { name: 'resunet', model: 'resunet', options: { startFilters: 4 } },
+  { name: 'resunet + scSE', model: 'resunet', options: { startFilters: 4, scse: true } },
   {
     name: 'resnet18 + scSE, FPA, hypercolumns, deep supervision, transposed upsampling, threshold gate', model: 'encoder-unet',
     options: { encoder: 'resnet18', decoderChannels: dc, scse: true, center: 'fpa', hypercolumn: true, deepSupervision: true, upsample: 'transpose', classifier: true, gate: 'threshold' },

@@ -47,6 +47,9 @@ test('a 2-epoch run lowers the training loss and fills the run directory', async
   const th = JSON.parse(readFileSync(join(r.run, 'threshold.json'), 'utf8'));
   assert.equal(th.points.length, 5);
   assert.equal(th.threshold, r.threshold);
+  // Scored on tiles not tuned on too: each half with the post-processing tuned on the other half.
+  assert.ok(th.crossFitScore >= 0 && th.crossFitScore <= 1, `crossFitScore ${th.crossFitScore}`);
+  assert.ok(th.crossFitSpread >= 0 && th.crossFitSpread < 0.5, `crossFitSpread ${th.crossFitSpread}`);
   assert.ok(h.every((e) => typeof e.val_map === 'number' && typeof e.lr === 'number' && e.seconds > 0));
 });
 

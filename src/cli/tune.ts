@@ -17,6 +17,7 @@ export function register(program: Command): void {
       const { readRunConfig, runDataFolder } = await import('../run/config.js');
       const { tuneRun, tuneSnapshots } = await import('../train/tuning.js');
       const { validationTiles } = await import('../data/split.js');
+      const { crossFitText } = await import('../infer/tune.js');
       const dir = resolve(o.run);
       const config = readRunConfig(dir);
       const dataDir = runDataFolder(config, `move it back, or set "data" in ${dir}/config.json to where it is now`);
@@ -33,7 +34,7 @@ export function register(program: Command): void {
         run.model.dispose();
       }
       console.log(`${models} model${models > 1 ? 's' : ''}: threshold ${t.threshold.toFixed(3)}: ${t.thresholdScore.toFixed(4)}; with minimum area ${t.minArea}${t.gate !== null ? ` and salt gate ${t.gate}` : ''}: ${t.score.toFixed(4)} (flip TTA)` +
-        (t.crossFitScore !== undefined ? `; on tiles not tuned on (each half tuned on the other): ${t.crossFitScore.toFixed(4)}` : ''));
-      console.log(JSON.stringify({ models, threshold: t.threshold, min_area: t.minArea, gate: t.gate, threshold_map: t.thresholdScore, map: t.score, cross_fit_map: t.crossFitScore ?? null }));
+        (t.crossFitScore !== undefined ? `; ${crossFitText(t)}` : ''));
+      console.log(JSON.stringify({ models, threshold: t.threshold, min_area: t.minArea, gate: t.gate, threshold_map: t.thresholdScore, map: t.score, cross_fit_map: t.crossFitScore ?? null, cross_fit_spread: t.crossFitSpread ?? null }));
     });
 }

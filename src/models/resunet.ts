@@ -5,6 +5,7 @@ import type { Tensor } from '../torch/tensor.js';
 import { Module } from '../nn/module.js';
 import { BatchNorm2d, Conv2d, ConvTranspose2d, Dropout, MaxPool2d } from '../nn/layers.js';
 import type { InitScheme } from '../nn/init.js';
+import { SCSE } from './blocks.js';
 import { unetForward, type UNetParts } from './unet-skeleton.js';
 
 export interface ResUNetOptions {
@@ -15,10 +16,12 @@ export interface ResUNetOptions {
   bnMomentum: number;
   bnEps: number;
   inChannels: number;
+  /** scSE (Roy et al. 2018) on every level's output, encoder, middle and decoder, as the TGS winners' decoders. */
+  scse: boolean;
 }
 
 export const RESUNET_DEFAULTS: ResUNetOptions = {
-  startFilters: 16, dropout: 0.5, init: 'keras', bnMomentum: 0.01, bnEps: 1e-3, inChannels: 1,
+  startFilters: 16, dropout: 0.5, init: 'keras', bnMomentum: 0.01, bnEps: 1e-3, inChannels: 1, scse: false,
 };
 
 /** BatchNorm then ReLU: the write-up's BatchActivate. */
@@ -52,18 +55,23 @@ class ResidualBlock extends Module {
   }
 }
 
-/** A 3x3 conv to f channels, then two residual blocks (the second ends in BN-ReLU). */
+/** A 3x3 conv to f channels, then two residual blocks (the second ends in BN-ReLU), then scSE if asked. */
 class Level extends Module {
   private readonly conv: Conv2d;
   private readonly res1: ResidualBlock;
   private readonly res2: ResidualBlock;
+  private readonly scse: SCSE | null;
   constructor(cin: number, f: number, o: ResUNetOptions) {
     super();
     this.conv = this.module('conv', new Conv2d(cin, f, 3, { padding: 'same', init: o.init }));
     this.res1 = this.module('res1', new ResidualBlock(f, false, o));
     this.res2 = this.module('res2', new ResidualBlock(f, true, o));
+    this.scse = o.scse ? this.module('scse', new SCSE(f)) : null;
   }
-  forward(x: Tensor): Tensor { return this.res2.call(this.res1.call(this.conv.call(x))); }
+  forward(x: Tensor): Tensor {
+    const y = this.res2.call(this.res1.call(this.conv.call(x)));
+    return this.scse ? this.scse.call(y) : y;
+  }
 }
 
 export class ResUNet extends Module {

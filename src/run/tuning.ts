@@ -20,6 +20,8 @@ export interface TuningRecord {
   thresholdScore?: number;
   /** The mAP on tiles the post-processing was not tuned on (2-fold cross-fitting over the validation tiles). */
   crossFitScore?: number;
+  /** The standard deviation of crossFitScore over its dealings of the tiles into halves. */
+  crossFitSpread?: number;
 }
 
 /** Which weights were tuned: the best epoch's, or the snapshot ensemble's (predict --snapshots). */

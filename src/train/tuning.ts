@@ -17,7 +17,11 @@ function tuneTo(run: string, kind: TuningKind, pred: { probs: Float32Array; salt
   const thresholds = linspace(c.sweep.from, c.sweep.to, c.sweep.steps);
   const t = tunePostprocess(pred.probs, masks, pred.salt, thresholds);
   // Scored on tiles it was not tuned on too, where there are enough tiles for two folds.
-  if (masks.length >= 4 * PIXELS) t.crossFitScore = crossFitScore(pred.probs, masks, pred.salt, thresholds).score;
+  if (masks.length >= 4 * PIXELS) {
+    const cf = crossFitScore(pred.probs, masks, pred.salt, thresholds);
+    t.crossFitScore = cf.score;
+    t.crossFitSpread = cf.spread;
+  }
   writeTuning(run, kind, { ...t, tta: true });
   return t;
 }

@@ -1,6 +1,7 @@
 // After a run that finished (or spent its time budget), reloads the best weights and tunes the
 // post-processing on the validation tiles with flip TTA, for them and for the snapshot ensemble.
 import { existsSync } from 'node:fs';
+import { crossFitText } from '../../infer/tune.js';
 import { loadWeights } from '../../io/weights.js';
 import { runPath } from '../../run/layout.js';
 import { tuneRun, tuneSnapshots } from '../tuning.js';
@@ -21,7 +22,7 @@ export class TuneAfterFit implements Callback {
     o.threshold = t.threshold;
     o.thresholdScore = t.score;
     ctx.log(`threshold ${t.threshold.toFixed(3)}: validation mAP ${t.thresholdScore.toFixed(4)} with flip TTA (best epoch ${this.best.bestEpoch}, ${this.best.best.toFixed(4)} at 0.5 without TTA)` +
-      (t.crossFitScore !== undefined ? `; ${t.crossFitScore.toFixed(4)} on tiles not tuned on (each half tuned on the other)` : ''));
+      (t.crossFitScore !== undefined ? `; ${crossFitText(t)}` : ''));
     if (t.score > t.thresholdScore) ctx.log(`post-processing: minimum area ${t.minArea}${t.gate !== null ? `, salt gate ${t.gate}` : ''}: validation mAP ${t.score.toFixed(4)}`);
     const s = tuneSnapshots(ctx.run, ctx.val, ctx.config);
     if (s) ctx.log(`snapshot ensemble (${s.models} models, predict --snapshots): threshold ${s.tuned.threshold.toFixed(3)}, minimum area ${s.tuned.minArea}: validation mAP ${s.tuned.score.toFixed(4)} with flip TTA`);

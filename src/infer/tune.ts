@@ -59,8 +59,8 @@ interface TileTable {
   score: Float64Array[];
   /** area[k][i]: tile i's salt pixels at thresholds[k]. */
   area: Int32Array[];
-  /** 1 where tile i's truth is empty (its score once emptied). */
-  empty: Uint8Array;
+  /** Salt pixels in tile i's truth (0: empty, so emptying the tile scores 1). */
+  truthArea: Int32Array;
   salt: Float32Array | null;
 }
 
@@ -69,18 +69,21 @@ function tileTable(probs: Float32Array, masks: Uint8Array, salt: Float32Array | 
   const n = masks.length / PIXELS;
   const tile = <A extends Float32Array | Uint8Array>(a: A, i: number) => a.subarray(i * PIXELS, (i + 1) * PIXELS) as A;
   const score = thresholds.map(() => new Float64Array(n)), area = thresholds.map(() => new Int32Array(n));
-  const empty = new Uint8Array(n);
+  const truthArea = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const truth = tile(masks, i);
     thresholds.forEach((t, k) => {
       const c = overlap(truth, binarize(tile(probs, i), t));
       score[k]![i] = overlapScore(c);
       area[k]![i] = c.p;
-      if (k === 0) empty[i] = c.t === 0 ? 1 : 0;
+      if (k === 0) truthArea[i] = c.t;
     });
   }
-  return { thresholds, score, area, empty, salt };
+  return { thresholds, score, area, truthArea, salt };
 }
+
+/** Tile i's score once its mask is emptied: 1 where its truth is empty, else 0. */
+const emptied = (tab: TileTable, i: number): number => (tab.truthArea[i] === 0 ? 1 : 0);
 
 /**
  * Tunes on the listed tiles: the threshold with the best mean score (the first best on ties, as
@@ -101,7 +104,7 @@ function tuneOn(tab: TileTable, tiles: ArrayLike<number>): Postprocess & { score
       let s = 0;
       for (let j = 0; j < n; j++) {
         const i = tiles[j]!;
-        s += keeps(area[i]!, salt ? salt[i]! : null, { minArea, gate }) ? score[i]! : tab.empty[i]!;
+        s += keeps(area[i]!, salt ? salt[i]! : null, { minArea, gate }) ? score[i]! : emptied(tab, i);
       }
       s /= n;
       // Strictly better only: ties keep the milder setting (smaller area, lower gate).
@@ -114,13 +117,18 @@ function tuneOn(tab: TileTable, tiles: ArrayLike<number>): Postprocess & { score
 /**
  * Tunes the threshold (over `thresholds`), then the minimum salt area (MIN_AREAS) and, with salt
  * probabilities, the gate (GATES), maximising the competition mAP over the tiles.
- * probs N×101×101 float32, masks N×101×101 uint8 (0/1), salt N or null. Throws RangeError without thresholds.
+ * probs N×101×101 float32, masks N×101×101 uint8 (0/1), salt N or null; o.crossFit also gives crossFitScore and
+ * crossFitSpread (as crossFitScore, from the same per-tile scores). Throws RangeError without thresholds.
  */
-export function tunePostprocess(probs: Float32Array, masks: Uint8Array, salt: Float32Array | null, thresholds: number[]): Tuned {
+export function tunePostprocess(probs: Float32Array, masks: Uint8Array, salt: Float32Array | null, thresholds: number[],
+  o: { crossFit?: boolean } = {}): Tuned {
   const tab = tileTable(probs, masks, salt, thresholds);
-  const all = Int32Array.from({ length: tab.empty.length }, (_, i) => i);
+  const all = Int32Array.from({ length: tab.truthArea.length }, (_, i) => i);
   const points = thresholds.map((threshold, k) => ({ threshold, score: tab.score[k]!.reduce((a, b) => a + b, 0) / all.length }));
-  return { ...tuneOn(tab, all), points };
+  const tuned: Tuned = { ...tuneOn(tab, all), points };
+  // The cross-fitted figure from the same table (crossFitScore), so the tiles are scored once.
+  if (o.crossFit) ({ score: tuned.crossFitScore, spread: tuned.crossFitSpread } = crossFitOn(tab, {}));
+  return tuned;
 }
 
 /** "0.7559 ± 0.0036 on tiles not tuned on (...)": the cross-fitted figure as training and halite tune print it. */
@@ -154,13 +162,15 @@ export interface CrossFit {
  */
 export function crossFitScore(probs: Float32Array, masks: Uint8Array, salt: Float32Array | null, thresholds: number[],
   o: { k?: number; dealings?: number; seed?: number } = {}): CrossFit {
+  return crossFitOn(tileTable(probs, masks, salt, thresholds), o);
+}
+
+function crossFitOn(tab: TileTable, o: { k?: number; dealings?: number; seed?: number }): CrossFit {
   const { k = 2, dealings = 20, seed = 0 } = o;
-  const n = masks.length / PIXELS;
+  const { salt, truthArea } = tab, n = truthArea.length;
   if (!Number.isInteger(k) || k < 2 || k > n) throw new RangeError(`cross-fitting needs 2 to ${n} folds, got ${k}`);
   if (!Number.isInteger(dealings) || dealings < 1) throw new RangeError(`cross-fitting needs at least 1 dealing, got ${dealings}`);
-  const tab = tileTable(probs, masks, salt, thresholds);
-  const areas = tab.area[0]!.map((_, i) => saltArea(masks.subarray(i * PIXELS, (i + 1) * PIXELS)));
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => areas[a]! - areas[b]! || a - b);
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => truthArea[a]! - truthArea[b]! || a - b);
   const random = rng(seed);
   const fold = new Int32Array(n);
   const scores: number[] = [];
@@ -179,7 +189,7 @@ export function crossFitScore(probs: Float32Array, masks: Uint8Array, salt: Floa
       const at = tab.thresholds.indexOf(t.threshold);
       for (let i = 0; i < n; i++) {
         if (fold[i] !== f) continue;
-        total += keeps(tab.area[at]![i]!, salt ? salt[i]! : null, t) ? tab.score[at]![i]! : tab.empty[i]!;
+        total += keeps(tab.area[at]![i]!, salt ? salt[i]! : null, t) ? tab.score[at]![i]! : emptied(tab, i);
       }
     }
     scores.push(total / n);

@@ -5,7 +5,7 @@ import type { Module } from '../nn/module.js';
 import { disposeMembers, loadMembers, predictEnsemble } from '../infer/ensemble.js';
 import { fuseForInference, INFERENCE_CHANNELS_LAST, unfuse } from '../infer/fuse.js';
 import { predictTiles } from '../infer/predict.js';
-import { crossFitScore, tunePostprocess, type Tuned } from '../infer/tune.js';
+import { tunePostprocess, type Tuned } from '../infer/tune.js';
 import { PIXELS } from '../data/rle.js';
 import type { TrainConfig } from '../run/config.js';
 import { snapshotFiles } from '../run/layout.js';
@@ -15,13 +15,8 @@ export interface ValidationSet { images: Float32Array; masks: Uint8Array }
 
 function tuneTo(run: string, kind: TuningKind, pred: { probs: Float32Array; salt: Float32Array | null }, masks: Uint8Array, c: TrainConfig): Tuned {
   const thresholds = linspace(c.sweep.from, c.sweep.to, c.sweep.steps);
-  const t = tunePostprocess(pred.probs, masks, pred.salt, thresholds);
   // Scored on tiles it was not tuned on too, where there are enough tiles for two folds.
-  if (masks.length >= 4 * PIXELS) {
-    const cf = crossFitScore(pred.probs, masks, pred.salt, thresholds);
-    t.crossFitScore = cf.score;
-    t.crossFitSpread = cf.spread;
-  }
+  const t = tunePostprocess(pred.probs, masks, pred.salt, thresholds, { crossFit: masks.length >= 4 * PIXELS });
   writeTuning(run, kind, { ...t, tta: true });
   return t;
 }

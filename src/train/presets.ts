@@ -77,7 +77,7 @@ export const PRESETS: Record<string, Preset> = {
     config: cpuResUNet(60),
   },
   'cpu-150min': {
-    description: 'PROVISIONAL, scored in the README table: the cpu-60min recipe on 150 CPU minutes (the same shares, so about 2.5 times the epochs)',
+    description: 'the cpu-60min recipe on 150 CPU minutes (the same shares, so about 2.5 times the epochs); scores in the README table',
     config: cpuResUNet(150),
   },
   'resnet34-winner': {

@@ -5,9 +5,10 @@
 // Transposed convolutions run in their sub-pixel form (src/nn/subpixel.ts) where conv2d goes to oneDNN.
 import { isMultiHead } from '../models/heads.js';
 import { foldBatchNorm } from '../nn/fold.js';
+import { subPixelPays } from '../nn/subpixel.js';
 import { BatchNorm2d, Conv2d, ConvTranspose2d } from '../nn/layers.js';
 import type { Module } from '../nn/module.js';
-import { buildInfo, fromArray, noGrad, tidy, type Tensor } from '../torch/index.js';
+import { fromArray, noGrad, tidy, type Tensor } from '../torch/index.js';
 import type { NativeHandle } from '../torch/native.js';
 import { traceCalls } from '../torch/trace.js';
 import { maskProbabilities, saltProbabilities } from './predict.js';
@@ -84,7 +85,7 @@ export function fuseForInference(model: Module, o: FuseOptions = {}): FuseReport
     return tidy(() => noGrad(() => {
       // On the model's device (a run trained on a GPU tunes there).
       const device = model.parameters()[0]?.device ?? 'cpu';
-      const subPixel = o.subPixel ?? (device === 'cpu' && buildInfo().mkldnn);
+      const subPixel = o.subPixel ?? subPixelPays(device);
       const x = device === 'cpu' ? fromArray(pixels, [BATCH, 1, h, w]) : fromArray(pixels, [BATCH, 1, h, w]).to(device as 'cuda');
       const uses = new Map<NativeHandle, number>();
       const convOf = new Map<NativeHandle, Conv2d>();

@@ -6,10 +6,18 @@
 // as the transposed convolution's (plus exact zeros), in another order, so the two agree to float32
 // rounding (~1e-7), not bit for bit.
 import { noGrad } from '../torch/autograd.js';
-import { fromArray } from '../torch/creation.js';
 import * as F from '../torch/functional.js';
+import { buildInfo } from '../torch/runtime.js';
 import { keep, tidy } from '../torch/scope.js';
 import type { Tensor } from '../torch/tensor.js';
+
+/**
+ * Whether the sub-pixel form is the faster one on `device`: on a CPU where libtorch has oneDNN (MKL-DNN),
+ * which runs conv2d, while conv_transpose2d stays on the im2col path.
+ */
+export function subPixelPays(device: string): boolean {
+  return device === 'cpu' && buildInfo().mkldnn;
+}
 
 /** A transposed convolution's geometry (dilation 1, groups 1, the same stride both ways). */
 export interface SubPixelGeometry {
@@ -27,32 +35,26 @@ export interface SubPixelWeights {
 }
 
 /**
- * The sub-pixel convolution of a transposed convolution. Along one axis, output o of a stride-s
- * transposed convolution is Σ x[i]·w[k] over o + p = s·i + k; with o + p = s·q + r, k = s·j + r and
- * i = q − j, so phase r of output q is a correlation of x with the taps w[s·j + r], j < J (flipped):
- * W'[(c·s + r_h)·s + r_w, ci, t_h, t_w] = W[ci, c, s·(J_h−1−t_h) + r_h, s·(J_w−1−t_w) + r_w], 0 past the kernel.
- * @param weight the transposed convolution's weights, C_in x C_out x K_h x K_w float32 (PyTorch's layout).
- * @param bias C_out float32, or null.
- * @returns new tensors on weight's device, kept (outliving any tidy() scope): the caller disposes them.
+ * The sub-pixel convolution of a transposed convolution, as ATen ops on the weights. Along one axis,
+ * output o of a stride-s transposed convolution is Σ x[i]·w[k] over o + p = s·i + k; with
+ * o + p = s·q + r, k = s·j + r and i = q − j, so phase r of output q is a correlation of x with the taps
+ * w[s·j + r], j < J (flipped):
+ * W'[(c·s + r_h)·s + r_w, ci, t_h, t_w] = W[ci, c, s·(J_h−1−t_h) + r_h, s·(J_w−1−t_w) + r_w], 0 past the kernel
+ * (the kernel is zero-padded to J·s, then viewed as J x s, flipped along J and permuted).
+ * @param weight the transposed convolution's weights, C_in x C_out x K_h x K_w (PyTorch's layout).
+ * @param bias C_out, or null.
+ * @returns C_out·s² x C_in x J_h x J_w weights and C_out·s² bias (each bias repeated s² times), new
+ *   contiguous float32 tensors on weight's device, kept (outliving any tidy() scope): the caller disposes them.
  */
 export function subPixelWeights(weight: Tensor, bias: Tensor | null, stride: number): SubPixelWeights {
   return tidy(() => noGrad(() => {
     const [cin, cout, kh, kw] = weight.shape as [number, number, number, number];
     const s = stride, jh = Math.ceil(kh / s), jw = Math.ceil(kw / s);
-    const w = weight.to({ dtype: 'float32', device: 'cpu' }).contiguous().toArray() as Float32Array;
-    const out = new Float32Array(cout * s * s * cin * jh * jw);
-    for (let c = 0; c < cout; c++) for (let rh = 0; rh < s; rh++) for (let rw = 0; rw < s; rw++) {
-      const oc = (c * s + rh) * s + rw;
-      for (let ci = 0; ci < cin; ci++) for (let th = 0; th < jh; th++) for (let tw = 0; tw < jw; tw++) {
-        const k1 = s * (jh - 1 - th) + rh, k2 = s * (jw - 1 - tw) + rw;
-        if (k1 < kh && k2 < kw) out[((oc * cin + ci) * jh + th) * jw + tw] = w[((ci * cout + c) * kh + k1) * kw + k2]!;
-      }
-    }
-    const device = weight.device;
-    const onDevice = (t: Tensor) => (device === 'cpu' ? t : t.to(device as 'cuda'));
-    const w2 = keep(onDevice(fromArray(out, [cout * s * s, cin, jh, jw])));
-    const b2 = bias ? keep(bias.float().view(-1, 1).expand(cout, s * s).reshape(-1).contiguous()) : null;
-    return { weight: w2, bias: b2 };
+    const w32 = weight.float();
+    const padded = jh * s === kh && jw * s === kw ? w32 : F.pad(w32, [0, jw * s - kw, 0, jh * s - kh]);
+    const w = padded.reshape(cin, cout, jh, s, jw, s).flip(2, 4).permute(1, 3, 5, 0, 2, 4).reshape(cout * s * s, cin, jh, jw);
+    const b = bias ? bias.float().view(-1, 1).expand(cout, s * s).reshape(-1) : null;
+    return { weight: keep(w.contiguous()), bias: b ? keep(b.contiguous()) : null };
   }));
 }
 

@@ -12,12 +12,14 @@ export class ProgressReporter implements Callback {
   readonly name = 'progressReporter';
   private bar: cliProgress.SingleBar | null = null;
   private t0 = 0;
-  private lastWrite = 0;
+  private lastWrite = -Infinity;
 
   onEpochStart(ctx: TrainContext): void {
     const epoch = ctx.state.epoch + 1;
     this.t0 = performance.now();
-    this.lastWrite = 0;
+    // -Infinity, not 0: performance.now() counts from process start, so 0 would hold back the
+    // first write of a young process (a short run, or a test) for up to FILE_INTERVAL_MS.
+    this.lastWrite = -Infinity;
     if (process.stderr.isTTY !== true) return;
     this.bar = new cliProgress.SingleBar({
       format: `epoch ${epoch}/${ctx.totalEpochs} |{bar}| {value}/{total} batches | loss {loss} | {rate} img/s | ETA {eta_formatted}`,

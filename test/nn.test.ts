@@ -100,6 +100,36 @@ test('resunet with scSE adds one scSE per level: 15,159 parameters by hand', () 
   m.dispose();
 });
 
+test('resunet of depth 3 with a dilated middle and FPA: 84,398 parameters by hand, 101x101 logits at every depth', () => {
+  // Level(cin, f) = 9·cin·f + f (entry conv) + two residual blocks of 18f² + 6f, the second with its
+  // final BN (+2f): 9·cin·f + 36f² + 15f. Widths 4, 8, 16, middle 32:
+  // enc 672 + 2,712 + 10,608; middle 41,952; FPA(32, 32) 1,024 (global 1x1) + 1,088 (1x1 + BN)
+  // + 1,570 (7x7 to 1 + BN) + 27 + 11 + 11 + 27 + 51 (one-channel 5x5, 3x3, 3x3, 5x5, 7x7 + BN) = 3,809;
+  // transposed convs 18f² + f: 4,624 + 1,160 + 292; decoder Level(2f, f) = 54f² + 15f: 14,064 + 3,576 + 924; head 5.
+  const o = { startFilters: 4, depth: 3, dilations: [2, 4], fpa: true };
+  const m = createModel('resunet', o);
+  assert.equal(m.numParameters(), 84398);
+  assert.ok(m.stateDict().has('middle.fpa.down1.conv.weight') && !m.stateDict().has('enc4.conv.weight'));
+  // The dilations are in the function, not only in the options: the same weights without them give another output.
+  const plain = createModel('resunet', { ...o, dilations: [1, 1] });
+  plain.loadStateDict(m.stateDict());
+  m.eval(); plain.eval();
+  const x = T.rand([2, 1, 101, 101]);
+  const [a, b] = T.tidy(() => T.noGrad(() => [m.forward(x).toArray() as Float32Array, plain.forward(x).toArray() as Float32Array]));
+  assert.equal(a.length, 2 * 101 * 101);
+  assert.ok(a.some((v, i) => Math.abs(v - b[i]!) > 1e-4), 'dilation 2 and 4 change the middle');
+  for (const depth of [1, 2, 5]) {
+    const d = createModel('resunet', { startFilters: 2, depth });
+    d.eval();
+    assert.deepEqual(T.tidy(() => T.noGrad(() => d.forward(x).shape)), [2, 1, 101, 101], `depth ${depth}`);
+    d.dispose();
+  }
+  assert.throws(() => createModel('resunet', { depth: 6 }), /depth must be an integer from 1 to 5/);
+  assert.throws(() => createModel('resunet', { dilations: [2] }), /dilations must be two positive integers/);
+  T.dispose([x]);
+  m.dispose(); plain.dispose();
+});
+
 test("the seed's plain U-Net: 2,158,417 parameters, 101 -> 128 -> 101", () => {
   // By hand, 16 start filters: encoder 2,480 + 13,888 + 55,424 + 221,440 + middle 885,248;
   // decoder (transposed conv + two convs) 737,664 + 184,512 + 46,176 + 11,568; 1x1 head 17.

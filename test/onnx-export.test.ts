@@ -69,6 +69,7 @@ const dc = [16, 8, 8, 8, 4];
 const CASES: Case[] = [
   { name: 'unet', model: 'unet', options: { startNeurons: 4 } },
   { name: 'resunet + scSE', model: 'resunet', options: { startFilters: 4, scse: true } },
+  { name: 'resunet of depth 3, dilated middle, FPA, scSE', model: 'resunet', options: { startFilters: 4, depth: 3, dilations: [2, 4], fpa: true, scse: true } },
   {
     name: 'resnet18 + scSE, FPA, hypercolumns, deep supervision, transposed upsampling, threshold gate', model: 'encoder-unet',
     options: { encoder: 'resnet18', decoderChannels: dc, scse: true, center: 'fpa', hypercolumn: true, deepSupervision: true, upsample: 'transpose', classifier: true, gate: 'threshold' },

@@ -59,7 +59,7 @@ registerModel('unet', {
   build: (o) => new UNet(o),
 });
 registerModel('resunet', {
-  description: "the Keras write-up's residual U-Net (Model 2) at native 101x101, optionally with scSE on every level",
+  description: "the Keras write-up's residual U-Net (Model 2) at native 101x101; options: scSE on every level, fewer pooling stages (depth), a dilated middle and FPA",
   defaults: RESUNET_DEFAULTS,
   build: (o) => new ResUNet(o),
 });

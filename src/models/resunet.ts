@@ -1,11 +1,13 @@
 // The residual U-Net of the Keras TGS write-up ("Model 2"): native 101x101 input, a 3x3 conv and
 // two residual blocks per level, dropout ratio/2 after the first pool and ratio elsewhere, and
 // transposed convolutions "same" for 6->12 and 25->50, "valid" for 12->25 and 50->101.
+// Options make it the smaller from-scratch kind too: fewer pooling stages (depth), dilated residual
+// blocks in the middle (Yu & Koltun 2016) and Feature Pyramid Attention after it (Li et al. 2018).
 import type { Tensor } from '../torch/tensor.js';
 import { Module } from '../nn/module.js';
 import { BatchNorm2d, Conv2d, ConvTranspose2d, Dropout, MaxPool2d } from '../nn/layers.js';
 import type { InitScheme } from '../nn/init.js';
-import { SCSE } from './blocks.js';
+import { FPA, SCSE } from './blocks.js';
 import { unetForward, type UNetParts } from './unet-skeleton.js';
 
 export interface ResUNetOptions {
@@ -18,10 +20,17 @@ export interface ResUNetOptions {
   inChannels: number;
   /** scSE (Roy et al. 2018) on every level's output, encoder, middle and decoder, as the TGS winners' decoders. */
   scse: boolean;
+  /** Pooling stages, 1 to 5: the middle works on 101 / 2^depth (6x6 at the write-up's 4; 12x12 at 3). */
+  depth: number;
+  /** Dilation of the middle level's two residual blocks (both convs of each), so a shallower network still sees the whole tile. */
+  dilations: number[];
+  /** Feature Pyramid Attention on the middle level's output (pyramid pooling at 1/2, 1/4, 1/8 plus a global branch). */
+  fpa: boolean;
 }
 
 export const RESUNET_DEFAULTS: ResUNetOptions = {
   startFilters: 16, dropout: 0.5, init: 'keras', bnMomentum: 0.01, bnEps: 1e-3, inChannels: 1, scse: false,
+  depth: 4, dilations: [1, 1], fpa: false,
 };
 
 /** BatchNorm then ReLU: the write-up's BatchActivate. */
@@ -41,12 +50,12 @@ class ResidualBlock extends Module {
   private readonly act2: BatchActivate;
   private readonly conv2: Conv2d;
   private readonly actOut: BatchActivate | null;
-  constructor(f: number, batchActivate: boolean, o: ResUNetOptions) {
+  constructor(f: number, batchActivate: boolean, o: ResUNetOptions, dilation = 1) {
     super();
     this.act1 = this.module('act1', new BatchActivate(f, o));
-    this.conv1 = this.module('conv1', new Conv2d(f, f, 3, { padding: 'same', init: o.init }));
+    this.conv1 = this.module('conv1', new Conv2d(f, f, 3, { padding: 'same', dilation, init: o.init }));
     this.act2 = this.module('act2', new BatchActivate(f, o));
-    this.conv2 = this.module('conv2', new Conv2d(f, f, 3, { padding: 'same', init: o.init }));
+    this.conv2 = this.module('conv2', new Conv2d(f, f, 3, { padding: 'same', dilation, init: o.init }));
     this.actOut = batchActivate ? this.module('act_out', new BatchActivate(f, o)) : null;
   }
   forward(x: Tensor): Tensor {
@@ -55,21 +64,24 @@ class ResidualBlock extends Module {
   }
 }
 
-/** A 3x3 conv to f channels, then two residual blocks (the second ends in BN-ReLU), then scSE if asked. */
+/** A 3x3 conv to f channels, then two residual blocks (the second ends in BN-ReLU; dilated as given), then FPA and scSE if asked. */
 class Level extends Module {
   private readonly conv: Conv2d;
   private readonly res1: ResidualBlock;
   private readonly res2: ResidualBlock;
+  private readonly fpa: FPA | null;
   private readonly scse: SCSE | null;
-  constructor(cin: number, f: number, o: ResUNetOptions) {
+  constructor(cin: number, f: number, o: ResUNetOptions, dilations: number[] = [1, 1], fpa = false) {
     super();
     this.conv = this.module('conv', new Conv2d(cin, f, 3, { padding: 'same', init: o.init }));
-    this.res1 = this.module('res1', new ResidualBlock(f, false, o));
-    this.res2 = this.module('res2', new ResidualBlock(f, true, o));
+    this.res1 = this.module('res1', new ResidualBlock(f, false, o, dilations[0]));
+    this.res2 = this.module('res2', new ResidualBlock(f, true, o, dilations[1]));
+    this.fpa = fpa ? this.module('fpa', new FPA(f, f)) : null;
     this.scse = o.scse ? this.module('scse', new SCSE(f)) : null;
   }
   forward(x: Tensor): Tensor {
-    const y = this.res2.call(this.res1.call(this.conv.call(x)));
+    let y = this.res2.call(this.res1.call(this.conv.call(x)));
+    if (this.fpa) y = this.fpa.call(y);
     return this.scse ? this.scse.call(y) : y;
   }
 }
@@ -78,21 +90,33 @@ export class ResUNet extends Module {
   readonly options: ResUNetOptions;
   private readonly parts: UNetParts;
 
+  /**
+   * @param options see ResUNetOptions; the defaults are the write-up's Model 2 (5,112,497 parameters).
+   * @throws Error when depth is not an integer 1..5 or dilations is not two positive integers.
+   */
   constructor(options: Partial<ResUNetOptions> = {}) {
     super();
     const o = (this.options = { ...RESUNET_DEFAULTS, ...options });
+    if (!Number.isInteger(o.depth) || o.depth < 1 || o.depth > 5) throw new Error(`resunet option depth must be an integer from 1 to 5 (pooling stages), got ${o.depth}`);
+    if (o.dilations.length !== 2 || !o.dilations.every((d) => Number.isInteger(d) && d >= 1)) {
+      throw new Error(`resunet option dilations must be two positive integers (one per middle residual block), got ${JSON.stringify(o.dilations)}`);
+    }
     const s = o.startFilters;
-    const f = [s, s * 2, s * 4, s * 8];
-    // Decoder from deep to shallow: 6->12 "same", 12->25 "valid", 25->50 "same", 50->101 "valid".
-    const same = [true, false, true, false];
+    const f = Array.from({ length: o.depth }, (_, i) => s * 2 ** i);
+    // Map sizes 101, 50, 25, 12, 6, 3: upsampling n -> 2n is "same" (6->12, 25->50), n -> 2n+1 "valid" (12->25, 50->101).
+    const size = (lvl: number) => Math.floor(101 / 2 ** lvl);
+    const deepFirst = f.map((_, i) => o.depth - 1 - i);
+    const top = f[o.depth - 1]! * 2;
     this.parts = {
       enc: f.map((c, i) => this.module(`enc${i + 1}`, new Level(i === 0 ? o.inChannels : f[i - 1]!, c, o))),
-      middle: this.module('middle', new Level(s * 8, s * 16, o)),
-      up: [3, 2, 1, 0].map((lvl, k) =>
-        this.module(`up${lvl + 1}`, new ConvTranspose2d(f[lvl]! * 2, f[lvl]!, 3, {
-          stride: 2, padding: same[k] ? 1 : 0, outputPadding: same[k] ? 1 : 0, init: o.init,
-        }))),
-      dec: [3, 2, 1, 0].map((lvl) => this.module(`dec${lvl + 1}`, new Level(f[lvl]! * 2, f[lvl]!, o))),
+      middle: this.module('middle', new Level(f[o.depth - 1]!, top, o, o.dilations, o.fpa)),
+      up: deepFirst.map((lvl) => {
+        const same = size(lvl) === 2 * size(lvl + 1);
+        return this.module(`up${lvl + 1}`, new ConvTranspose2d(f[lvl]! * 2, f[lvl]!, 3, {
+          stride: 2, padding: same ? 1 : 0, outputPadding: same ? 1 : 0, init: o.init,
+        }));
+      }),
+      dec: deepFirst.map((lvl) => this.module(`dec${lvl + 1}`, new Level(f[lvl]! * 2, f[lvl]!, o))),
       head: this.module('head', new Conv2d(s, 1, 1, { init: o.init })),
       pool: new MaxPool2d(2),
       firstDrop: this.module('drop_half', new Dropout(o.dropout / 2)),
@@ -104,7 +128,7 @@ export class ResUNet extends Module {
   forward(x: Tensor): Tensor {
     const [H, W] = [x.size(-2), x.size(-1)];
     if (H !== 101 || W !== 101) {
-      throw new Error(`resunet works at native 101x101 (its valid/same upsampling is fixed to 6->12->25->50->101); got ${H}x${W}`);
+      throw new Error(`resunet works at native 101x101 (its valid/same upsampling is sized for 101 -> 50 -> 25 -> 12 -> 6 -> 3 and back); got ${H}x${W}`);
     }
     return unetForward(x, this.parts);
   }

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
@@ -14,6 +14,7 @@ import { writeSynth } from '../src/data/synth/generate.js';
 import { readImage } from '../src/data/png.js';
 import { PIXELS, TILE } from '../src/data/rle.js';
 import { writeFileAtomic } from '../src/io/atomic.js';
+import { makeFolders } from '../src/io/folders.js';
 import { firstColumn, halite, haliteNoAddon, haliteWith } from './helpers/cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'halite-cli-flags-'));
@@ -89,6 +90,21 @@ test('writing into a folder that does not exist names that folder, not a tempora
     assert.doesNotMatch(e.message, /tmp-/);
     return true;
   });
+});
+
+test('an output folder that cannot be made fails at once, naming it (recursive mkdir spins under /proc in Node 20)', { skip: !existsSync('/proc/self') && 'no /proc' }, () => {
+  const t0 = Date.now();
+  // spawnSync's timeout, since a hang would block the test runner's own.
+  const r = spawnSync(process.execPath, ['bin/halite.js', 'synth', '--out', '/proc/halite-no/data', '--train', '2', '--test', '0'], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.signal, null, 'killed after 60 s: the folder was never refused');
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /cannot create the folder \/proc\/halite-no \(ENOENT\); choose a folder you can write to/);
+  assert.ok(Date.now() - t0 < 20_000, `took ${Date.now() - t0} ms`);
+  assert.throws(() => makeFolders('/proc/halite-no/x'), /cannot create the folder \/proc\/halite-no /);
+  const made = join(root, 'made', 'a', 'b');
+  makeFolders(made);
+  makeFolders(made);
+  assert.ok(statSync(made).isDirectory());
 });
 
 test('--help, --version and bad flags of every command answer without loading libtorch, naming the flag and its range', () => {

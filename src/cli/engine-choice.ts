@@ -2,12 +2,13 @@
 // onnxruntime-node, timed once on a batch of the size predict runs and remembered per CPU, thread count,
 // ensemble, batch size and TTA, as cuDNN's benchmark mode remembers its fastest algorithm per shape.
 // Which is faster differs between machines: onnxruntime led on an AVX2 machine, libtorch on an AVX-512 one.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { predictEnsemble, type Member } from '../infer/ensemble.js';
 import type { PredictOptions } from '../infer/predict.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { makeFolders } from '../io/folders.js';
 import { buildInfo, getNumThreads } from '../torch/runtime.js';
 
 export type EngineName = 'libtorch' | 'onnxruntime';
@@ -61,19 +62,6 @@ function readCache(file: string): { entries: Record<string, EngineChoice>; broke
   } catch (e) {
     return { entries: {}, broken: (e as Error).message };
   }
-}
-
-/**
- * Creates `dir` and its missing parents one level at a time. (mkdirSync's recursive mode never returns
- * under /proc in Node 20; one level at a time fails there at once with ENOENT.)
- */
-function makeFolders(dir: string): void {
-  const missing: string[] = [];
-  for (let d = dir; !existsSync(d); d = dirname(d)) {
-    missing.unshift(d);
-    if (dirname(d) === d) break;
-  }
-  for (const d of missing) mkdirSync(d);
 }
 
 /**

@@ -1,13 +1,14 @@
 // Pseudo-labels: unlabelled tiles whose predicted probabilities are confident everywhere (every pixel
 // below `low` or above `high`), written as a folder of images and masks that training can add.
 // pseudo.json is written last, so a folder without it is an unfinished one.
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { encode } from 'fast-png';
 import { writeFileAtomic } from '../io/atomic.js';
 import { decodeImages, decodeMasks } from './decode-pool.js';
 import { DataError } from './png.js';
 import { PIXELS, TILE } from './rle.js';
+import { makeFolders } from '../io/folders.js';
 
 export interface PseudoInfo {
   sources: string[];
@@ -28,8 +29,8 @@ export function confident(prob: Float32Array, low: number, high: number): boolea
 export function writePseudoLabels(dir: string, ids: readonly string[], imagesDir: string, probs: Float32Array,
   o: { threshold: number; low: number; high: number; sources: string[] }): PseudoInfo {
   if (!(o.low >= 0 && o.low < o.high && o.high <= 1)) throw new RangeError(`pseudo-labels need 0 <= low < high <= 1, got low ${o.low}, high ${o.high}`);
-  mkdirSync(join(dir, 'images'), { recursive: true });
-  mkdirSync(join(dir, 'masks'), { recursive: true });
+  makeFolders(join(dir, 'images'));
+  makeFolders(join(dir, 'masks'));
   let kept = 0;
   ids.forEach((id, i) => {
     const p = probs.subarray(i * PIXELS, (i + 1) * PIXELS);

@@ -1,13 +1,14 @@
 // `halite tiles`: a labelled SEG-Y volume cut into the TGS layout (101×101 PNG tiles and masks,
 // train.csv, depths.csv), section by section, with the amplitude mapping recorded in tiles.json so
 // survey prediction can normalise the same way, and whole blocks of inlines held out in split.json.
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { encode } from 'fast-png';
 import { replaceFolder } from '../io/atomic.js';
 import { axisText, gridDifferences, openVolume, percentile, sampleAmplitudes, type Axis, type SectionDirection, type SegyVolume } from '../segy/index.js';
 import { rleEncode, PIXELS, TILE } from './rle.js';
 import { SPLIT_FILE } from './split.js';
+import { makeFolders } from '../io/folders.js';
 
 export type SectionKind = SectionDirection;
 
@@ -138,11 +139,11 @@ export function writeSegyTiles(o: SegyTilesOptions): SegyTilesResult {
     const delayMs = seis.file.traceCount ? seis.file.traceHeader(0).delayMs() : 0;
     const z = (top: number) => (dt > 0 ? +(delayMs + (top * dt) / 1000).toFixed(3) : top);
 
-    mkdirSync(dirname(out), { recursive: true });
+    makeFolders(dirname(out));
     rmSync(tmp, { recursive: true, force: true });
     const part = labels ? 'train' : 'test';
     // The train folders exist even for a test part alone: readTgs expects them.
-    for (const d of ['train/images', 'train/masks', ...(labels ? [] : ['test/images'])]) mkdirSync(join(tmp, d), { recursive: true });
+    for (const d of ['train/images', 'train/masks', ...(labels ? [] : ['test/images'])]) makeFolders(join(tmp, d));
     const rows = ['id,rle_mask'], depths = ['id,z'], sub = ['id,rle_mask'], valIds: string[] = [];
     const counts = { train: 0, val: 0, test: 0, dropped: 0, padded: 0, empty: 0 };
     const img = new Uint8Array(PIXELS), mask = new Uint8Array(PIXELS), grey = new Uint8Array(PIXELS);

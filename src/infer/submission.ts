@@ -1,11 +1,11 @@
 // Kaggle submissions from probabilities: threshold, minimum salt area, RLE, every id in order.
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { encode } from 'fast-png';
 import { writeFileAtomic } from '../io/atomic.js';
 import { binarize } from '../metrics/competition.js';
 import { PIXELS, rleEncode, TILE } from '../data/rle.js';
 import { postprocessMask } from './tune.js';
+import { makeFolders } from '../io/folders.js';
 
 export interface MaskOptions {
   threshold: number;
@@ -37,7 +37,7 @@ export function tileMasks(probs: Float32Array, o: MaskOptions & { salt?: Float32
 /** Writes id,rle_mask rows for `ids` (0/1 masks N x 10201 in the same order), atomically, and with `masksDir` each mask as a PNG. */
 export function writeMaskSubmission(path: string, ids: readonly string[], masks: Uint8Array, masksDir?: string): { empty: number } {
   if (masks.length !== ids.length * PIXELS) throw new RangeError(`${ids.length} ids but ${masks.length / PIXELS} masks`);
-  if (masksDir) mkdirSync(masksDir, { recursive: true });
+  if (masksDir) makeFolders(masksDir);
   const rows = ['id,rle_mask'];
   let empty = 0;
   ids.forEach((id, i) => {

@@ -3,7 +3,7 @@
 // blending window, the two directions averaged, and the salt probability written as SEG-Y. Memory is
 // a few sections and the model, whatever the survey's size: the inline pass keeps its probabilities
 // in a scratch file beside the output, and the crossline pass reads back the traces it needs.
-import { closeSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { setImmediate as yieldToEvents } from 'node:timers/promises';
 import { encode } from 'fast-png';
@@ -15,6 +15,7 @@ import { predictEnsemble, type Member } from './ensemble.js';
 import type { PredictOptions } from './predict.js';
 import { fromArray, tidy, where } from '../torch/index.js';
 import { blendWindow, stitchTensor, tileTensor, tilingOf } from './tiling.js';
+import { makeFolders } from '../io/folders.js';
 
 export type Direction = SectionDirection;
 
@@ -436,7 +437,7 @@ export function writePreviews(o: { input: string; probabilities: string; dir: st
   try {
     const prob = openVolume(o.probabilities, geo);
     try {
-      mkdirSync(o.dir, { recursive: true });
+      makeFolders(o.dir);
       const picks = o.picks?.length ? o.picks : middleSections(amp);
       // Check every pick before writing any, so a wrong number leaves no partial set.
       const sections = picks.map((p) => {

@@ -2,7 +2,6 @@
 // intensity and a captioned grid of sample tiles, as SVG text in memory, and the summary in words.
 // Drawing never writes: `halite explore`, the demo and the report write the files through
 // writeExploreFiles; the server answers from memory.
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { encode } from 'fast-png';
 import { coverageClass } from '../data/coverage.js';
@@ -14,6 +13,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { num, percent } from './format.js';
 import { legendSvg, overlayPixels } from './overlay.js';
 import { svgToPng, toSvg, type TopLevelSpec } from './plot.js';
+import { makeFolders } from '../io/folders.js';
 
 /** One figure: its file stem (`coverage` → coverage.svg, coverage.png), its SVG text and the zoom of its PNG. */
 export interface Figure { name: string; svg: string; pngScale: number }
@@ -112,7 +112,7 @@ export async function exploreFigures(d: TgsData, seed = 0): Promise<Exploration>
  * summary.json, each through a temp file and a rename. Returns the paths in that order.
  */
 export function writeExploreFiles(out: string, x: Pick<Exploration, 'summary' | 'figures'>): string[] {
-  mkdirSync(out, { recursive: true });
+  makeFolders(out);
   const files: string[] = [];
   for (const f of x.figures) {
     const base = join(out, f.name);

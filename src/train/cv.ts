@@ -2,7 +2,6 @@
 // out-of-fold predictions of every fold's best weights, scored per fold and together, with the
 // post-processing tuned on all of them (cv.json). Finished folds are kept, unfinished ones resumed.
 // Over a process group, fold k trains on rank k mod W and rank 0 gathers the out-of-fold predictions.
-import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gatherBytes, packParts, unpackParts, type ProcessGroup } from '../distributed/index.js';
@@ -22,6 +21,7 @@ import { RunLock } from '../run/lock.js';
 import { readTuning } from '../run/tuning.js';
 import { broadcastBytes } from './data-parallel.js';
 import { train, type TrainHooks } from './trainer.js';
+import { makeFolders } from '../io/folders.js';
 
 /** Spreading folds over ranks: every rank of `group` calls crossValidate with the same arguments. */
 export interface CvRanks {
@@ -48,7 +48,7 @@ export async function crossValidate(base: TrainConfig, folds: number, dir: strin
   const group = ranks.group, rank = group?.rank ?? 0, world = group?.worldSize ?? 1;
   const mine = Array.from({ length: folds }, (_, k) => k).filter((k) => k % world === rank);
   const root = resolve(dir);
-  mkdirSync(root, { recursive: true });
+  makeFolders(root);
   const lock = ranks.lock === false ? null : RunLock.acquire(root, log, `halite cv --out ${root} with the same flags (finished folds are kept)`);
   try {
     for (const k of mine) {

@@ -1,7 +1,7 @@
 // Everything a training run needs before its first batch: the config (new, or a resumed run's), the
 // run directory and its lock, the data and split, the loader, the model and optimizer, and the
 // checkpoint to resume from. The order matters: the generator is seeded before the model is built.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { concatTyped } from '../data/arrays.js';
 import { DistributedSampler } from '../data/distributed-sampler.js';
@@ -23,6 +23,7 @@ import { RunLock } from '../run/lock.js';
 import { BLAS_ADVICE, blasInUse, manualSeed, setNumThreads } from '../torch/index.js';
 import { TrainingError } from './callbacks/callback.js';
 import { makeOptimizer } from './optimizers.js';
+import { makeFolders } from '../io/folders.js';
 
 export interface RunSetup {
   run: string;
@@ -94,7 +95,7 @@ export async function setupRun(configOrRun: TrainConfig | { resume: string }, lo
       throw new ConfigError(`${resuming ? runPath(run, 'config') : 'config'}.modelOptions`, `${(e as Error).message} (model ${c.model}, options ${JSON.stringify(c.modelOptions)})`);
     }
     if (!resuming && writer) {
-      mkdirSync(run, { recursive: true });
+      makeFolders(run);
       lock = RunLock.acquire(run, log);
       writeFileAtomic(runPath(run, 'config'), JSON.stringify(c, null, 2) + '\n');
     }

@@ -1,6 +1,6 @@
 // `halite synth`: a TGS-layout data set cut from synthetic seismic sections at random depths,
 // with about 40% of tiles holding no salt, as in the competition data.
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { encode } from 'fast-png';
 import { replaceFolder } from '../../io/atomic.js';
@@ -9,6 +9,7 @@ import { rleEncode, TILE, PIXELS } from '../rle.js';
 import { SYNTH_MARKER, type SynthMarker } from '../source.js';
 import { buildSection } from './earth.js';
 import { seismicImage } from './seismic.js';
+import { makeFolders } from '../../io/folders.js';
 
 export interface SynthOptions {
   out: string;
@@ -79,11 +80,11 @@ export function writeSynth(o: SynthOptions): { train: number; test: number; empt
   for (const [k, v] of [['--train', o.train], ['--test', o.test]] as const) {
     if (!Number.isInteger(v) || v < 0) throw new RangeError(`${k} must be a whole number, got ${v}`);
   }
-  mkdirSync(dirname(out), { recursive: true });
+  makeFolders(dirname(out));
   const tmp = `${out}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   try {
-    for (const d of ['train/images', 'train/masks', 'test/images']) mkdirSync(join(tmp, d), { recursive: true });
+    for (const d of ['train/images', 'train/masks', 'test/images']) makeFolders(join(tmp, d));
     const train = synthTiles(o.train, o.seed, o.emptyFraction);
     const test = synthTiles(o.test, o.seed + 7919, o.emptyFraction);
     const rows = ['id,rle_mask'], depths = ['id,z'];

@@ -1,6 +1,6 @@
 // `halite synth --volume`: a 3-D synthetic survey with known salt, written as two SEG-Y files on one
 // geometry (seismic.sgy, salt.sgy) inline by inline, so memory is a few sections whatever the size.
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { newSurvey, SegyWriter, type SurveySpec } from '../../segy/index.js';
@@ -8,6 +8,7 @@ import { rng } from '../random.js';
 import { buildEarth3D, type SaltKind3D } from './earth3d.js';
 import { normal } from './earth.js';
 import { seismicAmplitude } from './seismic.js';
+import { makeFolders } from '../../io/folders.js';
 
 export interface VolumeSynthOptions {
   out: string;
@@ -66,7 +67,7 @@ export function writeSynthVolume(o: VolumeSynthOptions): VolumeSynthResult {
   const paths = { seismic: join(out, 'seismic.sgy'), salt: join(out, 'salt.sgy') };
   for (const p of Object.values(paths)) if (existsSync(p) && !o.force) throw new Error(`${p} already exists; choose a new --out folder or pass --force (nothing was written)`);
   if (existsSync(out) && !o.force && readdirSync(out).length) throw new Error(`${out} is not empty; choose a new --out folder or pass --force (nothing was written)`);
-  mkdirSync(out, { recursive: true });
+  makeFolders(out);
 
   const random = rng(o.seed);
   const earth = buildEarth3D(o.inlines, o.crosslines, o.samples, random, o.saltBodies);

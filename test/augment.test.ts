@@ -81,3 +81,26 @@ test('pad 101 -> 128 (reflect or zero) and crop back, resize 101 -> 128 and back
     assert.ok(err < 0.02, `resizing a smooth tile there and back stays close (mean error ${err})`);
   });
 });
+
+test('random crops cut image and mask at the same seeded offset, one offset per sample', () => {
+  T.tidy(() => {
+    const images = T.rand([6, 1, 101, 101]);
+    const masks = images.gt(0.5).float();
+    const a = new Augmenter([], 7).crop(images, masks, 69);
+    assert.deepEqual(a.images.shape, [6, 1, 69, 69]);
+    assert.deepEqual(a.masks.shape, [6, 1, 69, 69]);
+    assert.ok(a.images.gt(0.5).float().equal(a.masks), 'the mask is cut where its image is');
+    // Each crop must be a 69x69 window of its own tile: search every offset (independent of the draw).
+    const offsets = Array.from({ length: 6 }, (_, i) => {
+      const tile = images.select(0, i), crop = a.images.select(0, i);
+      for (let top = 0; top <= 32; top++) for (let left = 0; left <= 32; left++) {
+        if (tile.slice(-2, top, top + 69).slice(-1, left, left + 69).equal(crop)) return `${top},${left}`;
+      }
+      return assert.fail(`sample ${i} is no 69x69 window of its tile`);
+    });
+    assert.ok(new Set(offsets).size > 1, `offsets differ across samples: ${offsets.join(' ')}`);
+    assert.ok(new Augmenter([], 7).crop(images, masks, 69).images.equal(a.images), 'the same seed draws the same crops');
+    assert.ok(new Augmenter([], 7).crop(images, masks, 101).images.equal(images), 'a whole-tile crop is the tile');
+    assert.throws(() => new Augmenter([], 7).crop(images, masks, 102), /a crop of side 102 does not fit tiles of 101x101: choose a crop of at most 101/);
+  });
+});

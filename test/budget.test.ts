@@ -175,6 +175,30 @@ test('BudgetShape keeps an interrupted epoch\'s plan on resume, ends cycles for 
   assert.equal(again.epochsLeftInPhase, 0);
 });
 
+test('BudgetShape paces each tile size apart: a phase on whole tiles after one on 69x69 crops plans at (101/69)² the crop pace', () => {
+  // Phase 1 on crops, phase 2 on whole tiles, 2 epochs each on 60 s: phase 1 ends at 30 s.
+  const phases: ConfigLayer['phases'] = [{ loss: 'bce', epochs: 2, crop: 69 }, { loss: 'bce', epochs: 2 }];
+  const a = context({}, phases);
+  const shape = new BudgetShape(1, a.ctx.config.phases);
+  for (const [epoch, seconds] of [[1, 10], [2, 20], [3, 30]]) { // crop epochs of 10 s: 3 fit in 30 s
+    shape.onEpochStart(a.ctx);
+    Object.assign(a.st, { epoch, epochInPhase: epoch, seconds });
+    shape.onEpochEnd(a.ctx, { ...rec(epoch, 1), seconds: 10 });
+  }
+  assert.equal(a.calls.endPhase, 1, 'phase 1 ended at its 30 s share');
+  assert.deepEqual(a.calls.stop, [], '30 s used and a whole-tile epoch expected at 21.4 s: it fits in 60');
+  // A whole-tile epoch is expected at 10 × (101/69)² = 21.4 s, so 30 s left hold 1 epoch (the run mean, 10 s, would plan 3).
+  Object.assign(a.st, { phase: 1, epochInPhase: 0 });
+  shape.onEpochStart(a.ctx);
+  assert.match(a.calls.logs.at(-1)!, /budget: 0\.5 of 1 min used; phase 2 has 1 epoch planned to end at 1\.0 min/);
+  assert.equal(shape.expectedEpochs(a.ctx), 4);
+  // Once a whole-tile epoch is timed (15 s), its own pace decides whether another fits: 45 + 15 <= 60
+  // (at the scaled 21.4 s it would not).
+  Object.assign(a.st, { epoch: 4, epochInPhase: 1, seconds: 45 });
+  shape.onEpochEnd(a.ctx, { ...rec(4, 2), seconds: 15 });
+  assert.deepEqual(a.calls.stop, []);
+});
+
 test('the validation schedule: every k-th epoch, every epoch in the last fraction, at phase ends and before the budget may end the run', () => {
   const at = (epoch: number, o: Partial<EpochPosition> = {}) => validatesEpoch({ every: 3, everyEpochInLast: 0.25 }, { epoch, endsPhase: false, progress: epoch / 8, lastInBudget: false, ...o });
   assert.deepEqual([1, 2, 3, 4, 5, 6, 7, 8].map((e) => at(e)), [false, false, true, false, false, true, true, true], '3, 6, and 7 and 8 past 75 %');

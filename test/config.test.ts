@@ -44,6 +44,9 @@ test('the CLI layers preset, file and flags through the same merge', async () =>
   await assert.rejects(configFromFlags({ epochs: [6] }),
     /--epochs lists 1 phase\(s\) but the config has 2 \(bce, lovasz\); give one count per phase \(--epochs 30,20\) or name the losses too \(--losses bce\)/);
   await assert.rejects(configFromFlags({ epochs: [6], losses: 'bce,lovasz' }), /--epochs lists 1 phase\(s\) but --losses 2; give one epoch count per loss, e.g\. --epochs 10,10/);
+  // A wrong model name is the first thing said, before an epoch count that would not fit its phases.
+  await assert.rejects(configFromFlags({ model: 'nosuch', epochs: [1] }), /flags\.model: unknown model 'nosuch' \(known: unet, resunet, encoder-unet\)/);
+  await assert.rejects(configFromFlags({ config: '/nope/halite.json' }), /\/nope\/halite\.json: cannot read: no such file; check the path/);
 });
 
 test('every phase loss is checked before training, naming the phase, the loss and the known ones', () => {
@@ -56,7 +59,7 @@ test('every phase loss is checked before training, naming the phase, the loss an
   assert.throws(() => resolveConfig([{ phases: phases({ name: 'sum', terms: [{ weight: 1, loss: 'bce' }, { weight: 1, loss: 'hinge' }] }) }]),
     /phases\[1\]\.loss\.terms\[1\]\.loss: unknown loss 'hinge'/);
   assert.throws(() => resolveConfig([{ phases: [{ epochs: 1 }] as TrainConfig['phases'] }]), /phases\[0\]\.loss: is missing/);
-  assert.throws(() => resolveConfig([{ phases: [{ loss: 'bce', epochs: 1, shedule: {} }] as TrainConfig['phases'] }]), /phases\[0\]\.shedule: unknown field \(known: loss, epochs, lr, schedule, snapshots\)/);
+  assert.throws(() => resolveConfig([{ phases: [{ loss: 'bce', epochs: 1, shedule: {} }] as TrainConfig['phases'] }]), /phases\[0\]\.shedule: unknown field \(known: loss, epochs, lr, schedule, snapshots, crop\)/);
 });
 
 test('unknown keys, model names and options, and nested fields are refused with the field and what is known', () => {

@@ -37,6 +37,7 @@ test('missing, unknown, duplicate ids and malformed RLE are errors naming file, 
     ['dup.csv', [...lines, lines[1]!], new RegExp(`dup\\.csv:3003: duplicate id ${lines[1]!.split(',')[0]} \\(first on line 2\\)`)],
     ['odd.csv', [lines[0]!, `${lines[1]!.split(',')[0]},5 6 7`, ...lines.slice(2)], new RegExp(`odd\\.csv:2 \\(id ${lines[1]!.split(',')[0]}\\): malformed RLE: odd number of tokens`)],
     ['nocol.csv', ['id,mask', ...lines.slice(1)], /nocol\.csv:1: missing column 'rle_mask'/],
+    ['png.csv', ['\x89PNG', '"IHDR\x00\x01'], /png\.csv:\d+: not a CSV file halite can read \(Quote Not Closed: .*\); expected comma-separated text whose header line is 'id,rle_mask'/],
   ];
   for (const [name, content, re] of cases) {
     const f = join(dir, name);
@@ -46,4 +47,6 @@ test('missing, unknown, duplicate ids and malformed RLE are errors naming file, 
     assert.match(r.stderr, re, name);
     assert.ok(r.stderr.includes(f), `${name}: the message names the file`);
   }
+  const gone = halite('evaluate', '--data', TGS, '--submission', join(dir, 'nope.csv'));
+  assert.match(gone.stderr, /nope\.csv: cannot read: no such file; check the path/);
 });

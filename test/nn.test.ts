@@ -83,7 +83,11 @@ test("the seed's residual U-Net: 5,112,497 trainable parameters, 101x101 logits"
   m.eval();
   const shape = T.tidy(() => T.noGrad(() => m.forward(T.rand([2, 1, 101, 101])).shape));
   assert.deepEqual(shape, [2, 1, 101, 101]);
-  assert.throws(() => T.tidy(() => m.forward(T.rand([1, 1, 128, 128]))), /native 101x101/);
+  assert.throws(() => T.tidy(() => m.forward(T.rand([1, 1, 128, 128]))), /101x101 tiles or crops of side 101 - 16k.*got 128x128: try 101$/);
+  assert.throws(() => T.tidy(() => m.forward(T.rand([1, 1, 70, 70]))), /got 70x70: try 69 or 85/);
+  // A crop of side 101 - 32 halves 69 -> 34 -> 17 -> 8 -> 4 with 101's parities, so every skip matches.
+  const crop = T.tidy(() => T.noGrad(() => m.forward(T.rand([1, 1, 69, 69])).shape));
+  assert.deepEqual(crop, [1, 1, 69, 69]);
   m.to({ memoryFormat: 'channelsLast' });
   assert.ok(m.stateDict().get('enc1.conv.weight')!.isContiguous('channelsLast'));
   m.dispose();

@@ -81,7 +81,7 @@ test('truncated and corrupt files give errors naming the file and the problem', 
   assert.throws(() => loadSafetensors(write('garbled.safetensors', garbled)), /corrupt header/);
   assert.throws(() => loadSafetensors(write('huge.safetensors', Buffer.alloc(16, 0xff))), /implausible/);
   assert.throws(() => loadSafetensors(write('trail.safetensors', Buffer.concat([bytes, Buffer.alloc(4)]))), /4 trailing bytes/);
-  assert.throws(() => loadSafetensors(join(dir, 'nope.safetensors')), /nope\.safetensors: cannot read: ENOENT/);
+  assert.throws(() => loadSafetensors(join(dir, 'nope.safetensors')), /nope\.safetensors: cannot read: no such file; check the path/);
 });
 
 test('loading weights into the wrong model names the file and the mismatched key', () => {

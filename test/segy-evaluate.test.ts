@@ -107,8 +107,8 @@ test('padded positions are left out of every count and wholly padded sections ar
 test('a truth that is not 0/1, and a prediction outside 0..1, are refused naming the sample', () => {
   const seismic = write('seismic.sgy', small, (i, j, s) => 3 * Math.sin(i + j + s));
   // Sample 0 of trace 0 is sin(0) = 0, which either may hold; sample 1 is 3 sin(1) = 2.52.
-  assert.throws(() => evaluateSurvey(seismic, truth), /seismic\.sgy \(trace 0\): sample 1 of inline 1, crossline 1 is 2\.52\d*; a prediction holds salt probabilities 0\.\.1/);
-  assert.throws(() => evaluateSurvey(truth, seismic), /seismic\.sgy \(trace 0\): sample 1 of inline 1, crossline 1 is 2\.52\d*; the truth must be a 0\/1 salt volume/);
+  assert.throws(() => evaluateSurvey(seismic, truth), /seismic\.sgy \(trace 0 counting from 0\): sample 1 of inline 1, crossline 1 is 2\.52\d*; a prediction holds salt probabilities 0\.\.1/);
+  assert.throws(() => evaluateSurvey(truth, seismic), /seismic\.sgy \(trace 0 counting from 0\): sample 1 of inline 1, crossline 1 is 2\.52\d*; the truth must be a 0\/1 salt volume/);
 });
 
 test('halite evaluate --segy: synth --volume salt against itself is 1.0; mixed forms are refused', () => {
@@ -129,5 +129,5 @@ test('halite evaluate --segy: synth --volume salt against itself is 1.0; mixed f
   assert.match(half.stderr, /--truth TRUTH\.sgy is missing/);
   const seismicVsSalt = halite('evaluate', '--segy', salt, '--truth', join(out, 'seismic.sgy'));
   assert.notEqual(seismicVsSalt.status, 0);
-  assert.match(seismicVsSalt.stderr, /seismic\.sgy \(trace \d+\): .*the truth must be a 0\/1 salt volume/);
+  assert.match(seismicVsSalt.stderr, /seismic\.sgy \(trace \d+ counting from 0\): .*the truth must be a 0\/1 salt volume/);
 });

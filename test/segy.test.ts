@@ -595,7 +595,7 @@ test('halite segy info: --json with custom header bytes, the text report, and er
   assert.match(o.stderr, /f3\.sgy.*--iline-byte 189 and --xline-byte 189 overlap/);
   const b = halite('segy', 'info', at('broken.sgy'));
   assert.equal(b.status, 1);
-  assert.match(b.stderr, /broken\.sgy \(byte offset 10768, trace 3\)/);
+  assert.match(b.stderr, /broken\.sgy \(byte offset 10768, trace 3 counting from 0\)/);
 });
 
 after(() => rmSync(dir, { recursive: true, force: true }));

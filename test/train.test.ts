@@ -104,6 +104,20 @@ test('a NaN loss stops training with a clear message', async () => {
     /the bce loss became NaN at epoch 1, batch 1; training stopped\. No checkpoint was written yet; lower the learning rate/);
 });
 
+test('a phase on crops trains resunet on crops of a side it takes, and is refused before any run folder otherwise', async () => {
+  const bce = (crop: number) => [{ loss: 'bce' as const, epochs: 1, crop }];
+  await assert.rejects(train(config('crop-unet', { model: 'unet', modelOptions: {}, phases: bce(69) }), quiet),
+    /config\.phases\[0\]\.crop: crops need a network that works at the tiles' own resolution \(resunet\); unet resizes or pads its input/);
+  await assert.rejects(train(config('crop-70', { phases: bce(70) }), quiet), /config\.phases\[0\]\.crop: resunet at depth 4 works on .*got 70x70: try 69 or 85/);
+  await assert.rejects(train(config('crop-117', { phases: bce(117) }), quiet), /crop: a crop of side 117 does not fit the 101x101 tiles/);
+  assert.throws(() => config('crop-0', { phases: bce(0) }), /config\.phases\[0\]\.crop: must be a whole number of pixels >= 8 .*got 0/);
+  for (const n of ['crop-unet', 'crop-70', 'crop-117']) assert.equal(existsSync(join(root, 'runs', n)), false, `${n} left a run folder`);
+  const r = await train(config('crop-69', { phases: bce(69) }), quiet);
+  assert.equal(r.epochs, 1);
+  const [h] = history(r.run);
+  assert.ok(Number.isFinite(h.train_loss) && h.val_map !== null, 'trained on crops, validated on whole tiles');
+});
+
 test('splitSeed keeps the validation tiles of another seed while seed varies the rest', async () => {
   const d = await readTgs(data, { test: false });
   const split = (over: Partial<TrainConfig>) => splitIndices(d, config('split', over));

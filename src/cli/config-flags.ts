@@ -68,7 +68,8 @@ export async function configFromFlags(o: ConfigFlags): Promise<TrainConfig> {
   if (o.name) flags.name = o.name;
   if (o.maxMinutes !== undefined) flags.maxMinutes = o.maxMinutes;
   if (o.syncBatchnorm) flags.syncBatchNorm = true;
-  const base = resolveConfig(layers, o.config ?? o.preset ?? 'config');
+  // With the other flags, so that --model nosuch is named before an --epochs count that would not fit.
+  const base = resolveConfig([...layers, flags], o.config ?? o.preset ?? 'flags');
   if (o.lr !== undefined) flags.optimizer = { lr: o.lr };
   if (o.epochs || o.losses) {
     const epochs = o.epochs ?? base.phases.map((p) => p.epochs);

@@ -40,6 +40,20 @@ export class Augmenter {
     this.random = rng(seed);
   }
 
+  /**
+   * Random square crops, one offset per sample drawn uniformly from the seeded generator, the same for
+   * image and mask: [N, C, H, W] → [N, C, side, side] for both. Throws Error when side exceeds H or W.
+   */
+  crop(images: Tensor, masks: Tensor, side: number): { images: Tensor; masks: Tensor } {
+    const [h, w] = [images.size(-2), images.size(-1)];
+    if (side > h || side > w) throw new Error(`a crop of side ${side} does not fit tiles of ${h}x${w}: choose a crop of at most ${Math.min(h, w)}`);
+    return tidy(() => {
+      const at = Array.from({ length: images.size(0) }, () => [Math.floor(this.random() * (h - side + 1)), Math.floor(this.random() * (w - side + 1))] as const);
+      const cut = (t: Tensor) => stack(at.map(([top, left], i) => t.select(0, i).slice(-2, top, top + side).slice(-1, left, left + side)));
+      return { images: cut(images), masks: cut(masks) };
+    });
+  }
+
   /** Draws per-sample parameters from the seeded generator and applies every spec in order. */
   apply(images: Tensor, masks: Tensor): { images: Tensor; masks: Tensor } {
     return tidy(() => {

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { DataError } from './png.js';
+import { readReason } from '../io/errno.js';
 
 export interface Row { line: number; fields: Record<string, string> }
 
@@ -22,7 +23,7 @@ export function readCsv(path: string, columns: string[]): Row[] {
   try {
     bytes = readFileSync(path);
   } catch (e) {
-    throw new DataError(`${path}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new DataError(`${path}: cannot read: ${readReason(e)}`);
   }
   if (isUtf16(bytes)) throw new DataError(`${path}: saved as UTF-16 text; save it as a UTF-8 CSV (comma-separated)`);
   let records: { record: string[]; info: { lines: number } }[];
@@ -33,7 +34,10 @@ export function readCsv(path: string, columns: string[]): Row[] {
       record_delimiter: ['\r\n', '\n', '\r'],
     }) as unknown as typeof records;
   } catch (e) {
-    throw new DataError(`${path}: ${(e as Error).message}`);
+    // csv-parse's CsvError says what broke and on which line; say also what the file should be.
+    const line = (e as { lines?: number }).lines;
+    throw new DataError(`${path}${line ? `:${line}` : ''}: not a CSV file halite can read (${(e as Error).message}); ` +
+      `expected comma-separated text whose header line is '${columns.join(',')}'`);
   }
   if (records.length === 0) throw new DataError(`${path}: empty file; expected a header line '${columns.join(',')}'`);
   const { record: header, info: { lines: headerLine } } = records[0]!;

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { decodePng, greyLevels, nonBlack, type DecodedPng } from '../io/png.js';
 import { firstNonFinite } from './arrays.js';
 import { TILE } from './rle.js';
+import { readReason } from '../io/errno.js';
 
 export class DataError extends Error {
   constructor(message: string) {
@@ -17,7 +18,7 @@ function decodeFile(path: string): DecodedPng {
   try {
     bytes = readFileSync(path);
   } catch (e) {
-    throw new DataError(`${path}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new DataError(`${path}: cannot read: ${readReason(e)}`);
   }
   let png: DecodedPng;
   try {

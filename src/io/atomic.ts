@@ -1,6 +1,7 @@
 // Outputs appear whole or not at all: write a temporary file beside the target, then rename.
 import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { writeReason } from './errno.js';
 
 /** A fresh temporary path beside `path`, for writing it whole and then renaming. */
 export function tempPath(path: string): string {
@@ -9,16 +10,7 @@ export function tempPath(path: string): string {
 
 /** Why a file cannot be created in its folder, in words that name the folder, not the temporary file. */
 function cannotWrite(path: string, e: NodeJS.ErrnoException): Error {
-  const dir = dirname(path);
-  const why: Record<string, string> = {
-    ENOENT: `the folder ${dir} does not exist (create it first)`,
-    ENOTDIR: `${dir} is not a folder`,
-    EACCES: `no permission to write in ${dir}`,
-    EPERM: `no permission to write in ${dir}`,
-    EROFS: `${dir} is on a read-only file system`,
-    ENOSPC: 'no space left on the device',
-  };
-  return new Error(`${path}: cannot write: ${why[e.code ?? ''] ?? e.code ?? e.message}`);
+  return new Error(`${path}: cannot write: ${writeReason(dirname(path), e)}`);
 }
 
 /** Writes `data` to `path` whole or not at all. Throws an Error naming `path` (never the temporary file). */

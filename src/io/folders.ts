@@ -2,6 +2,7 @@
 // folder that cannot be made under /proc (it spins at full CPU), where one level at a time fails at once.
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { writeReason } from './errno.js';
 
 /**
  * Creates `dir` and its missing parents, as `mkdir -p`. A folder that already exists, or appears
@@ -20,7 +21,9 @@ export function makeFolders(dir: string): void {
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       if (err.code === 'EEXIST') continue;
-      throw new Error(`cannot create the folder ${d} (${err.code ?? err.message}); choose a folder you can write to`);
+      // Its parent exists by now, so ENOENT means the file system takes no new folders there (/proc).
+      const why = err.code === 'ENOENT' ? `${dirname(d)} takes no new folders` : writeReason(dirname(d), err);
+      throw new Error(`cannot create the folder ${d}: ${why}; choose a folder you can write to`);
     }
   }
 }

@@ -6,6 +6,7 @@ import { native } from '../torch/native.js';
 import { Tensor, wrap } from '../torch/tensor.js';
 import { BYTES, type DType } from '../torch/dtype.js';
 import { writeFileAtomic } from './atomic.js';
+import { readReason } from './errno.js';
 
 const CODE: Record<DType, string> = {
   float32: 'F32', float64: 'F64', float16: 'F16', bfloat16: 'BF16', int64: 'I64', int32: 'I32', uint8: 'U8', bool: 'BOOL',
@@ -122,7 +123,7 @@ export function loadSafetensors(path: string): Loaded {
   try {
     buf = readFileSync(path);
   } catch (e) {
-    throw new SafetensorsError(path, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new SafetensorsError(path, `cannot read: ${readReason(e)}`);
   }
   return decodeSafetensors(buf, path);
 }

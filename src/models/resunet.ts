@@ -124,12 +124,23 @@ export class ResUNet extends Module {
     };
   }
 
-  /** NCHW input of 101x101 tiles to logits of the same size. */
+  /**
+   * Square sides the network takes: 101, or a crop whose map sizes halve with the same parity as
+   * 101's down to the middle (side ≡ 101 mod 2^depth, e.g. 85, 69 and 53 at depth 4), so each
+   * upsampling restores its skip's size. Throws Error naming the nearest sides that work.
+   */
+  checkSide(h: number, w = h): void {
+    const m = 2 ** this.options.depth, r = 101 % m;
+    if (h === w && h >= m + r && h % m === r) return;
+    const below = h - ((((h - r) % m) + m) % m), fit = [below, below + m].filter((s) => s >= m + r && s <= 101);
+    const near = fit.length > 0 ? fit : [101];
+    throw new Error(`resunet at depth ${this.options.depth} works on square 101x101 tiles or crops of side 101 - ${m}k ` +
+      `(its valid/same upsampling follows 101 -> 50 -> 25 -> 12 -> 6); got ${h}x${w}: try ${near.join(' or ')}`);
+  }
+
+  /** NCHW input [N, C, S, S] (S = 101 or a side checkSide accepts) to logits [N, 1, S, S]. */
   forward(x: Tensor): Tensor {
-    const [H, W] = [x.size(-2), x.size(-1)];
-    if (H !== 101 || W !== 101) {
-      throw new Error(`resunet works at native 101x101 (its valid/same upsampling is sized for 101 -> 50 -> 25 -> 12 -> 6 -> 3 and back); got ${H}x${W}`);
-    }
+    this.checkSide(x.size(-2), x.size(-1));
     return unetForward(x, this.parts);
   }
 }

@@ -16,7 +16,7 @@ export class SegyError extends Error {
   constructor(readonly file: string, message: string, readonly place: SegyPlace = {}) {
     const where = [
       place.offset !== undefined ? `byte offset ${place.offset}` : '',
-      place.trace !== undefined ? `trace ${place.trace}` : '',
+      place.trace !== undefined ? `trace ${place.trace} counting from 0` : '',
     ].filter(Boolean).join(', ');
     super(`${file}${where ? ` (${where})` : ''}: ${message}`);
   }

@@ -5,6 +5,7 @@ import { decodeText, detectEncoding, type TextEncoding } from './ebcdic.js';
 import { SegyError } from './errors.js';
 import { decodeSamples, FORMATS, type SampleFormat } from './formats.js';
 import { parseBinaryHeader, TraceHeader, readInt, type BinaryHeader } from './headers.js';
+import { readReason } from '../io/errno.js';
 
 export type ByteOrder = 'big' | 'little';
 
@@ -56,14 +57,8 @@ function openFile(path: string): number {
     if (statSync(path).isDirectory()) throw Object.assign(new Error('EISDIR'), { code: 'EISDIR' });
     return openSync(path, 'r');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why: Record<string, string> = {
-      ENOENT: 'no such file; check the path',
-      EISDIR: 'this is a folder; name a SEG-Y file in it',
-      EACCES: 'no permission to read it',
-      EPERM: 'no permission to read it',
-    };
-    throw new SegyError(path, `cannot open: ${why[code ?? ''] ?? code ?? (e as Error).message}`);
+    const folder = (e as NodeJS.ErrnoException).code === 'EISDIR';
+    throw new SegyError(path, `cannot open: ${folder ? 'this is a folder; name a SEG-Y file in it' : readReason(e)}`);
   }
 }
 

@@ -7,11 +7,12 @@ import { concatTyped } from '../data/arrays.js';
 import { DistributedSampler } from '../data/distributed-sampler.js';
 import { BatchLoader } from '../data/loader.js';
 import { readPseudoLabels } from '../data/pseudo.js';
-import { PIXELS } from '../data/rle.js';
+import { PIXELS, TILE } from '../data/rle.js';
 import { splitIndices, validationTiles } from '../data/split.js';
 import { readTgs } from '../data/tgs.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { EncoderUNet } from '../models/encoder-unet.js';
+import { ResUNet } from '../models/resunet.js';
 import { loadEncoderWeights } from '../models/encoders/index.js';
 import { createModel } from '../models/registry.js';
 import type { Module } from '../nn/module.js';
@@ -89,11 +90,24 @@ export async function setupRun(configOrRun: TrainConfig | { resume: string }, lo
 
     // Built before the run folder exists, so a model option value the checks let through (a negative
     // width) leaves no half-made run behind; it still draws its initial weights right after the loader.
+    // Errors name the run's config file on a resume, the config being built otherwise.
+    const configName = resuming ? runPath(run, 'config') : 'config';
     try {
       model = createModel(c.model, c.modelOptions);
     } catch (e) {
-      throw new ConfigError(`${resuming ? runPath(run, 'config') : 'config'}.modelOptions`, `${(e as Error).message} (model ${c.model}, options ${JSON.stringify(c.modelOptions)})`);
+      throw new ConfigError(`${configName}.modelOptions`, `${(e as Error).message} (model ${c.model}, options ${JSON.stringify(c.modelOptions)})`);
     }
+    // A phase on crops needs a network that takes them; said now, not when the phase starts.
+    c.phases.forEach((p, i) => {
+      if (p.crop === undefined) return;
+      if (!(model instanceof ResUNet)) throw new ConfigError(`${configName}.phases[${i}].crop`, `crops need a network that works at the tiles' own resolution (resunet); ${c.model} resizes or pads its input, so a crop saves no time: remove crop`);
+      try {
+        if (p.crop > TILE) throw new Error(`a crop of side ${p.crop} does not fit the ${TILE}x${TILE} tiles: choose a smaller one`);
+        model.checkSide(p.crop);
+      } catch (e) {
+        throw new ConfigError(`${configName}.phases[${i}].crop`, (e as Error).message);
+      }
+    });
     if (!resuming && writer) {
       makeFolders(run);
       lock = RunLock.acquire(run, log);

@@ -209,7 +209,9 @@ async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void, 
           cosine?.step(st.epochInPhase + (k - 1) / loader.batchesPerEpoch);
           // Forward and backward; the optimizer steps here too unless the ranks must first agree.
           const forward = (step: boolean) => tidy(() => {
-            const a = aug.apply(fromArray(b.images, b.shape), fromArray(b.masks!, b.shape));
+            let x = fromArray(b.images, b.shape), y = fromArray(b.masks!, b.shape);
+            if (phase.crop !== undefined) ({ images: x, masks: y } = aug.crop(x, y, phase.crop));
+            const a = aug.apply(x, y);
             opt.zeroGrad();
             const l = objective(model, lossFn, a.images, a.masks, c.heads, { precision: c.precision, device: c.device });
             const v = l.item();

@@ -7,6 +7,7 @@ import type { PhaseConfig } from '../../run/config.js';
 import type { EpochRecord } from '../../run/history.js';
 import { budgetSegments, cosineAt, epochEstimate, planEpochs, type Segment } from '../budget.js';
 import type { Callback, TrainContext } from './callback.js';
+import { TILE } from '../../data/rle.js';
 
 interface ShapeState {
   /** 0-based phase and cycle the position belongs to. */
@@ -17,9 +18,18 @@ interface ShapeState {
   /** Epochs planned for the rest of the cycle, the current one included, and the 0-based epoch that plan was made for. */
   planned: number;
   plannedFor: number;
-  /** The plan assumed the configured pace (no epoch measured yet); it is revised once, early in the epoch. */
+  /** The plan assumed a pace not measured at this phase's tile size; it is revised once, early in the epoch. */
   guess?: boolean;
+  /** Seconds and count of the completed epochs, per tile size trained on ("whole" or the crop side): phases on crops go faster. */
+  paces?: Record<string, [number, number]>;
 }
+
+/** The pace key of a phase: whole tiles, or its crop side. */
+const sizeKey = (p: PhaseConfig) => (p.crop === undefined ? 'whole' : String(p.crop));
+/** An epoch's expected cost relative to one on whole tiles: the share of the tile's pixels it trains on. */
+const pixelShare = (key: string) => (key === 'whole' ? 1 : (Number(key) / TILE) ** 2);
+/** Does any phase train on crops? Without, every epoch costs the same and the run mean is the pace. */
+const anyCrop = (ctx: TrainContext) => ctx.config.phases.some((p) => p.crop !== undefined);
 
 export class BudgetShape implements Callback {
   readonly name = 'budgetShape';
@@ -33,8 +43,8 @@ export class BudgetShape implements Callback {
   private firstBatch = 0;
   /** Epochs the plan still expects in the phase after the epoch that just ended (0 when it ended the phase). */
   epochsLeftInPhase = 0;
-  /** Seconds an epoch, as the first epoch's revision timed it (estimate() knows no pace before an epoch ends). */
-  private timedPace: number | null = null;
+  /** Seconds an epoch at a tile size, as an epoch's revision timed it before any epoch at that size ended. */
+  private timedPace: { key: string; seconds: number } | null = null;
 
   /** `minutes`: the budget (maxMinutes); `phases`: the config's, whose epochs give each phase's share. */
   constructor(private readonly minutes: number, phases: readonly PhaseConfig[]) {
@@ -47,22 +57,48 @@ export class BudgetShape implements Callback {
     return this.segments.find((g) => g.phase === this.s.phase && g.cycle === this.s.cycle)!;
   }
 
-  private estimate(ctx: TrainContext): number {
-    const total = ctx.config.phases.reduce((a, p) => a + p.epochs, 0);
-    return epochEstimate(ctx.state.seconds, ctx.state.epoch, this.budget, total);
+  /**
+   * Seconds an epoch of `phase` is expected to take. Without crops: the run's mean (see epochEstimate).
+   * With: the mean of the completed epochs at the phase's tile size; before any, the early timing of
+   * the one under way, else the completed epochs' pace per whole-tile pixel times the phase's share of
+   * pixels, else (nothing measured yet) the configured pace.
+   */
+  private estimate(ctx: TrainContext, phase = ctx.state.phase): number {
+    const total = ctx.config.phases.reduce((a, p) => a + p.epochs, 0), st = ctx.state;
+    // Phases all on whole tiles share one pace: the run's mean, which a resumed checkpoint also gives.
+    if (!anyCrop(ctx)) {
+      return st.epoch === 0 && this.timedPace !== null ? this.timedPace.seconds : epochEstimate(st.seconds, st.epoch, this.budget, total);
+    }
+    const key = sizeKey(ctx.config.phases[phase]!), paces = this.s.paces ?? {};
+    const own = paces[key];
+    if (own && own[1] > 0) return own[0] / own[1];
+    if (this.timedPace?.key === key) return this.timedPace.seconds;
+    const done = Object.entries(paces).filter(([, [, n]]) => n > 0);
+    if (done.length > 0) {
+      const seconds = done.reduce((a, [, [t]]) => a + t, 0), whole = done.reduce((a, [k, [, n]]) => a + n * pixelShare(k), 0);
+      return (seconds / whole) * pixelShare(key);
+    }
+    return epochEstimate(st.seconds, st.epoch, this.budget, total);
+  }
+
+  /** Has an epoch at the current phase's tile size ended (so its pace is measured, not guessed)? */
+  private measured(ctx: TrainContext): boolean {
+    if (!anyCrop(ctx)) return ctx.state.epoch > 0;
+    return (this.s.paces?.[sizeKey(ctx.config.phases[ctx.state.phase]!)]?.[1] ?? 0) > 0;
   }
 
   onEpochStart(ctx: TrainContext): void {
     const st = ctx.state;
     // A new phase (the loop moved on, or early stopping ended the last one) starts at its first cycle.
-    if (this.s.phase !== st.phase) this.s = { phase: st.phase, cycle: 0, pos: 0, planned: 1, plannedFor: -1 };
+    if (this.s.phase !== st.phase) this.s = { phase: st.phase, cycle: 0, pos: 0, planned: 1, plannedFor: -1, ...(this.s.paces ? { paces: this.s.paces } : {}) };
     // A resume in the middle of an epoch keeps the plan that epoch started with.
     this.startBatch = st.batch;
     if (this.s.plannedFor !== st.epoch) {
       const g = this.segment();
       this.s.planned = planEpochs(g.end * this.budget - st.seconds, this.estimate(ctx), g.last);
       this.s.plannedFor = st.epoch;
-      this.s.guess = st.epoch === 0;
+      // The first epoch, and the first at a new tile size (a phase on crops), time their pace early.
+      this.s.guess = !this.measured(ctx);
       const phase = ctx.config.phases[st.phase]!;
       const cycles = phase.schedule?.cycles ?? 1;
       ctx.log(`budget: ${(st.seconds / 60).toFixed(1)} of ${this.minutes} min used; phase ${st.phase + 1}${cycles > 1 ? ` cycle ${this.s.cycle + 1}/${cycles}` : ''} ` +
@@ -78,11 +114,11 @@ export class BudgetShape implements Callback {
    */
   expectedEpochs(ctx: TrainContext): number {
     const st = ctx.state;
-    const pace = st.epoch === 0 && this.timedPace !== null ? this.timedPace : this.estimate(ctx);
     const current = this.s.plannedFor === st.epoch ? Math.max(1, Math.round(this.s.planned)) : 0;
-    let n = st.epoch + current, t = st.seconds + current * pace;
+    let n = st.epoch + current, t = st.seconds + current * this.estimate(ctx);
     for (const g of this.segments) {
       if (g.phase < this.s.phase || (g.phase === this.s.phase && g.cycle < this.s.cycle + (current > 0 ? 1 : 0))) continue;
+      const pace = this.estimate(ctx, g.phase);
       const k = planEpochs(g.end * this.budget - t, pace, g.last);
       n += k;
       t += k * pace;
@@ -116,7 +152,7 @@ export class BudgetShape implements Callback {
     const b = ctx.batchesPerEpoch, g = this.segment();
     const epoch = ((ctx.epochSeconds - this.firstBatch) / timed) * b; // training only; validation is a small part
     const n = planEpochs(g.end * this.budget - ctx.state.seconds, epoch, g.last);
-    this.timedPace = epoch;
+    this.timedPace = { key: sizeKey(ctx.config.phases[this.s.phase]!), seconds: epoch };
     const now = this.position(ctx, done);
     const end = now + ((1 - now) * (1 - done / b)) / (n - done / b);
     // (pos, planned) of the line through (done, now) and (b, end): v(k) = pos + (1 − pos)(k/b)/planned.
@@ -139,17 +175,23 @@ export class BudgetShape implements Callback {
     ctx.optimizer.lr = cosineAt(phase.lr ?? ctx.config.optimizer.lr, phase.schedule.minLr ?? 0, v);
   }
 
-  onEpochEnd(ctx: TrainContext, _r: EpochRecord): void {
+  onEpochEnd(ctx: TrainContext, r: EpochRecord): void {
     const st = ctx.state;
+    const key = sizeKey(ctx.config.phases[this.s.phase]!), paces = (this.s.paces ??= {});
+    const [t0, n0] = paces[key] ?? [0, 0];
+    paces[key] = [t0 + r.seconds, n0 + 1];
     const cycles = ctx.config.phases[this.s.phase]!.schedule?.cycles ?? 1;
     this.cycleEnded = this.s.planned <= 1 + 1e-9; // a revised plan's count may be a float
     this.s.pos = this.cycleEnded ? 0 : this.s.pos + (1 - this.s.pos) / this.s.planned;
     this.s.plannedFor = -1;
     if (this.cycleEnded) this.s.cycle += 1;
     const d = this.estimate(ctx);
+    // The next epoch's cost decides whether it fits: the next phase may train on another tile size.
+    let next = d;
     if (this.s.cycle >= cycles) {
       this.epochsLeftInPhase = 0;
       ctx.endPhase();
+      if (this.s.phase + 1 < ctx.config.phases.length) next = this.estimate(ctx, this.s.phase + 1);
     } else {
       // What the plan now expects: the rest of this cycle, and the later cycles at the current pace.
       let left = 0, t = st.seconds;
@@ -160,7 +202,7 @@ export class BudgetShape implements Callback {
       }
       this.epochsLeftInPhase = left;
     }
-    if (ctx.finalEpoch() || st.seconds + d <= this.budget + 1e-6) return; // (a microsecond of rounding is no overrun)
+    if (ctx.finalEpoch() || st.seconds + next <= this.budget + 1e-6) return; // (a microsecond of rounding is no overrun)
     ctx.log(`time budget: ${(st.seconds / 60).toFixed(1)} of ${this.minutes} minutes used; another epoch would overrun it`);
     ctx.stop('time');
   }

@@ -47,8 +47,21 @@ export function register(program: Command): void {
         if (o.json) console.log(JSON.stringify(e));
         return;
       }
-      const { readTgs } = await import('../data/tgs.js');
+      const { readTgs, trainIds } = await import('../data/tgs.js');
       const { evaluate, formatEvaluation, readSubmission, SubmissionIdsError } = await import('../metrics/submission.js');
+      const check = (ids: string[]): Map<string, Uint8Array> => {
+        try {
+          return readSubmission(o.submission!, ids);
+        } catch (e) {
+          // Under half the training ids and no others: most likely a run's validation predictions.
+          if (!o.run && e instanceof SubmissionIdsError && e.unknown.length === 0 && e.missing.length > ids.length / 2 && e.missing.length < ids.length) {
+            throw new Error(`${e.message}\nIt covers ${ids.length - e.missing.length} of the ${ids.length} training tiles: if it holds a run's validation tiles (halite predict --val), add --run RUN_DIR to score those alone.`);
+          }
+          throw e;
+        }
+      };
+      // Against all training tiles the submission is checked before thousands of masks are decoded, so a bad one fails at once.
+      const early = o.run ? null : check(trainIds(o.data!));
       const data = await readTgs(o.data!, { test: false });
       let ids = data.train.ids, masks = data.train.masks;
       if (o.run) {
@@ -56,17 +69,7 @@ export function register(program: Command): void {
         const { validationTiles } = await import('../data/split.js');
         ({ ids, masks } = validationTiles(data, readRunConfig(o.run)));
       }
-      let pred: Map<string, Uint8Array>;
-      try {
-        pred = readSubmission(o.submission!, ids);
-      } catch (e) {
-        // Under half the training ids and no others: most likely a run's validation predictions.
-        if (!o.run && e instanceof SubmissionIdsError && e.unknown.length === 0 && e.missing.length > ids.length / 2 && e.missing.length < ids.length) {
-          throw new Error(`${e.message}\nIt covers ${ids.length - e.missing.length} of the ${ids.length} training tiles: if it holds a run's validation tiles (halite predict --val), add --run RUN_DIR to score those alone.`);
-        }
-        throw e;
-      }
-      const e = evaluate(ids, masks, pred);
+      const e = evaluate(ids, masks, early ?? check(ids));
       console.log(formatEvaluation(e));
       if (o.json) console.log(JSON.stringify(e));
     }));

@@ -33,10 +33,18 @@ function sameIds(a: string[], aName: string, b: Set<string>, bName: string): voi
   for (const id of a) if (!b.has(id)) throw new DataError(`${aName}: id ${id} has no counterpart in ${bName}`);
 }
 
+/**
+ * The training tile ids of a TGS layout (train/images/*.png), sorted: the order readTgs gives them in.
+ * @throws DataError when train/images does not exist.
+ */
+export function trainIds(dir: string): string[] {
+  return pngIds(join(dir, 'train', 'images'));
+}
+
 /** Reads the whole layout; `test: false` skips the test images (their ids are still checked). */
 export async function readTgs(dir: string, o: { test?: boolean; threads?: number } = {}): Promise<TgsData> {
   const imgDir = join(dir, 'train', 'images'), maskDir = join(dir, 'train', 'masks');
-  const ids = pngIds(imgDir);
+  const ids = trainIds(dir);
   const maskIds = new Set(pngIds(maskDir));
   sameIds(ids, imgDir, maskIds, maskDir);
   sameIds([...maskIds], maskDir, new Set(ids), imgDir);

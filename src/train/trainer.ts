@@ -179,12 +179,13 @@ async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void, 
   // Where the epoch under way stands, for the validation schedule (`elapsed`: its training seconds so far).
   const budget = c.maxMinutes !== undefined ? c.maxMinutes * 60 : null;
   const position = (at: LoopState, elapsed: number): EpochPosition => {
-    const spent = at.seconds + elapsed, mean = at.epoch > 0 ? at.seconds / at.epoch : elapsed;
+    const spent = at.seconds + elapsed;
     return {
       epoch: at.epoch + 1,
       endsPhase: shape ? shape.endsPhase() : at.epochInPhase + 1 >= c.phases[at.phase]!.epochs,
       progress: budget !== null ? spent / budget : (at.epoch + 1) / configuredEpochs,
-      lastInBudget: budget !== null && spent + 2 * Math.max(elapsed, mean) > budget,
+      // TimeBudget stops when another epoch like this one would overrun; BudgetShape knows each tile size's pace.
+      lastInBudget: shape ? shape.mayStopAfter(ctx, elapsed) : budget !== null && spent + 2 * elapsed > budget,
     };
   };
   const each = (f: (cb: Callback) => void) => { for (const cb of callbacks) f(cb); };

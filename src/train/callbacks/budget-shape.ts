@@ -126,6 +126,18 @@ export class BudgetShape implements Callback {
     return n;
   }
 
+  /**
+   * Might the budget stop the run after the epoch under way, whose training took `elapsed` seconds?
+   * True when the run's seconds so far, the next epoch at the pace of the tile size it trains on, and
+   * an allowance of one more epoch (for this one's validation and a slow next epoch) pass `maxMinutes`.
+   * The validation schedule scores such an epoch, since it may be the run's last.
+   */
+  mayStopAfter(ctx: TrainContext, elapsed: number): boolean {
+    const st = ctx.state, here = this.estimate(ctx);
+    const next = this.endsPhase() && st.phase + 1 < ctx.config.phases.length ? this.estimate(ctx, st.phase + 1) : here;
+    return st.seconds + elapsed + Math.max(elapsed, here) + next > this.budget;
+  }
+
   /** Is the epoch under way planned as its phase's last (the last planned epoch of its last cycle)? */
   endsPhase(): boolean {
     return this.s.planned <= 1 + 1e-9 && !this.segments.some((g) => g.phase === this.s.phase && g.cycle > this.s.cycle);
@@ -177,9 +189,11 @@ export class BudgetShape implements Callback {
 
   onEpochEnd(ctx: TrainContext, r: EpochRecord): void {
     const st = ctx.state;
-    const key = sizeKey(ctx.config.phases[this.s.phase]!), paces = (this.s.paces ??= {});
-    const [t0, n0] = paces[key] ?? [0, 0];
-    paces[key] = [t0 + r.seconds, n0 + 1];
+    if (anyCrop(ctx)) {
+      const key = sizeKey(ctx.config.phases[this.s.phase]!), paces = (this.s.paces ??= {});
+      const [t0, n0] = paces[key] ?? [0, 0];
+      paces[key] = [t0 + r.seconds, n0 + 1];
+    }
     const cycles = ctx.config.phases[this.s.phase]!.schedule?.cycles ?? 1;
     this.cycleEnded = this.s.planned <= 1 + 1e-9; // a revised plan's count may be a float
     this.s.pos = this.cycleEnded ? 0 : this.s.pos + (1 - this.s.pos) / this.s.planned;

@@ -19,6 +19,9 @@ import { validatesEpoch, type EpochPosition } from '../src/train/validation-sche
 const root = mkdtempSync(join(tmpdir(), 'halite-budget-'));
 const data = join(root, 'data');
 writeSynth({ out: data, train: 40, test: 2, seed: 5 });
+// The fake-clock runs train for real; 12 training tiles in batches of 4 keep their 3 steps an epoch cheap.
+const small = join(root, 'small');
+writeSynth({ out: small, train: 16, test: 2, seed: 5 });
 
 /** SGDR's cosine, written out independently of src/: lr at position v of a cycle. */
 const cos = (base: number, min: number, v: number) => min + (base - min) * (1 + Math.cos(Math.PI * v)) / 2;
@@ -39,7 +42,7 @@ const PHASES: ConfigLayer['phases'] = [
   { loss: 'lovasz', epochs: 6, lr: 0.005, schedule: { name: 'cosine', minLr: 0.0001 } },
 ];
 
-/** A run of PHASES on a 3-minute budget where every epoch takes `epochSeconds` of a fake clock (3 batches of up to 12 tiles). */
+/** A run of PHASES on a 3-minute budget where every epoch takes `epochSeconds` of a fake clock (3 batches of 4 tiles). */
 async function fakeRun(name: string, epochSeconds: number, o: { budget?: 'shape' | 'cut'; stopAfter?: number; extra?: ConfigLayer } = {}) {
   let ms = 0;
   const batches = new Set<number>();
@@ -49,7 +52,7 @@ async function fakeRun(name: string, epochSeconds: number, o: { budget?: 'shape'
     onEpochStart: (ctx) => { ms += (epochSeconds * 1000) / 3; batches.add(ctx.batchesPerEpoch); },
     onBatchEnd: (_, k) => { if (k < 3) ms += (epochSeconds * 1000) / 3; },
   };
-  const c = resolveConfig([{ data, runsDir: join(root, 'runs'), name, model: 'resunet', modelOptions: { startFilters: 2 }, batchSize: 12, valFraction: 0.25,
+  const c = resolveConfig([{ data: small, runsDir: join(root, 'runs'), name, model: 'resunet', modelOptions: { startFilters: 2 }, batchSize: 4, valFraction: 0.25,
     threads: 2, phases: PHASES, maxMinutes: 3, budget: o.budget ?? 'shape', earlyStopping: null, sweep: { from: 0.4, to: 0.6, steps: 3 }, ...o.extra }]);
   const logs: string[] = [];
   const hooks = { log: (l: string) => logs.push(l), clock: () => ms, callbacks: [tick] };
@@ -215,7 +218,7 @@ test('the validation schedule: every k-th epoch, every epoch in the last fractio
 });
 
 test('a run validates on its schedule; skipped epochs have null scores and never become the best', async () => {
-  const c = resolveConfig([{ data, runsDir: join(root, 'runs'), name: 'val-schedule', model: 'resunet', modelOptions: { startFilters: 2 }, batchSize: 16, valFraction: 0.25,
+  const c = resolveConfig([{ data: small, runsDir: join(root, 'runs'), name: 'val-schedule', model: 'resunet', modelOptions: { startFilters: 2 }, batchSize: 4, valFraction: 0.25,
     threads: 2, phases: [{ loss: 'bce', epochs: 4 }, { loss: 'lovasz', epochs: 4, lr: 5e-4 }], validation: { every: 3, everyEpochInLast: 0.25 },
     earlyStopping: { patience: 1 }, reduceLROnPlateau: null, sweep: { from: 0.4, to: 0.6, steps: 3 } }]);
   const logs: string[] = [];

@@ -1,4 +1,4 @@
-// The exponential moving average of the weights: hand-computed averages on one BatchNorm layer, and a
+// The exponential moving average of the weights: hand-computed bias-corrected averages on one BatchNorm layer, and a
 // run trained with it, uninterrupted and stopped then resumed, whose saved averages agree exactly.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +15,7 @@ import { train } from '../src/train/trainer.js';
 
 const root = mkdtempSync(join(tmpdir(), 'halite-ema-'));
 
-test('ModelEma averages parameters and BatchNorm statistics per update, copies the batch count, and swaps in and out', () => {
+test('ModelEma keeps the bias-corrected average of parameters and BatchNorm statistics, copies the batch count, and swaps in and out', () => {
   const bn = new BatchNorm2d(2);
   const set = (w: number[], mean: number[], n: number) => noGrad(() => {
     bn.weight!.copy_(tensor(w));
@@ -25,21 +25,35 @@ test('ModelEma averages parameters and BatchNorm statistics per update, copies t
   set([1, 2], [0, 0], 0);
   const ema = new ModelEma(bn, 0.75);
   const avg = (k: string) => [...ema.shadow.get(k)!.toArray()].map(Number);
+  const near = (a: number[], b: number[], what: string) => assert.ok(a.every((x, i) => Math.abs(x - b[i]!) < 1e-6), `${what}: ${a}, expected ${b}`);
+  // Step s's weights count 0.75^(t − s), over the sum of those weights; the initial [1, 2] count nothing.
   set([3, 6], [4, -4], 5);
   ema.update(bn);
-  assert.deepEqual(avg('weight'), [1.5, 3], '0.75 · [1, 2] + 0.25 · [3, 6]');
-  assert.deepEqual(avg('running_mean'), [1, -1]);
+  assert.deepEqual(avg('weight'), [3, 6], 'the first step is the weights themselves');
+  assert.deepEqual(avg('running_mean'), [4, -4]);
   assert.deepEqual(avg('num_batches_tracked'), [5]);
   set([5, 10], [4, -4], 9);
   ema.update(bn);
-  assert.deepEqual(avg('weight'), [2.375, 4.75], '0.75 · [1.5, 3] + 0.25 · [5, 10]');
+  near(avg('weight'), [(0.75 * 3 + 5) / 1.75, (0.75 * 6 + 10) / 1.75], 'step 2');
+  assert.deepEqual(avg('num_batches_tracked'), [9]);
+  set([7, 14], [0, 0], 10);
+  ema.update(bn);
+  near(avg('weight'), [(0.5625 * 3 + 0.75 * 5 + 7) / 2.3125, (0.5625 * 6 + 0.75 * 10 + 14) / 2.3125], 'step 3');
+  near(avg('running_mean'), [(0.5625 * 4 + 0.75 * 4) / 2.3125, (0.5625 * -4 + 0.75 * -4) / 2.3125], 'step 3 running mean');
   assert.deepEqual(avg('running_var'), [1, 1]);
+  assert.equal(ema.steps, 3);
+  const averaged = avg('weight');
   ema.swap(bn);
-  assert.deepEqual([...bn.weight!.toArray()], [2.375, 4.75]);
-  assert.deepEqual(avg('weight'), [5, 10]);
+  assert.deepEqual([...bn.weight!.toArray()], averaged);
+  assert.deepEqual(avg('weight'), [7, 14]);
   ema.swap(bn);
-  assert.deepEqual([...bn.weight!.toArray()], [5, 10]);
+  assert.deepEqual([...bn.weight!.toArray()], [7, 14]);
   assert.equal(bn.weight!.requiresGrad, true, 'the parameter stays a trainable leaf');
+  // Long past the start the rate is the decay itself: one more step from a count of 10^6.
+  ema.steps = 1e6;
+  set([11, 22], [0, 0], 11);
+  ema.update(bn);
+  near(avg('weight'), [0.75 * averaged[0]! + 0.25 * 11, 0.75 * averaged[1]! + 0.25 * 22], 'the plain EMA');
   assert.throws(() => new ModelEma(bn, 1), /EMA decay must be in \(0, 1\), got 1/);
   assert.throws(() => resolveConfig([{ ema: { decay: 0 } }], 'f.json'), /f\.json\.ema\.decay: must be in \(0, 1\)/);
   ema.dispose();

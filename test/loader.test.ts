@@ -1,4 +1,5 @@
 // The batch loader: every item once per epoch, seeded shuffles, NCHW contents, and prefetching.
+import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BatchLoader } from '../src/data/loader.js';
@@ -57,4 +58,24 @@ test('batches are gathered ahead: a slow consumer never waits after the first ba
   const later = loader.waits.slice(1);
   assert.equal(later.length, loader.batchesPerEpoch - 1);
   assert.ok(later.every((w) => w < 5), `waits after the first batch: ${later.map((w) => w.toFixed(1)).join(', ')} ms`);
+});
+
+test('one worker serves every epoch: an abandoned epoch\'s batches never reach the next, and a loader left open lets Node exit', async () => {
+  const loader = new BatchLoader(source, indices, { batchSize: 8, seed: 3, prefetch: 4 });
+  for await (const b of loader.epoch(0)) { assert.equal(b.indices.length, 8); break; } // 4 batches were in flight
+  const first = loader.waits[0]!;
+  const e1 = await collect(loader, 1);
+  assert.deepEqual(e1.flatMap((b) => b.indices), loader.order(1), 'epoch 1 yields its own order, nothing left from epoch 0');
+  // No second start: the thread is already up (a start from sources takes about 0.3 s).
+  assert.ok(loader.waits[0]! < first / 3, `first waits: epoch 0 ${first.toFixed(1)} ms, epoch 1 ${loader.waits[0]!.toFixed(1)} ms`);
+  await loader.close();
+  assert.deepEqual((await collect(loader, 2)).flatMap((b) => b.indices), loader.order(2), 'after close() an epoch starts a new worker');
+  await loader.close();
+
+  // A script that reads one epoch and never closes its loader still ends.
+  const script = `import { BatchLoader } from ${JSON.stringify(new URL('../src/data/loader.ts', import.meta.url).href)};
+    const l = new BatchLoader({ images: new Float32Array(40), height: 2, width: 2 }, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], { batchSize: 4 });
+    let n = 0; for await (const b of l.epoch(0)) n += b.indices.length; console.log(n);`;
+  const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(out.trim(), '10');
 });

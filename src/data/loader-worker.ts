@@ -1,16 +1,18 @@
 // Worker side of the batch loader: gathers batches from shared tile arrays, running ahead of
-// training by as many batches as it has credit for, and transfers each batch's buffers.
+// training by as many batches as it has credit for, and transfers each batch's buffers. It serves
+// one epoch after another: a message with batches starts an epoch, and its token tags each batch.
 import { parentPort, workerData } from 'node:worker_threads';
 
-interface Setup { images: SharedArrayBuffer; masks: SharedArrayBuffer | null; pixels: number; batches: number[][] }
+interface Setup { images: SharedArrayBuffer; masks: SharedArrayBuffer | null; pixels: number }
+interface Request { token: number; batches?: number[][]; credits: number }
 
 const s = workerData as Setup;
 const images = new Float32Array(s.images);
 const masks = s.masks ? new Uint8Array(s.masks) : null;
-let next = 0;
+let token = 0, batches: number[][] = [], next = 0;
 
 function produce(): void {
-  const idx = s.batches[next]!;
+  const idx = batches[next]!;
   const x = new Float32Array(idx.length * s.pixels);
   const y = masks ? new Float32Array(idx.length * s.pixels) : null;
   idx.forEach((item, b) => {
@@ -21,12 +23,13 @@ function produce(): void {
     }
   });
   const transfer = y ? [x.buffer, y.buffer] : [x.buffer];
-  parentPort!.postMessage({ k: next, images: x, masks: y }, transfer);
+  parentPort!.postMessage({ token, k: next, images: x, masks: y }, transfer);
   next++;
 }
 
-// Each message is one credit: room for one more batch ahead.
-parentPort!.on('message', (credits: number) => {
-  for (let i = 0; i < credits && next < s.batches.length; i++) produce();
-  if (next >= s.batches.length) parentPort!.close();
+// Each credit is room for one more batch ahead; credits for an epoch that was left are ignored.
+parentPort!.on('message', (m: Request) => {
+  if (m.batches) ({ token, batches, next } = { token: m.token, batches: m.batches, next: 0 });
+  else if (m.token !== token) return;
+  for (let i = 0; i < m.credits && next < batches.length; i++) produce();
 });

@@ -2,6 +2,9 @@
 // every optimizer step, ema = decay · ema + (1 − decay) · weights, for parameters and float buffers
 // (BatchNorm's running statistics) alike; integer buffers (num_batches_tracked) are copied. Averaged
 // weights smooth the epoch-to-epoch swings of a short run, for nothing but a copy of the weights.
+// The average is bias-corrected as Adam's moments are (Kingma & Ba 2015, §3): after t steps it is
+// Σ decay^(t−s) · w_s / Σ decay^(t−s) over the steps s = 1..t, so the initial random weights weigh
+// nothing. Without it they kept decay^t of the average: a quarter after 3 epochs of a CPU run.
 import type { Module } from '../nn/module.js';
 import { isFloating } from '../torch/dtype.js';
 import { keep, noGrad, type Tensor } from '../torch/index.js';
@@ -9,6 +12,8 @@ import { keep, noGrad, type Tensor } from '../torch/index.js';
 export class ModelEma {
   /** The averaged state, by the model's state-dict names (same shapes, dtypes and devices). */
   readonly shadow = new Map<string, Tensor>();
+  /** Optimizer steps averaged so far (a checkpoint keeps it, for the bias correction). */
+  steps = 0;
 
   /** Starts the average at the model's current weights. @throws RangeError unless 0 < decay < 1 */
   constructor(model: Module, readonly decay: number) {
@@ -22,12 +27,17 @@ export class ModelEma {
     });
   }
 
-  /** One step of the average, in place (ATen lerp_: ema + (1 − decay)(w − ema)). */
+  /**
+   * One step of the average, in place (ATen lerp_: ema + (1 − d)(w − ema)). Step t's bias-corrected
+   * rate d = decay · (1 − decay^(t−1)) / (1 − decay^t) is 0 at the first step (a copy) and tends to decay.
+   */
   update(model: Module): void {
+    const n = ++this.steps, ln = Math.log(this.decay);
+    const d = (this.decay * Math.expm1((n - 1) * ln)) / Math.expm1(n * ln);
     noGrad(() => {
       for (const [k, t] of model.stateDict()) {
         const s = this.shadow.get(k)!;
-        if (isFloating(s.dtype)) s.lerp_(t, 1 - this.decay);
+        if (isFloating(s.dtype)) s.lerp_(t, 1 - d);
         else s.copy_(t);
       }
     });

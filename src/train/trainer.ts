@@ -87,6 +87,7 @@ export async function train(configOrRun: TrainConfig | { resume: string }, hooks
     } finally {
       s.lock?.release();
       s.model.dispose();
+      await s.loader.close();
     }
   } finally {
     if (scratch !== null) rmSync(scratch, { recursive: true, force: true });

@@ -11,13 +11,15 @@ import type { Callback, TrainContext } from './callback.js';
 export class EmaWeights implements Callback {
   readonly name = 'ema';
   ema: ModelEma | null = null;
-  private resumed = false;
+  /** The checkpoint's step count, until onTrainStart hands it to the average; null for a new run. */
+  private resumed: number | null = null;
 
   constructor(private readonly decay: number) {}
 
   onTrainStart(ctx: TrainContext): void {
     this.ema = new ModelEma(ctx.model, this.decay);
-    if (!this.resumed || !hasCheckpoint(ctx.run)) return;
+    if (this.resumed === null || !hasCheckpoint(ctx.run)) return;
+    this.ema.steps = this.resumed;
     const saved = loadCheckpointExtra(ctx.run, `${this.name}.`);
     try {
       this.ema.load(saved, runPath(ctx.run, 'checkpoint'));
@@ -35,7 +37,8 @@ export class EmaWeights implements Callback {
     this.ema = null;
   }
 
-  stateDict(): { decay: number } { return { decay: this.decay }; }
-  loadStateDict(): void { this.resumed = true; }
+  stateDict(): { decay: number; steps: number } { return { decay: this.decay, steps: this.ema?.steps ?? 0 }; }
+  // Checkpoints from before the bias correction have no count: their averages are long past it.
+  loadStateDict(state: { steps?: number }): void { this.resumed = state.steps ?? Number.MAX_SAFE_INTEGER; }
   tensorState(): ReadonlyMap<string, Tensor> { return this.ema?.shadow ?? new Map(); }
 }

@@ -62,7 +62,7 @@ export function register(program: Command): void {
       };
       // Against all training tiles the submission is checked before thousands of masks are decoded, so a bad one fails at once.
       const early = o.run ? null : check(trainIds(o.data!));
-      const data = await readTgs(o.data!, { test: false });
+      const data = await readTgs(o.data!, { test: false, images: false });
       let ids = data.train.ids, masks = data.train.masks;
       if (o.run) {
         const { readRunConfig } = await import('../run/config.js');

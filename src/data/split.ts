@@ -109,12 +109,16 @@ export function splitIndices(data: TgsData, s: SplitSpec): { train: number[]; va
   return stratifiedSplit(classes, s.valFraction, seed);
 }
 
-/** The validation tiles of a split, gathered into their own arrays: images N×101×101 float32 in [0,1], masks uint8 0/1. */
+/**
+ * The validation tiles of a split, gathered into their own arrays: images N×101×101 float32 in [0,1]
+ * (empty when `data` was read without images), masks uint8 0/1.
+ */
 export function validationTiles(data: TgsData, s: SplitSpec): { ids: string[]; images: Float32Array; masks: Uint8Array } {
   const { val } = splitIndices(data, s);
-  const images = new Float32Array(val.length * PIXELS), masks = new Uint8Array(val.length * PIXELS);
+  const withImages = data.train.images.length > 0;
+  const images = new Float32Array(withImages ? val.length * PIXELS : 0), masks = new Uint8Array(val.length * PIXELS);
   val.forEach((i, k) => {
-    images.set(data.train.images.subarray(i * PIXELS, (i + 1) * PIXELS), k * PIXELS);
+    if (withImages) images.set(data.train.images.subarray(i * PIXELS, (i + 1) * PIXELS), k * PIXELS);
     masks.set(data.train.masks.subarray(i * PIXELS, (i + 1) * PIXELS), k * PIXELS);
   });
   return { ids: val.map((i) => data.train.ids[i]!), images, masks };

@@ -9,7 +9,7 @@ import { PIXELS, rleDecode } from './rle.js';
 
 export interface TgsSplit {
   ids: string[];
-  /** N x 101 x 101, row-major, [0, 1]. */
+  /** N x 101 x 101, row-major, [0, 1]; empty when read with `images: false`. */
   images: Float32Array;
   /** N x 101 x 101 of 0/1 (train only). */
   masks?: Uint8Array;
@@ -41,8 +41,11 @@ export function trainIds(dir: string): string[] {
   return pngIds(join(dir, 'train', 'images'));
 }
 
-/** Reads the whole layout; `test: false` skips the test images (their ids are still checked). */
-export async function readTgs(dir: string, o: { test?: boolean; threads?: number } = {}): Promise<TgsData> {
+/**
+ * Reads the whole layout; `test: false` skips the test images (their ids are still checked), and
+ * `images: false` the training images (scoring needs the masks alone: half the decoding).
+ */
+export async function readTgs(dir: string, o: { test?: boolean; images?: boolean; threads?: number } = {}): Promise<TgsData> {
   const imgDir = join(dir, 'train', 'images'), maskDir = join(dir, 'train', 'masks');
   const ids = trainIds(dir);
   const maskIds = new Set(pngIds(maskDir));
@@ -65,7 +68,7 @@ export async function readTgs(dir: string, o: { test?: boolean; threads?: number
   };
 
   const [images, masks] = await Promise.all([
-    decodeImages(ids.map((id) => join(imgDir, `${id}.png`)), o.threads),
+    o.images === false ? new Float32Array(0) : decodeImages(ids.map((id) => join(imgDir, `${id}.png`)), o.threads),
     decodeMasks(ids.map((id) => join(maskDir, `${id}.png`)), o.threads),
   ]);
   const rle: string[] = [];

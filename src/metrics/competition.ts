@@ -116,8 +116,9 @@ export interface EmptyConfusion { bothEmpty: number; falseSalt: number; missedSa
 export function emptyConfusion(truths: readonly Mask[], preds: readonly Mask[]): EmptyConfusion {
   const c = { bothEmpty: 0, falseSalt: 0, missedSalt: 0, bothSalt: 0 };
   truths.forEach((t, i) => {
-    const te = !Array.prototype.some.call(t, Boolean);
-    const pe = !Array.prototype.some.call(preds[i]!, Boolean);
+    // overlap's counting loop: Array.prototype.some over 3000 real tiles took 3 s.
+    const o = overlap(t, preds[i]!);
+    const te = o.t === 0, pe = o.p === 0;
     if (te && pe) c.bothEmpty++;
     else if (te) c.falseSalt++;
     else if (pe) c.missedSalt++;

@@ -89,7 +89,9 @@ writeSynth({ out: data, train: 48, test: 2, seed: 4 });
 const base = { data, model: 'resunet', modelOptions: { startFilters: 2 }, batchSize: 8, valFraction: 0.25, threads: 1, sweep: { from: 0.4, to: 0.6, steps: 3 } };
 
 test('a second trainer on a run that is training is refused with the holder\'s pid, and the first finishes alone', async () => {
-  const runs = join(root, 'runs');
+  // A runs folder with a space: the commands the refusals print quote it, so they can be pasted.
+  const runs = join(root, 'my runs');
+  const pasted = `'${join(runs, 'busy')}'`.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
   const args = ['bin/halite.js', 'train', '--data', data, '--model', 'resunet', '--model-options', '{"startFilters":2}', '--epochs', '4', '--losses', 'bce',
     '--batch-size', '8', '--val', '0.25', '--runs', runs, '--name', 'busy', '--threads', '1'];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HALITE_FROM_SOURCE: '1' } });
@@ -97,8 +99,8 @@ test('a second trainer on a run that is training is refused with the holder\'s p
   const firstEpoch = new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('epoch 1/4')) resolve(); }));
   const exited = new Promise<number | null>((r) => child.on('exit', r));
   await Promise.race([firstEpoch, exited]);
-  await assert.rejects(train({ resume: join(runs, 'busy') }, { log: () => {} }), new RegExp(`is being written by pid ${child.pid} on this machine`));
-  await assert.rejects(train(resolveConfig([{ ...base, runsDir: runs, name: 'busy' }]), { log: () => {} }), /already holds a run; resume it with --resume/);
+  await assert.rejects(train({ resume: join(runs, 'busy') }, { log: () => {} }), new RegExp(`is being written by pid ${child.pid} on this machine.*halite train --resume ${pasted}`));
+  await assert.rejects(train(resolveConfig([{ ...base, runsDir: runs, name: 'busy' }]), { log: () => {} }), new RegExp(`already holds a run; resume it with --resume ${pasted} or`));
   assert.equal(await exited, 0, out);
   const epochs = readFileSync(join(runs, 'busy', 'history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).epoch);
   assert.deepEqual(epochs, [1, 2, 3, 4], 'one writer: every epoch once');
@@ -107,7 +109,7 @@ test('a second trainer on a run that is training is refused with the holder\'s p
 });
 
 test('resuming a finished run says there is nothing to resume; a bad model option value leaves no run folder', async () => {
-  const runs = join(root, 'runs');
+  const runs = join(root, 'my runs');
   await assert.rejects(train({ resume: join(runs, 'busy') }, { log: () => {} }), /busy has trained all its 4 epochs; there is nothing to resume\. Tune it again with halite tune --run/);
   assert.equal(existsSync(join(runs, 'busy', 'lock')), false);
   await assert.rejects(train(resolveConfig([{ ...base, runsDir: runs, name: 'neg', modelOptions: { startFilters: -1 } }]), { log: () => {} }),

@@ -15,7 +15,7 @@ export class ModelEma {
   /** Optimizer steps averaged so far (a checkpoint keeps it, for the bias correction). */
   steps = 0;
 
-  /** Starts the average at the model's current weights. @throws RangeError unless 0 < decay < 1 */
+  /** Holds a copy of the model's weights, which the first update replaces. @throws RangeError unless 0 < decay < 1 */
   constructor(model: Module, readonly decay: number) {
     if (!(decay > 0 && decay < 1)) throw new RangeError(`EMA decay must be in (0, 1), got ${decay}`);
     noGrad(() => {

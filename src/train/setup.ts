@@ -3,6 +3,7 @@
 // checkpoint to resume from. The order matters: the generator is seeded before the model is built.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { quote } from 'shell-quote';
 import { concatTyped } from '../data/arrays.js';
 import { DistributedSampler } from '../data/distributed-sampler.js';
 import { BatchLoader } from '../data/loader.js';
@@ -63,7 +64,7 @@ export async function setupRun(configOrRun: TrainConfig | { resume: string }, lo
     checkTrainingInputs(c, 'config');
     c.name ??= `${c.model}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`;
     run = resolve(c.runsDir, c.name);
-    if (writer && existsSync(runPath(run, 'config'))) throw new TrainingError(`${run} already holds a run; resume it with --resume ${run} or pick another --name`);
+    if (writer && existsSync(runPath(run, 'config'))) throw new TrainingError(`${run} already holds a run; resume it with --resume ${quote([run])} or pick another --name`);
   }
   try {
     if (resuming && !hasCheckpoint(run)) throw new TrainingError(`${run}: no ${RUN_FILES.checkpoint} to resume from`);

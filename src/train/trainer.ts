@@ -5,6 +5,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { quote } from 'shell-quote';
 import { Augmenter } from '../data/augment.js';
 import { loadWeights } from '../io/weights.js';
 import type { ProcessGroup } from '../distributed/index.js';
@@ -253,7 +254,7 @@ async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void, 
           st = { ...st, seconds: st.seconds + (now() - t0) / 1000 };
           if (writer) {
             checkpoint(run, model, opt, st, callbacks, worldSize);
-            log(`interrupted: checkpoint written to ${runPath(run, 'checkpoint')}; continue with: halite train --resume ${run}${worldSize > 1 ? ` with the same ${worldSize} processes` : ''}`);
+            log(`interrupted: checkpoint written to ${runPath(run, 'checkpoint')}; continue with: halite train --resume ${quote([run])}${worldSize > 1 ? ` with the same ${worldSize} processes` : ''}`);
           }
           break phases;
         }

@@ -200,6 +200,27 @@ test('ProgressReporter writes progress.json with the epoch, batch and mean loss;
   assert.deepEqual(calls.stop, ['limit']);
 });
 
+test('ProgressReporter without a terminal says a line every 30 s of an epoch (rate and time to go from this start), none at its end', () => {
+  const { ctx } = context({ state: { epoch: 0, batch: 1, lossSum: 2, lossCount: 4 } });
+  Object.assign(ctx, { worldSize: 1 });
+  const lines: string[] = [];
+  let t = 1000;
+  const p = new ProgressReporter({ now: () => t, lines: (l) => lines.push(l) });
+  // A resumed epoch: batch 1 was done before this start, so the rate counts batches 2.. only.
+  p.onEpochStart(ctx);
+  t += 29_000;
+  p.onBatchEnd(ctx, 2);
+  assert.deepEqual(lines, [], 'quiet before 30 s');
+  t += 1_000;
+  p.onBatchEnd(ctx, 3);
+  // 2 batches of batchSize images in 30 s; 1 batch left.
+  const b = ctx.config.batchSize, rate = (2 * b) / 30;
+  assert.deepEqual(lines, [`epoch 1/11: 3/4 batches, loss 0.5000, ${rate.toFixed(1)} img/s, ${Math.round(b / rate)} s to go`]);
+  t += 40_000;
+  p.onBatchEnd(ctx, 4);
+  assert.equal(lines.length, 1, 'the epoch line follows its last batch: no progress line for it');
+});
+
 test('defaultCallbacks orders the bookkeeping and refuses two callbacks of one name', () => {
   const c = context({ config: { maxMinutes: 5 } }).ctx.config;
   const names = defaultCallbacks(c).callbacks.map((cb) => cb.name);

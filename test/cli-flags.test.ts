@@ -92,6 +92,10 @@ test('writing into a folder that does not exist names that folder, not a tempora
   });
 });
 
+test('a system folder that takes no files (/proc) is named as such, not as a folder that does not exist', { skip: !existsSync('/proc/self') && 'no /proc' }, () => {
+  assert.throws(() => writeFileAtomic('/proc/halite-no.csv', 'x'), /^Error: \/proc\/halite-no\.csv: cannot write: \/proc takes no new files \(a system folder such as \/proc or \/sys\)$/);
+});
+
 test('an output folder that cannot be made fails at once, naming it (recursive mkdir spins under /proc in Node 20)', { skip: !existsSync('/proc/self') && 'no /proc' }, () => {
   const t0 = Date.now();
   // spawnSync's timeout, since a hang would block the test runner's own.
@@ -174,6 +178,11 @@ test('predict: larger images are tiled, stitched and written as mask PNGs; the s
   assert.equal(p.status, 1);
   assert.match(p.stderr, /2 images in .*mixed are not 101x101 \((strip|wide)\.png .*\): add --masks DIR .*a Kaggle submission holds only 101x101 tiles/);
   assert.ok(!existsSync(out));
+  // An --out that is a folder is refused before anything is predicted (it failed with EISDIR at the end).
+  p = halite('--threads', '2', 'predict', '--run', run, '--images', images, '--out', root, '--masks', join(root, 'never'));
+  assert.equal(p.status, 1);
+  assert.match(p.stderr, /^halite: --out .* is a folder; name the file to write, e\.g\. --out .*submission\.csv\n$/);
+  assert.ok(!existsSync(join(root, 'never')), 'nothing was written');
 
   // The strip's expected mask: its one tile, edge-replicated by hand, predicted in this process, thresholded at the median.
   const { loadRun } = await import('../src/infer/run.js');

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nativeBf16 } from '../src/cli/doctor.js';
+import { nativeBf16 } from '../src/torch/cpu-features.js';
 import { blasInUse } from '../src/torch/runtime.js';
 import { firstColumn, halite } from './helpers/cli.js';
 

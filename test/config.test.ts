@@ -37,6 +37,8 @@ test('deep merge: a file with optimizer {lr} keeps the preset optimizer; arrays 
 test('the CLI layers preset, file and flags through the same merge', async () => {
   const file = join(root, 'partial.json');
   writeFileSync(file, JSON.stringify({ optimizer: { weightDecay: 0 }, modelOptions: { dropout: 0.1 } }));
+  const bad = join(root, 'bad.json');
+  writeFileSync(bad, JSON.stringify({ phases: [{ loss: 'nope', epochs: 1 }] }));
   const c = await configFromFlags({ preset: 'resnet34-winner', config: file, modelOptions: '{"scse":false}', lr: 0.05, epochs: [1, 4] });
   assert.deepEqual(c.optimizer, { name: 'sgd', lr: 0.05, momentum: 0.9, weightDecay: 0 });
   assert.deepEqual([c.modelOptions.encoder, c.modelOptions.dropout, c.modelOptions.scse], ['resnet34_3x3', 0.1, false]);
@@ -45,7 +47,12 @@ test('the CLI layers preset, file and flags through the same merge', async () =>
     /--epochs lists 1 phase\(s\) but the config has 2 \(bce, lovasz\); give one count per phase \(--epochs 30,20\) or name the losses too \(--losses bce\)/);
   await assert.rejects(configFromFlags({ epochs: [6], losses: 'bce,lovasz' }), /--epochs lists 1 phase\(s\) but --losses 2; give one epoch count per loss, e.g\. --epochs 10,10/);
   // A wrong model name is the first thing said, before an epoch count that would not fit its phases.
-  await assert.rejects(configFromFlags({ model: 'nosuch', epochs: [1] }), /flags\.model: unknown model 'nosuch' \(known: unet, resunet, encoder-unet\)/);
+  await assert.rejects(configFromFlags({ model: 'nosuch', epochs: [1] }), /^Error: --model: unknown model 'nosuch' \(known: unet, resunet, encoder-unet\)/);
+  // A fault in what a flag set is told by the flag, not by the merged config's field (cpu-60min.phases[2].loss).
+  await assert.rejects(configFromFlags({ preset: 'cpu-60min', losses: 'bce,lovasz,foo', epochs: [1, 1, 1] }), /^Error: --losses \(loss 3 of bce,lovasz,foo\): unknown loss 'foo' \(known: /);
+  await assert.rejects(configFromFlags({ device: 'gpu' }), /^Error: --device: must be cpu, cuda or cuda:N, got "gpu"/);
+  // A fault the preset itself holds keeps its field's name.
+  await assert.rejects(configFromFlags({ config: bad, lr: 0.1 }), /bad\.json\.phases\[0\]\.loss: unknown loss 'nope'/);
   await assert.rejects(configFromFlags({ config: '/nope/halite.json' }), /\/nope\/halite\.json: cannot read: no such file; check the path/);
 });
 
@@ -69,6 +76,13 @@ test('unknown keys, model names and options, and nested fields are refused with 
   assert.throws(() => resolveConfig([preset('resnet34-winner').config, { modelOptions: { scce: true } }]), /modelOptions: model 'encoder-unet' has no option 'scce'/);
   assert.throws(() => resolveConfig([{ optimizer: { momentun: 0.9 } as never }]), /config\.optimizer\.momentun: unknown field \(known: name, lr, weightDecay, momentum\)/);
   assert.throws(() => resolveConfig([{ optimizer: { name: 'sgd', momentum: 1.5 } }]), /optimizer\.momentum: must be in \[0, 1\), got 1\.5/);
+  // A run's name is one folder inside runsDir: nothing that climbs out of it or nests.
+  for (const name of ['../../etc/x', 'a/b', 'a\\b', '..', '.']) {
+    assert.throws(() => resolveConfig([{ name }]), /config\.name: must be a folder name inside runsDir, without \/ or \\ and not \. or \.\., got .*: put the folder part in --runs/, name);
+  }
+  assert.equal(resolveConfig([{ name: 'my run..2' }]).name, 'my run..2');
+  assert.throws(() => resolveConfig([{ device: 'cuda:x' }]), /config\.device: must be cpu, cuda or cuda:N, got "cuda:x"/);
+  assert.equal(resolveConfig([{ device: 'cuda:1' }]).device, 'cuda:1');
   assert.throws(() => resolveConfig([{ reduceLROnPlateau: { factor: 2, patience: 5, minLr: 0 } }]), /reduceLROnPlateau\.factor: must be in \(0, 1\), got 2/);
   assert.throws(() => resolveConfig([{ earlyStopping: { patience: 0 } }]), /earlyStopping\.patience: must be a positive integer/);
   assert.throws(() => resolveConfig([{ earlyStopping: { patiance: 3 } as never }]), /earlyStopping\.patiance: unknown field \(known: patience\)/);

@@ -8,7 +8,7 @@ import { rleDecode, rleEncode, PIXELS } from '../src/data/rle.js';
 import { coverage, coverageClass } from '../src/data/coverage.js';
 import { stratifiedFolds, stratifiedSplit } from '../src/data/split.js';
 import { readTgs } from '../src/data/tgs.js';
-import { imageScore, iou, meanScore, IOU_THRESHOLDS, linspace, thresholdSweep, scoreByCoverageClass, emptyConfusion } from '../src/metrics/competition.js';
+import { imageScore, iou, meanScore, IOU_THRESHOLDS, linspace, overlap, thresholdSweep, scoreByCoverageClass, emptyConfusion } from '../src/metrics/competition.js';
 
 const TGS = join(import.meta.dirname, '..', '..', 'shared', 'tgs');
 
@@ -56,7 +56,7 @@ test('metric: empty/empty 1, exactly one empty 0, IoU just above and below thres
   const sweep = thresholdSweep([Float32Array.from({ length: 100 }, (_, i) => i / 100)], [firstK(60).map((v) => 1 - v)], [0.3, 0.59, 0.8]);
   assert.equal(sweep.best.threshold, 0.59);
   assert.equal(sweep.best.score, 1);
-  assert.deepEqual(emptyConfusion([empty, empty, full, full], [empty, full, empty, full]), { bothEmpty: 1, falseSalt: 1, missedSalt: 1, bothSalt: 1 });
+  assert.deepEqual(emptyConfusion([overlap(empty, empty), overlap(empty, full), overlap(full, empty), overlap(full, full)]), { bothEmpty: 1, falseSalt: 1, missedSalt: 1, bothSalt: 1 });
 });
 
 test('the tuning sweep thresholds are the decimals they stand for (0.5, not 0.49999999999999994)', () => {
@@ -76,8 +76,10 @@ test('coverage classes: 0 for empty, then ceil(coverage * 10)', () => {
   assert.equal(coverageClass(0.1001), 2);
   assert.equal(coverageClass(1), 10);
   assert.equal(coverage(Uint8Array.from([1, 0, 1, 1])), 0.75);
-  const rows = scoreByCoverageClass([new Uint8Array(10), Uint8Array.from({ length: 10 }, (_, i) => (i < 3 ? 1 : 0))], [new Uint8Array(10), new Uint8Array(10)]);
-  assert.deepEqual(rows, [{ coverageClass: 0, images: 1, score: 1 }, { coverageClass: 3, images: 1, score: 0 }]);
+  const three = Uint8Array.from({ length: 10 }, (_, i) => (i < 3 ? 1 : 0));
+  const rows = scoreByCoverageClass([overlap(new Uint8Array(10), new Uint8Array(10)), overlap(three, new Uint8Array(10)), overlap(three, three)], 10);
+  // 30 % coverage is class 3; its two images scored 0 (nothing found) and 1 (exact).
+  assert.deepEqual(rows, [{ coverageClass: 0, images: 1, score: 1 }, { coverageClass: 3, images: 2, score: 0.5 }]);
 });
 
 test('stratified split and k-fold keep class proportions, and repeat under a seed', () => {

@@ -14,6 +14,7 @@ import { processStart } from '../src/run/process.js';
 import { runStatus, writeStatus } from '../src/run/status.js';
 import { crossValidate } from '../src/train/cv.js';
 import { train } from '../src/train/trainer.js';
+import { cudaIsAvailable } from '../src/torch/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'halite-rundir-'));
 const fresh = (name: string) => { const d = join(root, name); mkdirSync(d); return d; };
@@ -100,7 +101,7 @@ test('a second trainer on a run that is training is refused with the holder\'s p
   const exited = new Promise<number | null>((r) => child.on('exit', r));
   await Promise.race([firstEpoch, exited]);
   await assert.rejects(train({ resume: join(runs, 'busy') }, { log: () => {} }), new RegExp(`is being written by pid ${child.pid} on this machine.*halite train --resume ${pasted}`));
-  await assert.rejects(train(resolveConfig([{ ...base, runsDir: runs, name: 'busy' }]), { log: () => {} }), new RegExp(`already holds a run; resume it with --resume ${pasted} or`));
+  await assert.rejects(train(resolveConfig([{ ...base, runsDir: runs, name: 'busy' }]), { log: () => {} }), new RegExp(`already holds a run; continue it with halite train --resume ${pasted}, or pick another --name`));
   assert.equal(await exited, 0, out);
   const epochs = readFileSync(join(runs, 'busy', 'history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).epoch);
   assert.deepEqual(epochs, [1, 2, 3, 4], 'one writer: every epoch once');
@@ -108,22 +109,33 @@ test('a second trainer on a run that is training is refused with the holder\'s p
   assert.equal(readFileSync(join(runs, 'busy', 'status'), 'utf8'), 'finished\n');
 });
 
-test('resuming a finished run says there is nothing to resume; a bad model option value leaves no run folder', async () => {
+test('resuming a finished run says there is nothing to resume; a bad model option value or a missing CUDA device leaves no run folder', async () => {
   const runs = join(root, 'my runs');
   await assert.rejects(train({ resume: join(runs, 'busy') }, { log: () => {} }), /busy has trained all its 4 epochs; there is nothing to resume\. Tune it again with halite tune --run/);
   assert.equal(existsSync(join(runs, 'busy', 'lock')), false);
   await assert.rejects(train(resolveConfig([{ ...base, runsDir: runs, name: 'neg', modelOptions: { startFilters: -1 } }]), { log: () => {} }),
     /config\.modelOptions: .*\(model resunet, options \{"startFilters":-1\}\)/);
   assert.equal(existsSync(join(runs, 'neg')), false, 'no half-made run folder');
+  if (!cudaIsAvailable()) {
+    // Refused before the folder is made: a folder left behind would block the name, with nothing to resume.
+    await assert.rejects(train(resolveConfig([{ ...base, runsDir: runs, name: 'gpu', device: 'cuda' }]), { log: () => {} }),
+      /device cuda: this libtorch sees no CUDA device \(halite doctor lists them\); train with --device cpu/);
+    assert.equal(existsSync(join(runs, 'gpu')), false, 'no run folder for a device that is not there');
+  }
+  // A run stopped before its first epoch ended has a config and no checkpoint: the refusal says what to do.
+  const early = join(runs, 'early');
+  mkdirSync(early);
+  writeFileSync(join(early, 'config.json'), JSON.stringify(resolveConfig([{ ...base, runsDir: runs, name: 'early' }])));
+  await assert.rejects(train({ resume: early }, { log: () => {} }), /early: no last\.ckpt\.safetensors to resume from \(the run stopped before its first epoch ended.*another --name, or delete the folder/);
   assert.throws(() => resolveConfig([{ ...base, modelOptions: { startFilters: '4' } }]), /model 'resunet' option 'startFilters' must be a number \(like its default \d+\), got "4"/);
 });
 
-test('halite cv refuses a folder another cv is writing', async () => {
-  const dir = fresh('cv');
+test('halite cv refuses a folder another cv is writing, with the command to continue quoted for pasting', async () => {
+  const dir = fresh('cv folder');
   const held = RunLock.acquire(dir);
   try {
     await assert.rejects(crossValidate(resolveConfig([{ ...base, runsDir: dir, phases: [{ loss: 'bce', epochs: 1 }] }]), 2, dir, { log: () => {} }),
-      /cv is being written by pid \d+ on this machine .*continue with halite cv --out .*cv with the same flags/);
+      new RegExp(`cv folder is being written by pid \\d+ on this machine .*continue with halite cv --out '${dir.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}' with the same flags \\(finished folds are kept\\)`));
     assert.equal(existsSync(join(dir, 'fold-0')), false, 'no fold was started');
   } finally {
     held.release();

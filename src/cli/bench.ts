@@ -27,7 +27,7 @@ export function register(program: Command): void {
     .option('--python <path>', "Python with PyTorch (Debian's python3-torch)", '/usr/bin/python3')
     .action(async (o: { batch: number; inferBatch: number; warmup: number; steps: number; inferSteps: number; rounds: number; precision: Precision; python: string }) => {
       const { benchEngine } = await import('../bench/engine.js');
-      const { nativeBf16 } = await import('./doctor.js');
+      const { nativeBf16 } = await import('../torch/cpu-features.js');
       const r = await benchEngine({ ...o, inferBf16: nativeBf16().length > 0, threads: await threadsSet(), log: (l) => console.log(l) });
       console.log(`train  halite ${r.train_img_s.toFixed(2)} img/s  pytorch ${r.train_peer_img_s.toFixed(2)} img/s  ratio ${r.train_ratio.toFixed(3)}`);
       console.log(`infer  halite ${r.infer_img_s.toFixed(2)} img/s (BatchNorm folded; ${r.infer_unfused_img_s.toFixed(2)} unfolded)`);

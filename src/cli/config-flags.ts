@@ -69,7 +69,15 @@ export async function configFromFlags(o: ConfigFlags): Promise<TrainConfig> {
   if (o.maxMinutes !== undefined) flags.maxMinutes = o.maxMinutes;
   if (o.syncBatchnorm) flags.syncBatchNorm = true;
   // With the other flags, so that --model nosuch is named before an --epochs count that would not fit.
-  const base = resolveConfig([...layers, flags], o.config ?? o.preset ?? 'flags');
+  const where = o.config ?? o.preset ?? 'flags';
+  const resolve = () => {
+    try {
+      return resolveConfig([...layers, flags], where);
+    } catch (e) {
+      throw flagFault(e, where, o);
+    }
+  };
+  const base = resolve();
   if (o.lr !== undefined) flags.optimizer = { lr: o.lr };
   if (o.epochs || o.losses) {
     const epochs = o.epochs ?? base.phases.map((p) => p.epochs);
@@ -82,5 +90,34 @@ export async function configFromFlags(o: ConfigFlags): Promise<TrainConfig> {
     }
     flags.phases = losses.map((loss, i) => ({ ...(base.phases[i] ?? {}), loss, epochs: epochs[i]! }));
   }
-  return resolveConfig([...layers, flags], o.config ?? o.preset ?? 'flags');
+  return resolve();
+}
+
+/** The flag that sets each top-level config field (`halite train --help`). */
+const FLAG_OF: Partial<Record<keyof ConfigLayer, [string, keyof ConfigFlags]>> = {
+  data: ['--data', 'data'], model: ['--model', 'model'], modelOptions: ['--model-options', 'modelOptions'],
+  encoderWeights: ['--encoder-weights', 'encoderWeights'], pseudoLabels: ['--pseudo-labels', 'pseudoLabels'],
+  batchSize: ['--batch-size', 'batchSize'], valFraction: ['--val', 'val'], seed: ['--seed', 'seed'], splitSeed: ['--split-seed', 'splitSeed'],
+  device: ['--device', 'device'], precision: ['--precision', 'precision'], runsDir: ['--runs', 'runs'], name: ['--name', 'name'],
+  maxMinutes: ['--max-minutes', 'maxMinutes'], folds: ['--folds', 'folds'], fold: ['--fold', 'fold'],
+};
+
+/**
+ * A config fault in a field the user set with a flag, told by that flag (`--losses (loss 3 of bce,lovasz,foo):
+ * unknown loss 'foo'`) instead of the merged config's field (`cpu-60min.phases[2].loss`); other errors as they are.
+ */
+function flagFault(e: unknown, where: string, o: ConfigFlags): unknown {
+  const m = e instanceof Error && e.message.startsWith(`${where}.`) ? /^(\w+)(?:\[(\d+)\])?(?:\.(\w+))?(?:\.[\w.[\]]*)?: ([\s\S]*)$/.exec(e.message.slice(where.length + 1)) : null;
+  if (!m) return e;
+  const [, field, index, sub, what] = m;
+  const phase = Number(index) + 1;
+  let flag: string | null = null;
+  if (field === 'phases' && sub === 'loss' && o.losses) flag = `--losses (loss ${phase} of ${o.losses})`;
+  else if (field === 'phases' && sub === 'epochs' && o.epochs) flag = `--epochs (phase ${phase})`;
+  else if (field === 'optimizer' && sub === 'lr' && o.lr !== undefined) flag = '--lr';
+  else if (index === undefined && sub === undefined) {
+    const f = FLAG_OF[field as keyof ConfigLayer];
+    if (f && o[f[1]] !== undefined) flag = f[0];
+  }
+  return flag ? new Error(`${flag}: ${what}`) : e;
 }

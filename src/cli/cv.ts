@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { configFromFlags, configOptions, type ConfigFlags } from './config-flags.js';
 import { asRank, joinJob, launchIfAsked, launchOptions, type LaunchFlags } from './launch-flags.js';
 import { wholeNumber } from './parse.js';
+import { cvContinueCommand } from '../run/layout.js';
 
 /** How long a rank of `halite cv --nproc` waits in a collective for the other ranks' folds: 7 days. */
 const CV_WAIT_MS = 7 * 24 * 3600 * 1000;
@@ -17,7 +18,7 @@ export function register(program: Command): void {
     .requiredOption('--out <dir>', 'folder for the fold runs and cv.json (run again to resume unfinished folds)'),
   'fold k trains on rank k mod the number of processes, each with cores / --nproc threads')
     .action(async (o: ConfigFlags & LaunchFlags & { folds: number; out: string }) => {
-      if (await launchIfAsked(o, `run the same halite cv --out ${o.out} again to resume the unfinished folds`)) return;
+      if (await launchIfAsked(o, `continue with ${cvContinueCommand(o.out)}`)) return;
       const { readLaunchEnv } = await import('../distributed/index.js');
       // A rank that has trained its folds waits in the gather for the others' (up to a fold's training):
       // collectives may wait a week; the rendezvous (--dist-timeout), and a peer whose connection closes, fail as usual.

@@ -3,8 +3,7 @@
 import { rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { quote } from 'shell-quote';
-import { RUN_FILES, runHas, runPath } from '../run/layout.js';
+import { RUN_FILES, resumeCommand, runHas, runPath } from '../run/layout.js';
 import { listOf, wholeNumber } from './parse.js';
 
 /** The demo's residual U-Net width: its first stage's filters (the seed's network has 16). */
@@ -66,7 +65,7 @@ export function register(program: Command): void {
       const r = await train(config);
       if (r.stopped === 'interrupted') {
         // Ctrl-C or SIGTERM: the checkpoint is written; predicting from a half-trained run would mislead.
-        console.log(`demo stopped during training; continue it with: npx halite train --resume ${quote([relative(process.cwd(), r.run) || '.'])}`);
+        console.log(`demo stopped during training; continue it with: ${resumeCommand(relative(process.cwd(), r.run) || '.', 'npx halite')}`);
         process.exitCode = r.signal === 'SIGTERM' ? 143 : 130;
         return;
       }

@@ -1,14 +1,8 @@
 // `halite doctor`: what engine this installation runs on.
-import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { nativeBf16 } from '../torch/cpu-features.js';
 
 type Runtime = typeof import('../torch/runtime.js');
-
-/** CPU flags with native bfloat16 arithmetic, where `--precision bf16` pays off (elsewhere oneDNN emulates it). */
-export function nativeBf16(cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : ''): string[] {
-  const flags = new Set(/^flags\s*:(.*)$/m.exec(cpuinfo)?.[1]?.trim().split(/\s+/) ?? []);
-  return ['avx512_bf16', 'amx_bf16'].filter((f) => flags.has(f));
-}
 
 /** What `halite doctor --json` prints; `rt` is torch/runtime, loaded by the caller (it loads libtorch). */
 export function doctorReport(rt: Runtime): Record<string, unknown> {

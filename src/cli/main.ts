@@ -34,7 +34,9 @@ program
   .description('Find salt bodies in seismic images (TGS Salt Identification) with libtorch from TypeScript')
   .version(pkg.version, '-V, --version', 'print the halite version')
   .option('--threads <n>', 'libtorch intra-op threads (default: HALITE_THREADS, else one per core)', wholeNumber(1))
-  .hook('preAction', (cmd, action) => applyThreads((cmd.opts() as { threads?: number }).threads, action));
+  .hook('preAction', (cmd, action) => applyThreads((cmd.opts() as { threads?: number }).threads, action))
+  // One prefix for every error: commander's own (a bad flag) says "error:" where halite's say "halite:".
+  .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'halite: ')) });
 for (const register of COMMANDS) register(program);
 
 try {

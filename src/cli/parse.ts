@@ -1,6 +1,6 @@
 // The command line's value parsers, one set for every command: each turns a flag's text into a
 // number (or list, or folder) or throws commander's InvalidArgumentError, which commander reports as
-// "error: option '--threshold <p>' argument 'abc' is invalid. Expected a number in [0, 1]." and exit 1,
+// "halite: option '--threshold <p>' argument 'abc' is invalid. Expected a number in [0, 1]." and exit 1,
 // before any command loads its implementation or libtorch. Light on purpose: node:fs and commander only.
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';

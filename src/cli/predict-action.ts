@@ -1,7 +1,7 @@
 // What `halite predict` and `halite pseudo-label` do once their flags are read (predict.ts): loaded
 // only when one of them runs, with libtorch. Input checks that need no model come first, so a wrong
 // folder or a missing --masks fails before any weights load.
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { concatTyped } from '../data/arrays.js';
 import { readCsv, indexById } from '../data/csv.js';
 import { PIXELS } from '../data/rle.js';
@@ -21,7 +21,7 @@ import { decodeSection, decodeTiles, listImages, skippedNote, sortBySize, type I
 import type { Engine, EnsembleFlags, PredictFlags, PseudoLabelFlags } from './predict.js';
 import { allreduceNumbers, gatherBytes, packParts, shardRange, unpackParts, type ProcessGroup } from '../distributed/index.js';
 import { asRank, joinJob, type LaunchFlags } from './launch-flags.js';
-import { makeFolders } from '../io/folders.js';
+import { makeFolders, prepareOutputFile } from '../io/folders.js';
 
 /** The ids to predict: a sample submission's, in its order (each must have an image), or every PNG. */
 export function submissionIds(folder: ImageFolder, sample?: string): string[] {
@@ -76,7 +76,7 @@ async function predictTilesAndImages(o: PredictFlags, group: ProcessGroup | unde
   }
   const hasTiles = o.val || tileIds.length > 0;
   if (hasTiles && !o.out) throw new Error(`give --out FILE for the submission${o.val ? '' : ` of the ${plural(tileIds.length, '101x101 tile')}`}`);
-  if (hasTiles && rank === 0) makeFolders(dirname(resolve(o.out!)));
+  if (hasTiles && rank === 0) prepareOutputFile(o.out!, '--out', 'submission.csv');
 
   // onnxruntime folds the BatchNorms in its exported graph: the models load as trained.
   const members = loadMembers(specs, { fuse: o.engine !== 'onnxruntime' });

@@ -10,6 +10,7 @@ import { sectionKinds } from './parse.js';
 import { memberSpecs, pickEngine } from './predict-action.js';
 import type { ProcessGroup } from '../distributed/process-group.js';
 import { asRank, joinJob, type LaunchFlags } from './launch-flags.js';
+import { prepareOutputFile } from '../io/folders.js';
 
 interface SegyFlags extends EnsembleFlags {
   segy: string;
@@ -49,6 +50,10 @@ async function predictSegyAs(o: SegyFlags, group: ProcessGroup | undefined): Pro
   if (o.pngSections && !o.png) throw new Error('--png-sections needs --png DIR');
   if (!o.out) throw new Error('--segy needs --out FILE: the salt probability volume to write (SEG-Y)');
   const out = o.out;
+  if ((group?.rank ?? 0) === 0) {
+    prepareOutputFile(out, '--out', 'salt-probability.sgy');
+    if (o.maskOut) prepareOutputFile(o.maskOut, '--mask-out', 'salt-mask.sgy');
+  }
   const sections = sectionKinds(o.sections);
   const picks = o.pngSections ? parseSectionPicks(o.pngSections) : undefined;
   const { batchSize, threshold } = o;

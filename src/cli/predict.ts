@@ -3,7 +3,7 @@
 // Flags only; the work is in predict-action.ts, loaded when a command runs.
 import { Option, type Command } from 'commander';
 import { PRECISIONS, type Precision } from '../torch/dtype.js';
-import { nativeBf16 } from './doctor.js';
+import { BF16_ADVICE, nativeBf16 } from '../torch/cpu-features.js';
 import { listOf, positiveNumber, probability, repeatable, runDirectory, wholeNumber } from './parse.js';
 import { headerByte } from './segy.js';
 import { launchIfAsked, launchOptions, type LaunchFlags } from './launch-flags.js';
@@ -38,7 +38,7 @@ function ensembleOptions(cmd: Command): Command {
 function checkPrecision(o: { precision: Precision; engine?: Engine }): void {
   if (o.precision !== 'bf16') return;
   if (o.engine === 'onnxruntime') throw new Error('--precision bf16 runs on --engine libtorch only: the ONNX graph onnxruntime runs is float32; drop one of the two flags');
-  if (!nativeBf16().length) console.error('halite: warning: this CPU has no native bfloat16 (avx512_bf16 or amx_bf16; see halite doctor): --precision bf16 runs emulated or on slower fallback kernels, slower than fp32');
+  if (!nativeBf16().length) console.error(`halite: warning: ${BF16_ADVICE}`);
 }
 
 export function register(program: Command): void {

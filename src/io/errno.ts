@@ -1,5 +1,6 @@
 // The system's error codes in words, for messages that say why a file could not be read or written
 // and what to do, shared so every reader and writer says it the same way.
+import { existsSync } from 'node:fs';
 
 /**
  * Why a file could not be read, in words: "no such file; check the path" for ENOENT, and so on; an
@@ -24,7 +25,8 @@ export function readReason(e: unknown): string {
 export function writeReason(dir: string, e: unknown): string {
   const code = (e as NodeJS.ErrnoException).code;
   const why: Record<string, string> = {
-    ENOENT: `the folder ${dir} does not exist (create it first)`,
+    // A folder that exists yet answers ENOENT takes no new files: a kernel file system such as /proc.
+    ENOENT: existsSync(dir) ? `${dir} takes no new files (a system folder such as /proc or /sys)` : `the folder ${dir} does not exist (create it first)`,
     ENOTDIR: `${dir} is not a folder`,
     EACCES: `no permission to write in ${dir}`,
     EPERM: `no permission to write in ${dir}`,

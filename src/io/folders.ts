@@ -1,7 +1,7 @@
 // Output folders, made one level at a time: Node 20's mkdirSync in recursive mode never returns for a
 // folder that cannot be made under /proc (it spins at full CPU), where one level at a time fails at once.
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { writeReason } from './errno.js';
 
 /**
@@ -26,4 +26,19 @@ export function makeFolders(dir: string): void {
       throw new Error(`cannot create the folder ${d}: ${why}; choose a folder you can write to`);
     }
   }
+}
+
+/**
+ * Readies the file a command will write, before any work goes into it: makes its folder (makeFolders)
+ * and refuses a path that is an existing folder, which would otherwise fail with EISDIR at the end.
+ * @param flag how the user named it, for the message (e.g. '--out')
+ * @param example a file name to suggest inside the folder, e.g. 'submission.csv'
+ * @throws Error naming the flag, the path and the fix
+ */
+export function prepareOutputFile(path: string, flag: string, example: string): void {
+  const full = resolve(path);
+  if (existsSync(full) && statSync(full).isDirectory()) {
+    throw new Error(`${flag} ${path} is a folder; name the file to write, e.g. ${flag} ${join(path, example)}`);
+  }
+  makeFolders(dirname(full));
 }

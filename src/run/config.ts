@@ -268,6 +268,10 @@ export function resolveConfig(layers: ConfigLayer[], where = 'config'): TrainCon
   if (typeof c.data !== 'string' || c.data === '') fail('data', 'must name a TGS layout folder');
   if (typeof c.runsDir !== 'string' || c.runsDir === '') fail('runsDir', 'must name a folder for run directories');
   if (c.name !== undefined && (typeof c.name !== 'string' || c.name === '')) fail('name', `must be a non-empty string, ${got(c.name)}`);
+  // A name is one folder inside runsDir: "../x" or "a/b" would write the run somewhere --runs does not say.
+  if (c.name !== undefined && (/[/\\]/.test(c.name) || c.name === '.' || c.name === '..')) {
+    fail('name', `must be a folder name inside runsDir, without / or \\ and not . or .., ${got(c.name)}: put the folder part in --runs (runsDir)`);
+  }
   if (typeof c.model !== 'string') fail('model', `must be a model name, ${got(c.model)}`);
   if (!isPlainObject(c.modelOptions)) fail('modelOptions', `must be an object, ${got(c.modelOptions)}`);
   // The registry's names and option keys only: building an encoder-unet to check it would allocate its weights.
@@ -277,7 +281,7 @@ export function resolveConfig(layers: ConfigLayer[], where = 'config'): TrainCon
   if (!natural(c.seed)) fail('seed', `must be a non-negative integer, ${got(c.seed)}`);
   if (c.splitSeed !== undefined && !natural(c.splitSeed)) fail('splitSeed', `must be a non-negative integer, ${got(c.splitSeed)}`);
   if (c.threads !== undefined && !posInt(c.threads)) fail('threads', 'must be a positive integer');
-  if (typeof c.device !== 'string' || c.device === '') fail('device', `must be cpu or cuda, ${got(c.device)}`);
+  if (typeof c.device !== 'string' || !/^(cpu|cuda(:\d+)?)$/.test(c.device)) fail('device', `must be cpu, cuda or cuda:N, ${got(c.device)}`);
   if (!isPrecision(c.precision)) fail('precision', `must be fp32 or bf16, ${got(c.precision)}`);
   if (c.folds !== undefined) {
     if (!(Number.isInteger(c.folds) && c.folds >= 2)) fail('folds', 'must be an integer >= 2');

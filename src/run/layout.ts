@@ -1,6 +1,7 @@
 // The run directory's layout: the one place that knows its file names. Everything else asks here.
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { quote } from 'shell-quote';
 
 /** The files a run directory (halite train) or a cv folder (halite cv) holds. */
 export const RUN_FILES = {
@@ -35,6 +36,19 @@ export type RunFile = keyof typeof RUN_FILES;
 /** The path of one of a run's files. */
 export function runPath(dir: string, file: RunFile): string {
   return join(dir, RUN_FILES[file]);
+}
+
+/**
+ * The command that continues a stopped run, its folder quoted for a POSIX shell (shell-quote) so it
+ * can be pasted: `halite train --resume '/tmp/my runs/r'`. `program` is how the user called halite.
+ */
+export function resumeCommand(run: string, program = 'halite'): string {
+  return `${program} train --resume ${quote([run])}`;
+}
+
+/** A cv folder's continuation: the same command again, which keeps the folds that finished. */
+export function cvContinueCommand(root: string): string {
+  return `halite cv --out ${quote([root])} with the same flags (finished folds are kept)`;
 }
 
 /** Does `dir` hold this file of a run? */

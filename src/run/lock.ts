@@ -5,15 +5,14 @@
 import { existsSync, linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { quote } from 'shell-quote';
 import { processStart, sameProcessAlive } from './process.js';
-import { runPath } from './layout.js';
+import { resumeCommand, runPath } from './layout.js';
 
 interface Holder { pid: number; host: string; since: string; start?: string | null }
 
 export class RunLockedError extends Error {
   /** `resume` is the command that continues the work once the holder is gone. */
-  constructor(readonly dir: string, readonly holder: Holder, resume = `halite train --resume ${quote([dir])}`) {
+  constructor(readonly dir: string, readonly holder: Holder, resume = resumeCommand(dir)) {
     const here = holder.host === hostname();
     super(`${dir} is being written by pid ${holder.pid} on ${here ? 'this machine' : `host ${holder.host}`} (since ${holder.since}); ` +
       (here ? `wait for it to finish or stop it (kill ${holder.pid}), then continue with ${resume}`

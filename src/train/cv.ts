@@ -17,6 +17,7 @@ import { hasCheckpoint } from '../run/checkpoint.js';
 import { resolveConfig, type TrainConfig } from '../run/config.js';
 import { writeCv, type CvSummary } from '../run/cv.js';
 import { bestEpoch, readHistory } from '../run/history.js';
+import { cvContinueCommand } from '../run/layout.js';
 import { RunLock } from '../run/lock.js';
 import { readTuning } from '../run/tuning.js';
 import { broadcastBytes } from './data-parallel.js';
@@ -49,7 +50,7 @@ export async function crossValidate(base: TrainConfig, folds: number, dir: strin
   const mine = Array.from({ length: folds }, (_, k) => k).filter((k) => k % world === rank);
   const root = resolve(dir);
   makeFolders(root);
-  const lock = ranks.lock === false ? null : RunLock.acquire(root, log, `halite cv --out ${root} with the same flags (finished folds are kept)`);
+  const lock = ranks.lock === false ? null : RunLock.acquire(root, log, cvContinueCommand(root));
   try {
     for (const k of mine) {
       const run = join(root, `fold-${k}`);

@@ -3,7 +3,6 @@
 // checkpoint to resume from. The order matters: the generator is seeded before the model is built.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { quote } from 'shell-quote';
 import { concatTyped } from '../data/arrays.js';
 import { DistributedSampler } from '../data/distributed-sampler.js';
 import { BatchLoader } from '../data/loader.js';
@@ -20,9 +19,9 @@ import type { Module } from '../nn/module.js';
 import type { OptimizerLike } from '../optim/optimizer.js';
 import { hasCheckpoint, loadCheckpoint } from '../run/checkpoint.js';
 import { checkTrainingInputs, ConfigError, readRunConfig, type TrainConfig } from '../run/config.js';
-import { RUN_FILES, runPath } from '../run/layout.js';
+import { RUN_FILES, resumeCommand, runPath } from '../run/layout.js';
 import { RunLock } from '../run/lock.js';
-import { BLAS_ADVICE, blasInUse, manualSeed, setNumThreads } from '../torch/index.js';
+import { BF16_ADVICE, BLAS_ADVICE, blasInUse, cudaIsAvailable, manualSeed, nativeBf16, setNumThreads } from '../torch/index.js';
 import { TrainingError } from './callbacks/callback.js';
 import { makeOptimizer } from './optimizers.js';
 import { makeFolders } from '../io/folders.js';
@@ -64,14 +63,21 @@ export async function setupRun(configOrRun: TrainConfig | { resume: string }, lo
     checkTrainingInputs(c, 'config');
     c.name ??= `${c.model}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`;
     run = resolve(c.runsDir, c.name);
-    if (writer && existsSync(runPath(run, 'config'))) throw new TrainingError(`${run} already holds a run; resume it with --resume ${quote([run])} or pick another --name`);
+    if (writer && existsSync(runPath(run, 'config'))) throw new TrainingError(`${run} already holds a run; continue it with ${resumeCommand(run)}, or pick another --name`);
   }
   try {
-    if (resuming && !hasCheckpoint(run)) throw new TrainingError(`${run}: no ${RUN_FILES.checkpoint} to resume from`);
+    // Before the run folder is made: a CUDA run on a libtorch without CUDA would fail at its first tensor and leave a folder behind.
+    if (c.device !== 'cpu' && !cudaIsAvailable()) {
+      const none = `this libtorch sees no CUDA device (halite doctor lists them)`;
+      throw resuming ? new ConfigError(`${runPath(run, 'config')}.device`, `is ${c.device}, but ${none}: set "device": "cpu" in that file to continue on this machine's CPU`)
+        : new TrainingError(`device ${c.device}: ${none}; train with --device cpu, or set LIBTORCH to a CUDA build of libtorch on a machine with a GPU`);
+    }
+    if (resuming && !hasCheckpoint(run)) throw new TrainingError(`${run}: no ${RUN_FILES.checkpoint} to resume from (the run stopped before its first epoch ended, or is not a halite train run); start it again with the same flags and another --name, or delete the folder`);
     if (c.threads) setNumThreads(c.threads);
     manualSeed(c.seed);
     const blas = blasInUse();
     if (c.device === 'cpu' && blas.slow) log(`warning: ${BLAS_ADVICE} (loaded: ${blas.path})`);
+    if (c.device === 'cpu' && c.precision === 'bf16' && nativeBf16().length === 0) log(`warning: ${BF16_ADVICE}`);
 
     const data = await readTgs(c.data, { test: false });
     const trIdx = splitIndices(data, c).train;

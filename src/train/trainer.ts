@@ -5,14 +5,13 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { quote } from 'shell-quote';
 import { Augmenter } from '../data/augment.js';
 import { loadWeights } from '../io/weights.js';
 import type { ProcessGroup } from '../distributed/index.js';
 import { lossName, makeLoss } from '../losses/losses.js';
 import type { TrainConfig } from '../run/config.js';
 import type { EpochRecord } from '../run/history.js';
-import { RUN_FILES, runPath } from '../run/layout.js';
+import { RUN_FILES, resumeCommand, runPath } from '../run/layout.js';
 import { convertSyncBatchNorm } from '../nn/layers.js';
 import { fromArray, tidy } from '../torch/index.js';
 import { defaultCallbacks, LambdaCallback, TrainingError, type Callback, type LambdaHooks, type LoopState, type TrainContext, type TrainOutcome } from './callbacks/index.js';
@@ -254,7 +253,7 @@ async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void, 
           st = { ...st, seconds: st.seconds + (now() - t0) / 1000 };
           if (writer) {
             checkpoint(run, model, opt, st, callbacks, worldSize);
-            log(`interrupted: checkpoint written to ${runPath(run, 'checkpoint')}; continue with: halite train --resume ${quote([run])}${worldSize > 1 ? ` with the same ${worldSize} processes` : ''}`);
+            log(`interrupted: checkpoint written to ${runPath(run, 'checkpoint')}; continue with: ${resumeCommand(run)}${worldSize > 1 ? ` with the same ${worldSize} processes` : ''}`);
           }
           break phases;
         }

@@ -93,7 +93,7 @@ test('writing into a folder that does not exist names that folder, not a tempora
 });
 
 test('a system folder that takes no files (/proc) is named as such, not as a folder that does not exist', { skip: !existsSync('/proc/self') && 'no /proc' }, () => {
-  assert.throws(() => writeFileAtomic('/proc/halite-no.csv', 'x'), /^Error: \/proc\/halite-no\.csv: cannot write: \/proc takes no new files \(a system folder such as \/proc or \/sys\)$/);
+  assert.throws(() => writeFileAtomic('/proc/halite-no.csv', 'x'), /^Error: \/proc\/halite-no\.csv: cannot write: \/proc takes no new files or folders \(a system folder such as \/proc or \/sys\)$/);
 });
 
 test('an output folder that cannot be made fails at once, naming it (recursive mkdir spins under /proc in Node 20)', { skip: !existsSync('/proc/self') && 'no /proc' }, () => {
@@ -102,7 +102,7 @@ test('an output folder that cannot be made fails at once, naming it (recursive m
   const r = spawnSync(process.execPath, ['bin/halite.js', 'synth', '--out', '/proc/halite-no/data', '--train', '2', '--test', '0'], { encoding: 'utf8', timeout: 60_000 });
   assert.equal(r.signal, null, 'killed after 60 s: the folder was never refused');
   assert.notEqual(r.status, 0);
-  assert.match(r.stderr, /cannot create the folder \/proc\/halite-no: \/proc takes no new folders; choose a folder you can write to/);
+  assert.match(r.stderr, /cannot create the folder \/proc\/halite-no: \/proc takes no new files or folders \(a system folder such as \/proc or \/sys\); choose a folder you can write to/);
   assert.ok(Date.now() - t0 < 20_000, `took ${Date.now() - t0} ms`);
   assert.throws(() => makeFolders('/proc/halite-no/x'), /cannot create the folder \/proc\/halite-no: /);
   const made = join(root, 'made', 'a', 'b');

@@ -8,7 +8,7 @@ import { rleDecode, rleEncode, PIXELS } from '../src/data/rle.js';
 import { coverage, coverageClass } from '../src/data/coverage.js';
 import { stratifiedFolds, stratifiedSplit } from '../src/data/split.js';
 import { readTgs } from '../src/data/tgs.js';
-import { imageScore, iou, meanScore, IOU_THRESHOLDS, linspace, overlap, thresholdSweep, scoreByCoverageClass, emptyConfusion } from '../src/metrics/competition.js';
+import { imageScore, iou, meanOverlapScore, meanScore, IOU_THRESHOLDS, linspace, overlap, thresholdSweep, scoreByCoverageClass, emptyConfusion } from '../src/metrics/competition.js';
 
 const TGS = join(import.meta.dirname, '..', '..', 'shared', 'tgs');
 
@@ -53,6 +53,11 @@ test('metric: empty/empty 1, exactly one empty 0, IoU just above and below thres
   assert.equal(imageScore(full, firstK(96)), 1);
   assert.deepEqual(IOU_THRESHOLDS, [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95]);
   assert.equal(meanScore([empty, full], [empty, firstK(56)]), 0.6);
+  // The same from the overlaps alone: (1 + 0.2 + 0) / 3 by hand.
+  const fromOverlaps = meanOverlapScore([{ inter: 0, union: 0, t: 0, p: 0 }, { inter: 56, union: 100, t: 100, p: 56 }, { inter: 0, union: 5, t: 0, p: 5 }]);
+  assert.ok(Math.abs(fromOverlaps - 0.4) < 1e-12, `got ${fromOverlaps}`);
+  assert.throws(() => meanOverlapScore([]), /no images to score/);
+  assert.throws(() => meanScore([empty], []), /1 truths but 0 predictions/);
   const sweep = thresholdSweep([Float32Array.from({ length: 100 }, (_, i) => i / 100)], [firstK(60).map((v) => 1 - v)], [0.3, 0.59, 0.8]);
   assert.equal(sweep.best.threshold, 0.59);
   assert.equal(sweep.best.score, 1);

@@ -101,7 +101,7 @@ test('--engine auto takes the faster engine, remembers it per machine and ensemb
   assert.match(unwritable.unsaved ?? '', /a\.json is not a folder/);
   // Under /proc no folder can be made: said at once (Node's recursive mkdirSync never returns there).
   const proc = await chooseEngine(members, o, engine(300), 'test', '/proc/halite-no/halite/engines.json');
-  assert.match(proc.unsaved ?? '', /cannot create the folder \/proc\/halite-no: \/proc takes no new folders/);
+  assert.match(proc.unsaved ?? '', /cannot create the folder \/proc\/halite-no: \/proc takes no new files or folders/);
   // A corrupt cache is measured over and replaced, and the choice says so.
   writeFileSync(join(dir, 'bad.json'), '{"half');
   const over = await chooseEngine(members, o, engine(0), 'test', join(dir, 'bad.json'));

@@ -25,8 +25,8 @@ export function readReason(e: unknown): string {
 export function writeReason(dir: string, e: unknown): string {
   const code = (e as NodeJS.ErrnoException).code;
   const why: Record<string, string> = {
-    // A folder that exists yet answers ENOENT takes no new files: a kernel file system such as /proc.
-    ENOENT: existsSync(dir) ? `${dir} takes no new files (a system folder such as /proc or /sys)` : `the folder ${dir} does not exist (create it first)`,
+    // A folder that exists yet answers ENOENT takes nothing new: a kernel file system such as /proc.
+    ENOENT: existsSync(dir) ? `${dir} takes no new files or folders (a system folder such as /proc or /sys)` : `the folder ${dir} does not exist (create it first)`,
     ENOTDIR: `${dir} is not a folder`,
     EACCES: `no permission to write in ${dir}`,
     EPERM: `no permission to write in ${dir}`,

@@ -21,9 +21,7 @@ export function makeFolders(dir: string): void {
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       if (err.code === 'EEXIST') continue;
-      // Its parent exists by now, so ENOENT means the file system takes no new folders there (/proc).
-      const why = err.code === 'ENOENT' ? `${dirname(d)} takes no new folders` : writeReason(dirname(d), err);
-      throw new Error(`cannot create the folder ${d}: ${why}; choose a folder you can write to`);
+      throw new Error(`cannot create the folder ${d}: ${writeReason(dirname(d), err)}; choose a folder you can write to`);
     }
   }
 }

@@ -46,13 +46,22 @@ export function overlapScore(c: Overlap): number {
   return hits / IOU_THRESHOLDS.length;
 }
 
-/** The dataset score: mean of imageScore over images. */
+/**
+ * The dataset score: mean of imageScore over images.
+ * @throws RangeError when the counts differ or there are no images
+ */
 export function meanScore(truths: readonly Mask[], preds: readonly Mask[]): number {
   if (truths.length !== preds.length) throw new RangeError(`${truths.length} truths but ${preds.length} predictions`);
-  if (truths.length === 0) throw new RangeError('no images to score');
-  let s = 0;
-  for (let i = 0; i < truths.length; i++) s += imageScore(truths[i]!, preds[i]!);
-  return s / truths.length;
+  return meanOverlapScore(truths.map((t, i) => overlap(t, preds[i]!)));
+}
+
+/**
+ * meanScore from each image's Overlap, for callers that also use the overlaps.
+ * @throws RangeError when there are none
+ */
+export function meanOverlapScore(overlaps: readonly Overlap[]): number {
+  if (overlaps.length === 0) throw new RangeError('no images to score');
+  return overlaps.reduce((s, o) => s + overlapScore(o), 0) / overlaps.length;
 }
 
 /** Binarises scores (probabilities, or logits with threshold 0) at a threshold: value > threshold is salt. */

@@ -2,7 +2,7 @@
 import { readCsv, indexById } from '../data/csv.js';
 import { DataError } from '../data/png.js';
 import { rleDecode, PIXELS } from '../data/rle.js';
-import { emptyConfusion, overlap, overlapScore, scoreByCoverageClass, type ClassRow, type EmptyConfusion } from './competition.js';
+import { emptyConfusion, meanOverlapScore, overlap, scoreByCoverageClass, type ClassRow, type EmptyConfusion } from './competition.js';
 
 /** A submission whose ids are not the expected ones: which are missing and which are unknown. */
 export class SubmissionIdsError extends DataError {
@@ -47,10 +47,8 @@ export interface Evaluation {
  * @throws RangeError when there are no ids
  */
 export function evaluate(ids: readonly string[], truth: Uint8Array, predicted: Map<string, Uint8Array>): Evaluation {
-  if (ids.length === 0) throw new RangeError('no images to score');
   const overlaps = ids.map((id, i) => overlap(truth.subarray(i * PIXELS, (i + 1) * PIXELS), predicted.get(id)!));
-  const map = overlaps.reduce((s, o) => s + overlapScore(o), 0) / ids.length;
-  return { images: ids.length, map, byCoverageClass: scoreByCoverageClass(overlaps, PIXELS), confusion: emptyConfusion(overlaps) };
+  return { images: ids.length, map: meanOverlapScore(overlaps), byCoverageClass: scoreByCoverageClass(overlaps, PIXELS), confusion: emptyConfusion(overlaps) };
 }
 
 /** The evaluation as aligned text: the score, the per-class table and the confusion. */

@@ -50,6 +50,8 @@ test('the CLI layers preset, file and flags through the same merge', async () =>
   await assert.rejects(configFromFlags({ model: 'nosuch', epochs: [1] }), /^Error: --model: unknown model 'nosuch' \(known: unet, resunet, encoder-unet\)/);
   // A fault in what a flag set is told by the flag, not by the merged config's field (cpu-60min.phases[2].loss).
   await assert.rejects(configFromFlags({ preset: 'cpu-60min', losses: 'bce,lovasz,foo', epochs: [1, 1, 1] }), /^Error: --losses \(loss 3 of bce,lovasz,foo\): unknown loss 'foo' \(known: /);
+  // An empty --name is refused, not taken as no name (which would train under a made-up one).
+  await assert.rejects(configFromFlags({ preset: 'cpu-60min', name: '' }), /^Error: --name: must be a non-empty string, got ""/);
   await assert.rejects(configFromFlags({ device: 'gpu' }), /^Error: --device: must be cpu, cuda or cuda:N, got "gpu"/);
   // A fault the preset itself holds keeps its field's name.
   await assert.rejects(configFromFlags({ config: bad, lr: 0.1 }), /bad\.json\.phases\[0\]\.loss: unknown loss 'nope'/);

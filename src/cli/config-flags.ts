@@ -65,7 +65,7 @@ export async function configFromFlags(o: ConfigFlags): Promise<TrainConfig> {
   if (o.device) flags.device = o.device;
   if (o.precision) flags.precision = o.precision;
   if (o.runs) flags.runsDir = o.runs;
-  if (o.name) flags.name = o.name;
+  if (o.name !== undefined) flags.name = o.name; // '' too, so it is refused, not taken for no name
   if (o.maxMinutes !== undefined) flags.maxMinutes = o.maxMinutes;
   if (o.syncBatchnorm) flags.syncBatchNorm = true;
   // With the other flags, so that --model nosuch is named before an --epochs count that would not fit.

@@ -183,6 +183,15 @@ test('predict: larger images are tiled, stitched and written as mask PNGs; the s
   assert.equal(p.status, 1);
   assert.match(p.stderr, /^halite: --out .* is a folder; name the file to write, e\.g\. --out .*submission\.csv\n$/);
   assert.ok(!existsSync(join(root, 'never')), 'nothing was written');
+  // So is one in a folder that takes no files (it failed after predicting), naming the flag and not a temporary file.
+  p = halite('--threads', '2', 'predict', '--run', run, '--images', images, '--out', '/proc/halite-sub.csv', '--masks', join(root, 'never'));
+  assert.equal(p.status, 1);
+  assert.match(p.stderr, /^halite: --out \/proc\/halite-sub\.csv: cannot write: \/proc takes no new files or folders \(a system folder such as \/proc or \/sys\); choose a folder you can write to\n$/);
+  assert.ok(!existsSync(join(root, 'never')), 'nothing was written');
+  // pseudo-label's --out is a folder written whole: an existing one needs --force, said before predicting.
+  p = halite('--threads', '2', 'pseudo-label', '--run', run, '--images', join(data, 'test', 'images'), '--out', images);
+  assert.equal(p.status, 1);
+  assert.match(p.stderr, /^halite: --out .*mixed already exists; name a new folder, or pass --force to replace it \(nothing was written\)\n$/);
 
   // The strip's expected mask: its one tile, edge-replicated by hand, predicted in this process, thresholded at the median.
   const { loadRun } = await import('../src/infer/run.js');
@@ -220,17 +229,22 @@ test('predict: larger images are tiled, stitched and written as mask PNGs; the s
   assert.equal(p.status, 0, p.stderr);
   assert.match(p.stdout, /libtorch \(bf16\) in/);
   const bf16Rows = readFileSync(val, 'utf8');
+  // An existing file is not written over without --force (a data set's train.csv was lost that way).
   p = halite('--threads', '2', 'predict', '--run', run, '--val', '--out', val);
+  assert.equal(p.status, 1);
+  assert.match(p.stderr, /^halite: --out .*val\.csv already exists; name a new file, or pass --force to replace it \(nothing was written\)\n$/);
+  assert.equal(readFileSync(val, 'utf8'), bf16Rows);
+  p = halite('--threads', '2', 'predict', '--run', run, '--val', '--out', val, '--force');
   assert.equal(p.status, 0, p.stderr);
   assert.equal(firstColumn(val).length, bf16Rows.trim().split('\n').length, 'bf16 and fp32 predict the same tiles');
   // --engine auto times both engines once, says which it took, and remembers it in XDG_CACHE_HOME.
   const cache = { XDG_CACHE_HOME: join(root, 'cache') };
-  p = haliteWith(cache, '--threads', '2', 'predict', '--run', run, '--val', '--out', val, '--engine', 'auto');
+  p = haliteWith(cache, '--threads', '2', 'predict', '--run', run, '--val', '--out', val, '--engine', 'auto', '--force');
   assert.equal(p.status, 0, p.stderr);
   const picked = /engine auto: (libtorch|onnxruntime), [\d.]+ tiles\/s against [\d.]+ for (libtorch|onnxruntime) on this machine \(measured now; remembered in (.*engines\.json);/.exec(p.stdout);
   assert.ok(picked && picked[1] !== picked[2] && picked[3] === join(root, 'cache', 'halite', 'engines.json'), p.stdout);
   assert.match(p.stdout, new RegExp(`, ${picked![1]} in `));
-  p = haliteWith(cache, '--threads', '2', 'predict', '--run', run, '--val', '--out', val, '--engine', 'auto');
+  p = haliteWith(cache, '--threads', '2', 'predict', '--run', run, '--val', '--out', val, '--engine', 'auto', '--force');
   assert.match(p.stdout, new RegExp(`engine auto: ${picked![1]}, .*\\(measured \\d{4}-\\d\\d-\\d\\d, remembered in `), p.stdout);
   const e = halite('evaluate', '--data', data, '--submission', val);
   assert.equal(e.status, 1);

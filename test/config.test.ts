@@ -80,7 +80,7 @@ test('unknown keys, model names and options, and nested fields are refused with 
   assert.throws(() => resolveConfig([{ optimizer: { name: 'sgd', momentum: 1.5 } }]), /optimizer\.momentum: must be in \[0, 1\), got 1\.5/);
   // A run's name is one folder inside runsDir: nothing that climbs out of it or nests.
   for (const name of ['../../etc/x', 'a/b', 'a\\b', '..', '.']) {
-    assert.throws(() => resolveConfig([{ name }]), /config\.name: must be a folder name inside runsDir, without \/ or \\ and not \. or \.\., got .*: put the folder part in --runs/, name);
+    assert.throws(() => resolveConfig([{ name }]), /config\.name: must be one folder name, without \/ or \\ and not \. or \.\., got .*: put the folder part in the runs folder \(--runs, or "runsDir" in a config file\)/, name);
   }
   assert.equal(resolveConfig([{ name: 'my run..2' }]).name, 'my run..2');
   assert.throws(() => resolveConfig([{ device: 'cuda:x' }]), /config\.device: must be cpu, cuda or cuda:N, got "cuda:x"/);

@@ -169,6 +169,12 @@ test('pseudo-labels keep only confident tiles and round-trip into training', asy
   const r = await train(config({ name: 'pseudo', pseudoLabels: out }), { log: (l) => lines.push(l) });
   assert.equal(r.stopped, 'finished');
   assert.ok(lines.some((l) => /pseudo-labels: 2 tiles from .* join the 45 training tiles/.test(l)), lines.join('\n'));
+  // A second round into the same folder replaces it whole: the first round's masks do not mix in.
+  const again = probs.slice();
+  again[PIXELS] = 0.5;
+  assert.equal(writePseudoLabels(out, testIds, imgDir, again, { threshold: 0.5, low: 0.2, high: 0.8, sources: ['y'] }).kept, 1);
+  assert.deepEqual((await readPseudoLabels(out)).ids, [testIds[0]]);
+  assert.deepEqual(readdirSync(root).filter((f) => f.startsWith('pseudo.')), [], 'no temporary folder is left');
 });
 
 test('every preset and example config resolves to a valid config whose model builds; halite presets lists them', () => {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { writeSynth } from '../src/data/synth/generate.js';
 import { resolveConfig } from '../src/run/config.js';
 import { HistoryFollower, type EpochRecord } from '../src/run/history.js';
+import { haliteProgram } from '../src/run/layout.js';
 import { RunLock, RunLockedError } from '../src/run/lock.js';
 import { processStart } from '../src/run/process.js';
 import { runStatus, writeStatus } from '../src/run/status.js';
@@ -140,4 +141,11 @@ test('halite cv refuses a folder another cv is writing, with the command to cont
   } finally {
     held.release();
   }
+});
+
+test('printed commands name halite as it was started: npx, node with the script, or halite on PATH', () => {
+  assert.equal(haliteProgram({ npm_command: 'exec' }, '/repo/node_modules/.bin/halite', '/repo'), 'npx halite');
+  assert.equal(haliteProgram({ npm_command: 'test' }, '/repo/bin/halite.js', '/repo'), 'node bin/halite.js');
+  assert.equal(haliteProgram({}, '/my repo/bin/halite.js', '/tmp'), "node '../my repo/bin/halite.js'");
+  assert.equal(haliteProgram({}, '/usr/local/bin/halite', '/tmp'), 'halite');
 });

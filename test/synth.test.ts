@@ -28,7 +28,7 @@ test('synth output passes the reader, with ~40% empty masks and salt of many cov
   const mean = d.train.images.reduce((a, b) => a + b, 0) / d.train.images.length;
   assert.ok(mean > 0.35 && mean < 0.65, `mean intensity ${mean}`);
   assert.ok(d.train.depths.every((z) => z > 0 && z < 1200));
-  assert.throws(() => writeSynth({ out, train: 1, test: 1, seed: 0 }), /already exists; choose a new folder or pass --force/);
+  assert.throws(() => writeSynth({ out, train: 1, test: 1, seed: 0 }), /: --out .* already exists; name a new folder, or pass --force to replace it \(nothing was written\)$/);
   writeSynth({ out, train: 2, test: 1, seed: 0, force: true });
   assert.equal((await readTgs(out)).train.ids.length, 2, 'replaced');
   assert.deepEqual(readdirSync(root), ['a'], 'no temporary or old folder left');

@@ -145,7 +145,8 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     const name = signal.toLowerCase();
     const args = ['bin/halite.js', '--threads', '2', 'train', '--data', data, '--model', 'resunet', '--model-options', '{"startFilters":4}',
       '--epochs', '2', '--losses', 'bce', '--batch-size', '8', '--val', '0.25', '--runs', runs, '--name', name];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HALITE_FROM_SOURCE: '1' } });
+    // Not under npx (npm_command=exec): the command to paste names halite as this test starts it.
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HALITE_FROM_SOURCE: '1', npm_command: 'test' } });
     let out = '';
     let sent = false;
     child.stdout.on('data', (d: Buffer) => {
@@ -153,7 +154,8 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
       if (!sent && out.includes('epoch 1/2')) { sent = true; child.kill(signal); } // one signal; a second Ctrl-C would end it at once
     });
     assert.equal(await new Promise<number | null>((r) => child.on('exit', r)), code, out);
-    assert.match(out, /interrupted: checkpoint written to .*last\.ckpt\.safetensors; continue with: halite train --resume/);
+    assert.ok(out.includes(`; continue with: node bin/halite.js train --resume ${join(runs, name)}\n`), out);
+    assert.match(out, /interrupted: checkpoint written to .*last\.ckpt\.safetensors; continue with: /);
     const st = JSON.parse(loadSafetensors(join(runs, name, "last.ckpt.safetensors")).metadata.state!).loop;
     assert.equal(st.epoch, 1);
     assert.ok(st.batch >= 1, 'stopped inside epoch 2');

@@ -120,7 +120,7 @@ export async function benchPredict(o: PredictBenchOptions): Promise<PredictBench
         disposeMembers(members);
       }
       const c0 = process.cpuUsage(), t0 = performance.now();
-      await predict({ run: [run], images: folder, out, tta: o.tta, batchSize: o.batchSize, engine: o.engine, precision: o.precision });
+      await predict({ run: [run], images: folder, out, force: true, tta: o.tta, batchSize: o.batchSize, engine: o.engine, precision: o.precision });
       const total = (performance.now() - t0) / 1000, c = process.cpuUsage(c0);
       if (total < best.total) best = { total, user: c.user / 1e6, system: c.system / 1e6 };
       o.log(`round ${r + 1}: halite predict ${total.toFixed(2)} s (user ${(c.user / 1e6).toFixed(1)} s, system ${(c.system / 1e6).toFixed(1)} s), network passes ${network.toFixed(2)} s, load ${load.toFixed(2)} s, first passes' warm-up ${warmup.toFixed(2)} s`);

@@ -65,7 +65,7 @@ export function register(program: Command): void {
       const r = await train(config);
       if (r.stopped === 'interrupted') {
         // Ctrl-C or SIGTERM: the checkpoint is written; predicting from a half-trained run would mislead.
-        console.log(`demo stopped during training; continue it with: ${resumeCommand(relative(process.cwd(), r.run) || '.', 'npx halite')}`);
+        console.log(`demo stopped during training; continue it with: ${resumeCommand(relative(process.cwd(), r.run) || '.')}`);
         process.exitCode = r.signal === 'SIGTERM' ? 143 : 130;
         return;
       }

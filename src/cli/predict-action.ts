@@ -21,7 +21,7 @@ import { decodeSection, decodeTiles, listImages, skippedNote, sortBySize, type I
 import type { Engine, EnsembleFlags, PredictFlags, PseudoLabelFlags } from './predict.js';
 import { allreduceNumbers, gatherBytes, packParts, shardRange, unpackParts, type ProcessGroup } from '../distributed/index.js';
 import { asRank, joinJob, type LaunchFlags } from './launch-flags.js';
-import { makeFolders, prepareOutputFile } from '../io/folders.js';
+import { makeFolders, prepareOutputFile, prepareOutputFolder } from '../io/folders.js';
 
 /** The ids to predict: a sample submission's, in its order (each must have an image), or every PNG. */
 export function submissionIds(folder: ImageFolder, sample?: string): string[] {
@@ -76,7 +76,7 @@ async function predictTilesAndImages(o: PredictFlags, group: ProcessGroup | unde
   }
   const hasTiles = o.val || tileIds.length > 0;
   if (hasTiles && !o.out) throw new Error(`give --out FILE for the submission${o.val ? '' : ` of the ${plural(tileIds.length, '101x101 tile')}`}`);
-  if (hasTiles && rank === 0) prepareOutputFile(o.out!, '--out', 'submission.csv');
+  if (hasTiles && rank === 0) prepareOutputFile(o.out!, '--out', 'submission.csv', { force: o.force });
 
   // onnxruntime folds the BatchNorms in its exported graph: the models load as trained.
   const members = loadMembers(specs, { fuse: o.engine !== 'onnxruntime' });
@@ -201,6 +201,7 @@ export async function pseudoLabel(o: PseudoLabelFlags): Promise<void> {
   if (note) console.log(note);
   const { tiles: ids, sections } = sortBySize(folder.dir, folder.ids);
   if (sections.length) throw new Error(`${plural(sections.length, 'image')} in ${folder.dir} ${sections.length === 1 ? 'is' : 'are'} not 101x101 (${sizes(sections)}): pseudo-labels are 101x101 training tiles`);
+  prepareOutputFolder(o.out, '--out', { force: o.force });
   const members = loadMembers(specs);
   try {
     const images = await decodeTiles(folder.dir, ids);

@@ -17,6 +17,8 @@ interface SegyFlags extends EnsembleFlags {
   out?: string;
   sections: string;
   maskOut?: string;
+  /** Replace an existing --out and --mask-out. */
+  force?: boolean;
   png?: string;
   pngSections?: string;
   normalise?: string;
@@ -51,8 +53,8 @@ async function predictSegyAs(o: SegyFlags, group: ProcessGroup | undefined): Pro
   if (!o.out) throw new Error('--segy needs --out FILE: the salt probability volume to write (SEG-Y)');
   const out = o.out;
   if ((group?.rank ?? 0) === 0) {
-    prepareOutputFile(out, '--out', 'salt-probability.sgy');
-    if (o.maskOut) prepareOutputFile(o.maskOut, '--mask-out', 'salt-mask.sgy');
+    prepareOutputFile(out, '--out', 'salt-probability.sgy', { force: o.force });
+    if (o.maskOut) prepareOutputFile(o.maskOut, '--mask-out', 'salt-mask.sgy', { force: o.force });
   }
   const sections = sectionKinds(o.sections);
   const picks = o.pngSections ? parseSectionPicks(o.pngSections) : undefined;

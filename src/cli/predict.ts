@@ -15,10 +15,12 @@ export type Engine = 'libtorch' | 'onnxruntime' | 'auto';
 
 export interface PredictFlags extends EnsembleFlags {
   images?: string; val?: boolean; out?: string; sample?: string; masks?: string; threshold?: number; minArea?: number; gate?: number;
+  /** Replace an existing --out (and --mask-out). */
+  force?: boolean;
   engine: Engine;
 }
 
-export interface PseudoLabelFlags extends EnsembleFlags { images: string; out: string; low: number; high: number }
+export interface PseudoLabelFlags extends EnsembleFlags { images: string; out: string; low: number; high: number; force?: boolean }
 
 function ensembleOptions(cmd: Command): Command {
   return cmd
@@ -46,7 +48,8 @@ export function register(program: Command): void {
     .command('predict')
     .description("predict salt masks for a folder of images with one run or an ensemble and the tuned post-processing; writes a Kaggle submission for the 101x101 tiles and, with --masks, mask PNGs (larger images are tiled and stitched)"))
     .option('--images <dir>', 'folder of PNG images: 101x101 tiles, or larger sections (which need --masks)')
-    .option('--out <file>', 'submission CSV to write for the 101x101 tiles (its folder is created if missing)')
+    .option('--out <file>', 'submission CSV to write for the 101x101 tiles (its folder is created if missing; an existing file needs --force)')
+    .option('--force', 'replace --out (and --mask-out) if the file exists')
     .option('--sample <csv>', 'sample_submission.csv whose ids (and order) the submission must carry')
     .addOption(new Option('--val', "predict the (first) run's validation tiles instead of --images").conflicts(['images', 'sample']))
     .option('--masks <dir>', 'also write the predicted masks as PNGs (created if missing)')
@@ -73,7 +76,8 @@ export function register(program: Command): void {
     .command('pseudo-label')
     .description('predict unlabelled tiles with a run or an ensemble and keep the confident ones (every pixel below --low or above --high) as training data'))
     .requiredOption('--images <dir>', 'folder of unlabelled 101x101 PNG tiles (e.g. test/images)')
-    .requiredOption('--out <dir>', 'folder to write images/, masks/ and pseudo.json')
+    .requiredOption('--out <dir>', 'new folder to write images/, masks/ and pseudo.json in')
+    .option('--force', 'replace the --out folder if it exists (once the new one is complete)')
     .option('--low <p>', 'a pixel is confidently empty below this probability', probability, 0.2)
     .option('--high <p>', 'a pixel is confidently salt above this probability', probability, 0.8)
     .action(async (o: PseudoLabelFlags) => { checkPrecision(o); return (await import('./predict-action.js')).pseudoLabel(o); });

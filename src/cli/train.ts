@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { configFromFlags, configOptions, type ConfigFlags } from './config-flags.js';
 import { asRank, joinJob, launchIfAsked, launchOptions, launchPlan, type LaunchFlags } from './launch-flags.js';
 import { runDirectory, wholeNumber } from './parse.js';
+import { haliteProgram } from '../run/layout.js';
 
 export function register(program: Command): void {
   launchOptions(configOptions(program
@@ -26,7 +27,7 @@ export function register(program: Command): void {
           throw new Error(`option '--resume <run>' argument '${o.resume}' is invalid. ${(e as Error).message}`);
         }
       }
-      if (await launchIfAsked(o, 'if rank 0 wrote a checkpoint, continue with halite train --resume RUN and the same --nproc; else run the same command again')) return;
+      if (await launchIfAsked(o, `if rank 0 wrote a checkpoint, continue with ${haliteProgram()} train --resume RUN and the same --nproc; else run the same command again`)) return;
       // A rank of a data-parallel job when torchrun's variables say so (and the job has more than one).
       const group = await joinJob(o);
       const { train } = await import('../train/trainer.js');

@@ -1,10 +1,10 @@
 // Pseudo-labels: unlabelled tiles whose predicted probabilities are confident everywhere (every pixel
 // below `low` or above `high`), written as a folder of images and masks that training can add.
-// pseudo.json is written last, so a folder without it is an unfinished one.
-import { copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+// The folder is written whole beside its place and renamed in, so a second round never mixes with the first.
+import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { encode } from 'fast-png';
-import { writeFileAtomic } from '../io/atomic.js';
+import { replaceFolder, tempFolder, writeFileAtomic } from '../io/atomic.js';
 import { decodeImages, decodeMasks } from './decode-pool.js';
 import { DataError } from './png.js';
 import { PIXELS, TILE } from './rle.js';
@@ -25,25 +25,39 @@ export function confident(prob: Float32Array, low: number, high: number): boolea
   return true;
 }
 
-/** Writes the confident tiles of `ids` (PNG files in imagesDir) with masks at `threshold`; returns the info. */
+/**
+ * Writes the confident tiles of `ids` (PNG files in imagesDir) with masks at `threshold` as the folder
+ * `dir` (images/, masks/, pseudo.json), whole: into a temporary folder beside it, then renamed in place
+ * of any folder there (replaceFolder). Returns the info.
+ * @throws RangeError unless 0 <= low < high <= 1; Error from the file system, naming the file
+ */
 export function writePseudoLabels(dir: string, ids: readonly string[], imagesDir: string, probs: Float32Array,
   o: { threshold: number; low: number; high: number; sources: string[] }): PseudoInfo {
   if (!(o.low >= 0 && o.low < o.high && o.high <= 1)) throw new RangeError(`pseudo-labels need 0 <= low < high <= 1, got low ${o.low}, high ${o.high}`);
-  makeFolders(join(dir, 'images'));
-  makeFolders(join(dir, 'masks'));
-  let kept = 0;
-  ids.forEach((id, i) => {
-    const p = probs.subarray(i * PIXELS, (i + 1) * PIXELS);
-    if (!confident(p, o.low, o.high)) return;
-    const mask = new Uint8Array(PIXELS);
-    for (let k = 0; k < PIXELS; k++) mask[k] = p[k]! > o.threshold ? 255 : 0;
-    copyFileSync(join(imagesDir, `${id}.png`), join(dir, 'images', `${id}.png`));
-    writeFileAtomic(join(dir, 'masks', `${id}.png`), encode({ width: TILE, height: TILE, data: mask, channels: 1, depth: 8 }));
-    kept++;
-  });
-  const info: PseudoInfo = { sources: o.sources, threshold: o.threshold, low: o.low, high: o.high, kept, total: ids.length };
-  writeFileAtomic(join(dir, 'pseudo.json'), JSON.stringify(info, null, 2) + '\n');
-  return info;
+  const out = resolve(dir);
+  const tmp = tempFolder(out);
+  rmSync(tmp, { recursive: true, force: true });
+  try {
+    makeFolders(join(tmp, 'images'));
+    makeFolders(join(tmp, 'masks'));
+    let kept = 0;
+    ids.forEach((id, i) => {
+      const p = probs.subarray(i * PIXELS, (i + 1) * PIXELS);
+      if (!confident(p, o.low, o.high)) return;
+      const mask = new Uint8Array(PIXELS);
+      for (let k = 0; k < PIXELS; k++) mask[k] = p[k]! > o.threshold ? 255 : 0;
+      copyFileSync(join(imagesDir, `${id}.png`), join(tmp, 'images', `${id}.png`));
+      writeFileAtomic(join(tmp, 'masks', `${id}.png`), encode({ width: TILE, height: TILE, data: mask, channels: 1, depth: 8 }));
+      kept++;
+    });
+    const info: PseudoInfo = { sources: o.sources, threshold: o.threshold, low: o.low, high: o.high, kept, total: ids.length };
+    writeFileAtomic(join(tmp, 'pseudo.json'), JSON.stringify(info, null, 2) + '\n');
+    replaceFolder(tmp, out);
+    return info;
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
 }
 
 export async function readPseudoLabels(dir: string): Promise<{ ids: string[]; images: Float32Array; masks: Uint8Array; info: PseudoInfo }> {

@@ -1,14 +1,14 @@
 // `halite tiles`: a labelled SEG-Y volume cut into the TGS layout (101×101 PNG tiles and masks,
 // train.csv, depths.csv), section by section, with the amplitude mapping recorded in tiles.json so
 // survey prediction can normalise the same way, and whole blocks of inlines held out in split.json.
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { encode } from 'fast-png';
-import { replaceFolder } from '../io/atomic.js';
+import { replaceFolder, tempFolder } from '../io/atomic.js';
 import { axisText, gridDifferences, openVolume, percentile, sampleAmplitudes, type Axis, type SectionDirection, type SegyVolume } from '../segy/index.js';
 import { rleEncode, PIXELS, TILE } from './rle.js';
 import { SPLIT_FILE } from './split.js';
-import { makeFolders } from '../io/folders.js';
+import { makeFolders, prepareOutputFolder } from '../io/folders.js';
 
 export type SectionKind = SectionDirection;
 
@@ -101,7 +101,7 @@ function png(data: Uint8Array): Uint8Array {
  */
 export function writeSegyTiles(o: SegyTilesOptions): SegyTilesResult {
   const out = resolve(o.out);
-  if (existsSync(out) && !o.force) throw new Error(`${out} already exists; choose a new --out folder or pass --force (nothing was written)`);
+  prepareOutputFolder(o.out, '--out', { force: o.force });
   const stride = o.stride ?? TILE;
   if (!Number.isInteger(stride) || stride < 1) throw new RangeError(`--stride must be a whole number of pixels >= 1, got ${stride}`);
   const sections = o.sections ?? ['inline'];
@@ -115,7 +115,7 @@ export function writeSegyTiles(o: SegyTilesOptions): SegyTilesResult {
   const gopts = { ilineByte: o.ilineByte, xlineByte: o.xlineByte };
   const seis = openVolume(o.segy, gopts);
   let labels: SegyVolume | undefined;
-  const tmp = `${out}.tmp-${process.pid}`;
+  const tmp = tempFolder(out);
   try {
     if (o.labels) {
       if (resolve(o.labels) === resolve(o.segy)) throw new Error(`--labels ${o.labels} is the seismic itself; labels are a separate volume on the same grid, salt non-zero (e.g. halite synth --volume's salt.sgy)`);
@@ -139,7 +139,6 @@ export function writeSegyTiles(o: SegyTilesOptions): SegyTilesResult {
     const delayMs = seis.file.traceCount ? seis.file.traceHeader(0).delayMs() : 0;
     const z = (top: number) => (dt > 0 ? +(delayMs + (top * dt) / 1000).toFixed(3) : top);
 
-    makeFolders(dirname(out));
     rmSync(tmp, { recursive: true, force: true });
     const part = labels ? 'train' : 'test';
     // The train folders exist even for a test part alone: readTgs expects them.

@@ -8,6 +8,11 @@ export function tempPath(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
 }
 
+/** The temporary folder beside `out` that a folder written whole is made in, then renamed (replaceFolder). */
+export function tempFolder(out: string): string {
+  return `${out}.tmp-${process.pid}`;
+}
+
 /** Why a file cannot be created in its folder, in words that name the folder, not the temporary file. */
 function cannotWrite(path: string, e: NodeJS.ErrnoException): Error {
   return new Error(`${path}: cannot write: ${writeReason(dirname(path), e)}`);

@@ -1,7 +1,8 @@
 // Output folders, made one level at a time: Node 20's mkdirSync in recursive mode never returns for a
 // folder that cannot be made under /proc (it spins at full CPU), where one level at a time fails at once.
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { tempPath } from './atomic.js';
 import { writeReason } from './errno.js';
 
 /**
@@ -27,16 +28,54 @@ export function makeFolders(dir: string): void {
 }
 
 /**
- * Readies the file a command will write, before any work goes into it: makes its folder (makeFolders)
- * and refuses a path that is an existing folder, which would otherwise fail with EISDIR at the end.
+ * Makes the folder that will hold `target` (a file or a folder to be written whole, through a temporary
+ * name beside it) and checks that it takes something new, by creating and removing a temporary file
+ * there: a folder under /proc, on a read-only mount or without permission fails here, before any work
+ * goes into the output, and the error names the target as the user gave it, not a temporary name.
+ * @param what how the user named the target, e.g. `--out /proc/x.csv`
+ * @throws Error `${what}: cannot write: why; choose a folder you can write to`
+ */
+export function prepareParent(target: string, what: string): void {
+  const full = resolve(target);
+  try {
+    makeFolders(dirname(full));
+  } catch (e) {
+    throw new Error(`${what}: ${(e as Error).message}`);
+  }
+  const probe = tempPath(full);
+  try {
+    closeSync(openSync(probe, 'wx'));
+  } catch (e) {
+    throw new Error(`${what}: cannot write: ${writeReason(dirname(full), e)}; choose a folder you can write to`);
+  }
+  rmSync(probe, { force: true });
+}
+
+/**
+ * Readies the file a command will write, before any work goes into it: refuses a path that is a folder
+ * (it would fail with EISDIR at the end) and an existing file unless `force` (a submission written over
+ * a data set's train.csv is lost data), then readies its folder (prepareParent).
  * @param flag how the user named it, for the message (e.g. '--out')
  * @param example a file name to suggest inside the folder, e.g. 'submission.csv'
  * @throws Error naming the flag, the path and the fix
  */
-export function prepareOutputFile(path: string, flag: string, example: string): void {
+export function prepareOutputFile(path: string, flag: string, example: string, o: { force?: boolean } = {}): void {
   const full = resolve(path);
   if (existsSync(full) && statSync(full).isDirectory()) {
     throw new Error(`${flag} ${path} is a folder; name the file to write, e.g. ${flag} ${join(path, example)}`);
   }
-  makeFolders(dirname(full));
+  if (existsSync(full) && !o.force) throw new Error(`${flag} ${path} already exists; name a new file, or pass --force to replace it (nothing was written)`);
+  prepareParent(full, `${flag} ${path}`);
+}
+
+/**
+ * Readies a folder a command will write whole (a temporary folder beside it, then replaceFolder):
+ * refuses a non-empty one unless `force`, then readies its parent (prepareParent).
+ * @throws Error naming the flag, the path and the fix
+ */
+export function prepareOutputFolder(path: string, flag: string, o: { force?: boolean } = {}): void {
+  const full = resolve(path);
+  if (existsSync(full) && !statSync(full).isDirectory()) throw new Error(`${flag} ${path} is a file; name a folder to write`);
+  if (existsSync(full) && readdirSync(full).length && !o.force) throw new Error(`${flag} ${path} already exists; name a new folder, or pass --force to replace it (nothing was written)`);
+  prepareParent(full, `${flag} ${path}`);
 }

@@ -270,7 +270,7 @@ export function resolveConfig(layers: ConfigLayer[], where = 'config'): TrainCon
   if (c.name !== undefined && (typeof c.name !== 'string' || c.name === '')) fail('name', `must be a non-empty string, ${got(c.name)}`);
   // A name is one folder inside runsDir: "../x" or "a/b" would write the run somewhere --runs does not say.
   if (c.name !== undefined && (/[/\\]/.test(c.name) || c.name === '.' || c.name === '..')) {
-    fail('name', `must be a folder name inside runsDir, without / or \\ and not . or .., ${got(c.name)}: put the folder part in --runs (runsDir)`);
+    fail('name', `must be one folder name, without / or \\ and not . or .., ${got(c.name)}: put the folder part in the runs folder (--runs, or "runsDir" in a config file)`);
   }
   if (typeof c.model !== 'string') fail('model', `must be a model name, ${got(c.model)}`);
   if (!isPlainObject(c.modelOptions)) fail('modelOptions', `must be an object, ${got(c.modelOptions)}`);

@@ -1,6 +1,6 @@
 // The run directory's layout: the one place that knows its file names. Everything else asks here.
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { quote } from 'shell-quote';
 
 /** The files a run directory (halite train) or a cv folder (halite cv) holds. */
@@ -39,16 +39,28 @@ export function runPath(dir: string, file: RunFile): string {
 }
 
 /**
- * The command that continues a stopped run, its folder quoted for a POSIX shell (shell-quote) so it
- * can be pasted: `halite train --resume '/tmp/my runs/r'`. `program` is how the user called halite.
+ * How the user started halite, for the commands it prints to be pasted back: `npx halite` under npm's
+ * exec (npx, from a repository clone: npm sets npm_command=exec), `node bin/halite.js` when the script
+ * was run by its path (relative to the working folder), else `halite` (a bin link on PATH: a global
+ * install, or the distributed launcher's ranks, which inherit the environment).
  */
-export function resumeCommand(run: string, program = 'halite'): string {
-  return `${program} train --resume ${quote([run])}`;
+export function haliteProgram(env: NodeJS.ProcessEnv = process.env, script = process.argv[1] ?? '', cwd = process.cwd()): string {
+  if (env.npm_command === 'exec') return 'npx halite';
+  if (basename(script) === 'halite.js') return `node ${quote([relative(cwd, script) || script])}`;
+  return 'halite';
+}
+
+/**
+ * The command that continues a stopped run, its folder quoted for a POSIX shell (shell-quote) so it
+ * can be pasted: `npx halite train --resume '/tmp/my runs/r'`, halite named as it was started (haliteProgram).
+ */
+export function resumeCommand(run: string): string {
+  return `${haliteProgram()} train --resume ${quote([run])}`;
 }
 
 /** A cv folder's continuation: the same command again, which keeps the folds that finished. */
 export function cvContinueCommand(root: string): string {
-  return `halite cv --out ${quote([root])} with the same flags (finished folds are kept)`;
+  return `${haliteProgram()} cv --out ${quote([root])} with the same flags (finished folds are kept)`;
 }
 
 /** Does `dir` hold this file of a run? */

@@ -2,7 +2,7 @@
 // tell a live run from a finished, stopped or failed one without parsing logs.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { pidAlive } from './process.js';
-import { runPath } from './layout.js';
+import { haliteProgram, runPath } from './layout.js';
 
 /** How a training ended: all epochs, the time budget, a signal, or an epoch limit (tests, stopAfterEpochs). */
 export type StopReason = 'finished' | 'time' | 'interrupted' | 'limit';
@@ -40,7 +40,7 @@ export function runStatus(dir: string): { status: RunStatus; detail: string } {
     case 'finished': case 'time':
       return { status: 'finished', detail: s.state };
     case 'interrupted': case 'limit':
-      return { status: 'stopped', detail: `${s.state}; resume with halite train --resume` };
+      return { status: 'stopped', detail: `${s.state}; resume with ${haliteProgram()} train --resume` };
     case 'failed':
       return { status: 'failed', detail: s.message };
   }

@@ -17,7 +17,7 @@ import { hasCheckpoint } from '../run/checkpoint.js';
 import { resolveConfig, type TrainConfig } from '../run/config.js';
 import { writeCv, type CvSummary } from '../run/cv.js';
 import { bestEpoch, readHistory } from '../run/history.js';
-import { cvContinueCommand } from '../run/layout.js';
+import { cvContinueCommand, haliteProgram } from '../run/layout.js';
 import { RunLock } from '../run/lock.js';
 import { readTuning } from '../run/tuning.js';
 import { broadcastBytes } from './data-parallel.js';
@@ -59,7 +59,7 @@ export async function crossValidate(base: TrainConfig, folds: number, dir: strin
       const r = hasCheckpoint(run)
         ? await train({ resume: run }, hooks)
         : await train(resolveConfig([{ ...base, folds, fold: k, runsDir: root, name: `fold-${k}` }], `fold ${k}`), hooks);
-      if (r.stopped === 'interrupted' || r.stopped === 'limit') throw new Error(`fold ${k} stopped (${r.stopped}); run halite cv again to resume it`);
+      if (r.stopped === 'interrupted' || r.stopped === 'limit') throw new Error(`fold ${k} stopped (${r.stopped}); run ${haliteProgram()} cv again to resume it`);
     }
     const data = mine.length ? await readTgs(resolve(base.data), { test: false }) : null;
     const own: FoldPart[] = mine.map((k) => {

@@ -9,6 +9,7 @@ import type { Loss } from '../losses/losses.js';
 import { isMultiHead } from '../models/heads.js';
 import type { Module } from '../nn/module.js';
 import { fromArray, type Tensor } from '../torch/index.js';
+import { haliteProgram } from '../run/layout.js';
 import { TrainingError } from './callbacks/callback.js';
 import { validationSums } from './validate.js';
 
@@ -118,7 +119,7 @@ export class DataParallel {
     const who = lost.length === 0 ? 'a peer was lost or timed out'
       : lost.map((r) => `lost rank ${r} (pid ${this.peers[r]!.pid} on ${this.peers[r]!.host})`).join(', ');
     return new TrainingError(`data-parallel training stopped at ${what} on rank ${this.rank} of ${this.worldSize}: ${who}; ` +
-      `${(e as Error).message}. Resume from the last checkpoint with halite train --resume RUN and the same number of processes`, );
+      `${(e as Error).message}. Resume from the last checkpoint with ${haliteProgram()} train --resume RUN and the same number of processes`, );
   }
 
   /**

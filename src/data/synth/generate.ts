@@ -1,15 +1,15 @@
 // `halite synth`: a TGS-layout data set cut from synthetic seismic sections at random depths,
 // with about 40% of tiles holding no salt, as in the competition data.
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { encode } from 'fast-png';
-import { replaceFolder } from '../../io/atomic.js';
+import { replaceFolder, tempFolder } from '../../io/atomic.js';
 import { rng } from '../random.js';
 import { rleEncode, TILE, PIXELS } from '../rle.js';
 import { SYNTH_MARKER, type SynthMarker } from '../source.js';
 import { buildSection } from './earth.js';
 import { seismicImage } from './seismic.js';
-import { makeFolders } from '../../io/folders.js';
+import { makeFolders, prepareOutputFolder } from '../../io/folders.js';
 
 export interface SynthOptions {
   out: string;
@@ -76,12 +76,11 @@ function png(data: Uint8Array, rgb: boolean): Uint8Array {
 /** Writes the layout into a temporary folder beside `out`, then renames it into place. */
 export function writeSynth(o: SynthOptions): { train: number; test: number; empty: number } {
   const out = resolve(o.out);
-  if (existsSync(out) && !o.force) throw new Error(`${out} already exists; choose a new folder or pass --force (nothing was written)`);
   for (const [k, v] of [['--train', o.train], ['--test', o.test]] as const) {
     if (!Number.isInteger(v) || v < 0) throw new RangeError(`${k} must be a whole number, got ${v}`);
   }
-  makeFolders(dirname(out));
-  const tmp = `${out}.tmp-${process.pid}`;
+  prepareOutputFolder(o.out, '--out', { force: o.force });
+  const tmp = tempFolder(out);
   rmSync(tmp, { recursive: true, force: true });
   try {
     for (const d of ['train/images', 'train/masks', 'test/images']) makeFolders(join(tmp, d));

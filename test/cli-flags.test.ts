@@ -192,6 +192,17 @@ test('predict: larger images are tiled, stitched and written as mask PNGs; the s
   p = halite('--threads', '2', 'pseudo-label', '--run', run, '--images', join(data, 'test', 'images'), '--out', images);
   assert.equal(p.status, 1);
   assert.match(p.stderr, /^halite: --out .*mixed already exists; name a new folder, or pass --force to replace it \(nothing was written\)\n$/);
+  // Not even with --force may an output replace what the command reads (--force once deleted the --images it named).
+  const testImages = join(data, 'test', 'images');
+  p = halite('--threads', '2', 'pseudo-label', '--run', run, '--images', testImages, '--out', join(data, 'test'), '--force');
+  assert.equal(p.status, 1);
+  assert.match(p.stderr, /^halite: --out .*test holds the input --images .*images, which writing it would destroy; name another folder \(nothing was written\)\n$/);
+  const sample = join(data, 'sample_submission.csv'), sampleText = readFileSync(sample, 'utf8');
+  p = halite('--threads', '2', 'predict', '--run', run, '--images', testImages, '--sample', sample, '--out', sample, '--force');
+  assert.equal(p.status, 1);
+  assert.match(p.stderr, /^halite: --out .*sample_submission\.csv is the input --sample .*sample_submission\.csv, which writing it would destroy; name another file \(nothing was written\)\n$/);
+  assert.equal(readFileSync(sample, 'utf8'), sampleText);
+  assert.equal(readdirSync(testImages).length > 0, true);
 
   // The strip's expected mask: its one tile, edge-replicated by hand, predicted in this process, thresholded at the median.
   const { loadRun } = await import('../src/infer/run.js');

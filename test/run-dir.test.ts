@@ -113,6 +113,9 @@ test('a second trainer on a run that is training is refused with the holder\'s p
 test('resuming a finished run says there is nothing to resume; a bad model option value or a missing CUDA device leaves no run folder', async () => {
   const runs = join(root, 'my runs');
   await assert.rejects(train({ resume: join(runs, 'busy') }, { log: () => {} }), /busy has trained all its 4 epochs; there is nothing to resume\. Tune it again with halite tune --run/);
+  // Training a new run under its name points to tuning, not to a resume that would only refuse.
+  await assert.rejects(train(resolveConfig([{ ...base, runsDir: runs, name: 'busy' }]), { log: () => {} }),
+    { message: `${join(runs, 'busy')} already holds a finished run; pick another --name (or tune it again with halite tune --run '${join(runs, 'busy')}')` });
   assert.equal(existsSync(join(runs, 'busy', 'lock')), false);
   await assert.rejects(train(resolveConfig([{ ...base, runsDir: runs, name: 'neg', modelOptions: { startFilters: -1 } }]), { log: () => {} }),
     /config\.modelOptions: .*\(model resunet, options \{"startFilters":-1\}\)/);
@@ -146,6 +149,6 @@ test('halite cv refuses a folder another cv is writing, with the command to cont
 test('printed commands name halite as it was started: npx, node with the script, or halite on PATH', () => {
   assert.equal(haliteProgram({ npm_command: 'exec' }, '/repo/node_modules/.bin/halite', '/repo'), 'npx halite');
   assert.equal(haliteProgram({ npm_command: 'test' }, '/repo/bin/halite.js', '/repo'), 'node bin/halite.js');
-  assert.equal(haliteProgram({}, '/my repo/bin/halite.js', '/tmp'), "node '../my repo/bin/halite.js'");
+  assert.equal(haliteProgram({}, '/my repo/bin/halite.js', '/tmp'), "node '/my repo/bin/halite.js'");
   assert.equal(haliteProgram({}, '/usr/local/bin/halite', '/tmp'), 'halite');
 });

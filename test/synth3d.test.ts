@@ -158,7 +158,7 @@ print(json.dumps({'ones': int((m == 1).sum()), 'zeros': int((m == 0).sum()), 'fi
   assert.match(cli.stdout, /salt: \d+ of 1344 samples \(\d+\.\d\d%\)/);
   const refused = halite('synth', '--volume', '--out', join(dir, 'vol3'), '--inlines', '6', '--crosslines', '7', '--samples', '32');
   assert.equal(refused.status, 1);
-  assert.match(refused.stderr, /seismic\.sgy already exists; .* --force/);
+  assert.match(refused.stderr, /^halite: --out .*vol3 already exists; name a new folder, or pass --force to replace it \(nothing was written\)\n$/);
 });
 
 // 110 inlines × 102 crosslines × 101 samples: inline sections give tiles at crosslines 0 and 1 (the

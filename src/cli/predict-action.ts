@@ -21,7 +21,8 @@ import { decodeSection, decodeTiles, listImages, skippedNote, sortBySize, type I
 import type { Engine, EnsembleFlags, PredictFlags, PseudoLabelFlags } from './predict.js';
 import { allreduceNumbers, gatherBytes, packParts, shardRange, unpackParts, type ProcessGroup } from '../distributed/index.js';
 import { asRank, joinJob, type LaunchFlags } from './launch-flags.js';
-import { makeFolders, prepareOutputFile, prepareOutputFolder } from '../io/folders.js';
+import { makeFolders, prepareFilesFolder, prepareOutputFile, prepareOutputFolder, type NamedInput } from '../io/folders.js';
+import { RUN_FILES, runPath } from '../run/layout.js';
 
 /** The ids to predict: a sample submission's, in its order (each must have an image), or every PNG. */
 export function submissionIds(folder: ImageFolder, sample?: string): string[] {
@@ -31,6 +32,11 @@ export function submissionIds(folder: ImageFolder, sample?: string): string[] {
   indexById(sample, rows);
   for (const r of rows) if (!pngs.has(r.fields.id!)) throw new Error(`${sample}:${r.line}: id ${r.fields.id} has no image in ${folder.dir}`);
   return rows.map((r) => r.fields.id!);
+}
+
+/** Each --run's own files (or a cv folder's), which no output may replace. */
+export function runInputs(runs: readonly string[]): NamedInput[] {
+  return runs.flatMap((r) => Object.values(RUN_FILES).map((f): NamedInput => ['--run', join(r, f)]));
 }
 
 /** --run (repeatable) with --weights and --snapshots as member specs. */
@@ -76,7 +82,10 @@ async function predictTilesAndImages(o: PredictFlags, group: ProcessGroup | unde
   }
   const hasTiles = o.val || tileIds.length > 0;
   if (hasTiles && !o.out) throw new Error(`give --out FILE for the submission${o.val ? '' : ` of the ${plural(tileIds.length, '101x101 tile')}`}`);
-  if (hasTiles && rank === 0) prepareOutputFile(o.out!, '--out', 'submission.csv', { force: o.force });
+  if (rank === 0) {
+    if (hasTiles) prepareOutputFile(o.out!, '--out', 'submission.csv', { force: o.force, inputs: [['--sample', o.sample], ...runInputs(o.run)] });
+    if (o.masks) prepareFilesFolder(o.masks, '--masks', [['--images', o.images]]);
+  }
 
   // onnxruntime folds the BatchNorms in its exported graph: the models load as trained.
   const members = loadMembers(specs, { fuse: o.engine !== 'onnxruntime' });
@@ -201,7 +210,7 @@ export async function pseudoLabel(o: PseudoLabelFlags): Promise<void> {
   if (note) console.log(note);
   const { tiles: ids, sections } = sortBySize(folder.dir, folder.ids);
   if (sections.length) throw new Error(`${plural(sections.length, 'image')} in ${folder.dir} ${sections.length === 1 ? 'is' : 'are'} not 101x101 (${sizes(sections)}): pseudo-labels are 101x101 training tiles`);
-  prepareOutputFolder(o.out, '--out', { force: o.force });
+  prepareOutputFolder(o.out, '--out', { force: o.force, inputs: [['--images', o.images], ...o.run.map((r): NamedInput => ['--run', r])] });
   const members = loadMembers(specs);
   try {
     const images = await decodeTiles(folder.dir, ids);

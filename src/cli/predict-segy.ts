@@ -7,10 +7,10 @@ import {
 } from '../infer/survey.js';
 import type { Engine, EnsembleFlags } from './predict.js';
 import { sectionKinds } from './parse.js';
-import { memberSpecs, pickEngine } from './predict-action.js';
+import { memberSpecs, pickEngine, runInputs } from './predict-action.js';
 import type { ProcessGroup } from '../distributed/process-group.js';
 import { asRank, joinJob, type LaunchFlags } from './launch-flags.js';
-import { prepareOutputFile } from '../io/folders.js';
+import { prepareFilesFolder, prepareOutputFile, type NamedInput } from '../io/folders.js';
 
 interface SegyFlags extends EnsembleFlags {
   segy: string;
@@ -53,8 +53,10 @@ async function predictSegyAs(o: SegyFlags, group: ProcessGroup | undefined): Pro
   if (!o.out) throw new Error('--segy needs --out FILE: the salt probability volume to write (SEG-Y)');
   const out = o.out;
   if ((group?.rank ?? 0) === 0) {
-    prepareOutputFile(out, '--out', 'salt-probability.sgy', { force: o.force });
-    if (o.maskOut) prepareOutputFile(o.maskOut, '--mask-out', 'salt-mask.sgy', { force: o.force });
+    const inputs: NamedInput[] = [['--segy', o.segy], ['--normalise', o.normalise], ...runInputs(o.run)];
+    prepareOutputFile(out, '--out', 'salt-probability.sgy', { force: o.force, inputs });
+    if (o.maskOut) prepareOutputFile(o.maskOut, '--mask-out', 'salt-mask.sgy', { force: o.force, inputs: [...inputs, ['--out', out]] });
+    if (o.png) prepareFilesFolder(o.png, '--png');
   }
   const sections = sectionKinds(o.sections);
   const picks = o.pngSections ? parseSectionPicks(o.pngSections) : undefined;

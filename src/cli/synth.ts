@@ -46,6 +46,6 @@ export function register(program: Command): void {
       const { writeSynth } = await import('../data/synth/generate.js');
       const t0 = performance.now();
       const r = writeSynth({ out: o.out, train: o.train, test: o.test, seed: o.seed, force: o.force === true });
-      console.log(`wrote ${o.out}: ${r.train} train tiles (${r.empty} without salt, ${(100 * r.empty / Math.max(1, r.train)).toFixed(1)}%), ${r.test} test tiles in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      console.log(`wrote ${o.out}: ${r.train} train tiles (${r.empty} without salt, ${(100 * r.empty / Math.max(1, r.train)).toFixed(1)}%), ${r.test} test tile${r.test === 1 ? '' : 's'} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     }));
 }

@@ -47,7 +47,7 @@ export function register(program: Command): void {
         });
         bar?.stop();
         const c = r.counts;
-        console.log(`wrote ${r.dir}: ${c.train + c.val + c.test} tiles from ${r.sections.join(' and ')} sections (stride ${r.stride}): ${c.train} train, ${c.val} held out (split.json)${c.test ? `, ${c.test} test` : ''}, ${c.empty} without salt${c.dropped ? `; ${c.dropped} crossline tiles spanning held-out and other inlines dropped` : ''}${c.padded ? `; ${c.padded} tiles over traces missing from the survey (${r.geometry.padded} padded positions) left out` : ''}`);
+        console.log(`wrote ${r.dir}: ${c.train + c.val + c.test} tiles from ${r.sections.join(' and ')} sections (stride ${r.stride}): ${c.train} train${c.val ? `, ${c.val} held out (split.json)` : ''}${c.test ? `, ${c.test} test` : ''}, ${c.empty} without salt${c.dropped ? `; ${c.dropped} crossline tiles spanning held-out and other inlines dropped` : ''}${c.padded ? `; ${c.padded} tiles over traces missing from the survey (${r.geometry.padded} padded positions) left out` : ''}`);
         console.log(`amplitudes clipped at the ${r.percentiles[0]}/${r.percentiles[1]} percentiles (${r.clip[0].toPrecision(6)} .. ${r.clip[1].toPrecision(6)}, from ${r.sampledTraces} traces) -> 0..255; depths.csv in ${r.depthUnit}; mapping in tiles.json; ${((performance.now() - t0) / 1000).toFixed(1)} s`);
       } finally {
         bar?.stop();

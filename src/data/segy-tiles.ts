@@ -101,7 +101,7 @@ function png(data: Uint8Array): Uint8Array {
  */
 export function writeSegyTiles(o: SegyTilesOptions): SegyTilesResult {
   const out = resolve(o.out);
-  prepareOutputFolder(o.out, '--out', { force: o.force });
+  prepareOutputFolder(o.out, '--out', { force: o.force, inputs: [['--segy', o.segy], ['--labels', o.labels]] });
   const stride = o.stride ?? TILE;
   if (!Number.isInteger(stride) || stride < 1) throw new RangeError(`--stride must be a whole number of pixels >= 1, got ${stride}`);
   const sections = o.sections ?? ['inline'];
@@ -128,7 +128,9 @@ export function writeSegyTiles(o: SegyTilesOptions): SegyTilesResult {
     if (val && val[0] <= g.inlines.first && val[1] >= g.inlines.last) throw new RangeError(`--val-inlines ${val[0]}-${val[1]} holds out every inline of ${o.segy} (${axisText(g.inlines)}), leaving nothing to train on; hold out a block of them`);
     for (const kind of sections) {
       const width = kind === 'inline' ? nx : ni;
-      if (width < TILE || ns < TILE) throw new Error(`${o.segy}: ${kind} sections are ${width} ${kind === 'inline' ? 'crosslines' : 'inlines'} × ${ns} samples; a tile needs ${TILE} × ${TILE}. Use a larger volume, or leave ${kind} out of --sections`);
+      // Suggest the other direction only where its sections would hold a tile.
+      const other = kind === 'inline' ? 'crossline' : 'inline', fits = (kind === 'inline' ? ni : nx) >= TILE && ns >= TILE;
+      if (width < TILE || ns < TILE) throw new Error(`${o.segy}: ${kind} sections are ${width} ${kind === 'inline' ? 'crosslines' : 'inlines'} × ${ns} samples; a tile needs ${TILE} × ${TILE}. Use a larger volume${fits ? `, or --sections ${other}` : ''}`);
     }
 
     const a = sampleAmplitudes(seis.file, o.maxTraces ?? 2000);

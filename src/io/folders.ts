@@ -1,7 +1,7 @@
 // Output folders, made one level at a time: Node 20's mkdirSync in recursive mode never returns for a
 // folder that cannot be made under /proc (it spins at full CPU), where one level at a time fails at once.
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { tempPath } from './atomic.js';
 import { writeReason } from './errno.js';
 
@@ -51,31 +51,66 @@ export function prepareParent(target: string, what: string): void {
   rmSync(probe, { force: true });
 }
 
+/** An input a command reads, as the user named it: [flag, path], e.g. ['--images', 'test/images']. */
+export type NamedInput = readonly [flag: string, path: string | undefined];
+
+/**
+ * Refuses an output that would destroy an input: a file that is one, or a folder (replaced whole) that
+ * is or holds one. With --force a pseudo-label --out naming its --images deleted the tiles it read.
+ */
+function refuseInputs(full: string, flag: string, path: string, inputs: readonly NamedInput[], folder: boolean): void {
+  for (const [inFlag, inPath] of inputs) {
+    if (inPath === undefined) continue;
+    const p = resolve(inPath);
+    if (p === full || (folder && p.startsWith(full + sep))) {
+      throw new Error(`${flag} ${path} ${p === full ? 'is' : 'holds'} the input ${inFlag} ${inPath}, which writing it would destroy; name another ${folder ? 'folder' : 'file'} (nothing was written)`);
+    }
+  }
+}
+
 /**
  * Readies the file a command will write, before any work goes into it: refuses a path that is a folder
- * (it would fail with EISDIR at the end) and an existing file unless `force` (a submission written over
- * a data set's train.csv is lost data), then readies its folder (prepareParent).
+ * (it would fail with EISDIR at the end), one of the command's inputs, and an existing file unless
+ * `force` (a submission written over a data set's train.csv is lost data), then readies its folder
+ * (prepareParent).
  * @param flag how the user named it, for the message (e.g. '--out')
  * @param example a file name to suggest inside the folder, e.g. 'submission.csv'
  * @throws Error naming the flag, the path and the fix
  */
-export function prepareOutputFile(path: string, flag: string, example: string, o: { force?: boolean } = {}): void {
+export function prepareOutputFile(path: string, flag: string, example: string, o: { force?: boolean; inputs?: readonly NamedInput[] } = {}): void {
   const full = resolve(path);
   if (existsSync(full) && statSync(full).isDirectory()) {
     throw new Error(`${flag} ${path} is a folder; name the file to write, e.g. ${flag} ${join(path, example)}`);
   }
+  refuseInputs(full, flag, path, o.inputs ?? [], false);
   if (existsSync(full) && !o.force) throw new Error(`${flag} ${path} already exists; name a new file, or pass --force to replace it (nothing was written)`);
   prepareParent(full, `${flag} ${path}`);
 }
 
 /**
  * Readies a folder a command will write whole (a temporary folder beside it, then replaceFolder):
- * refuses a non-empty one unless `force`, then readies its parent (prepareParent).
+ * refuses a file, a folder that is or holds one of the command's inputs, and a non-empty one unless
+ * `force`, then readies its parent (prepareParent).
  * @throws Error naming the flag, the path and the fix
  */
-export function prepareOutputFolder(path: string, flag: string, o: { force?: boolean } = {}): void {
+export function prepareOutputFolder(path: string, flag: string, o: { force?: boolean; inputs?: readonly NamedInput[] } = {}): void {
   const full = resolve(path);
   if (existsSync(full) && !statSync(full).isDirectory()) throw new Error(`${flag} ${path} is a file; name a folder to write`);
+  refuseInputs(full, flag, path, o.inputs ?? [], true);
   if (existsSync(full) && readdirSync(full).length && !o.force) throw new Error(`${flag} ${path} already exists; name a new folder, or pass --force to replace it (nothing was written)`);
   prepareParent(full, `${flag} ${path}`);
+}
+
+/**
+ * Readies a folder that files will be written into, one by one, after the work (predict's --masks and
+ * --png): refuses a file and one of the command's inputs, and checks that it, or its parent when it is
+ * still to be made, takes new files. Only missing parents are made now; the folder itself when its files are.
+ * @throws Error naming the flag, the path and the fix
+ */
+export function prepareFilesFolder(path: string, flag: string, inputs: readonly NamedInput[] = []): void {
+  const full = resolve(path);
+  if (!existsSync(full)) return prepareParent(full, `${flag} ${path}`);
+  if (!statSync(full).isDirectory()) throw new Error(`${flag} ${path} is a file; name a folder for the files`);
+  refuseInputs(full, flag, path, inputs, false);
+  prepareParent(join(full, 'probe'), `${flag} ${path}`);
 }

@@ -1,6 +1,6 @@
 // The run directory's layout: the one place that knows its file names. Everything else asks here.
 import { existsSync, readdirSync } from 'node:fs';
-import { basename, join, relative } from 'node:path';
+import { basename, isAbsolute, join, relative } from 'node:path';
 import { quote } from 'shell-quote';
 
 /** The files a run directory (halite train) or a cv folder (halite cv) holds. */
@@ -41,12 +41,14 @@ export function runPath(dir: string, file: RunFile): string {
 /**
  * How the user started halite, for the commands it prints to be pasted back: `npx halite` under npm's
  * exec (npx, from a repository clone: npm sets npm_command=exec), `node bin/halite.js` when the script
- * was run by its path (relative to the working folder), else `halite` (a bin link on PATH: a global
+ * was run by its path (relative inside the working folder, else absolute), else `halite` (a bin link on PATH: a global
  * install, or the distributed launcher's ranks, which inherit the environment).
  */
 export function haliteProgram(env: NodeJS.ProcessEnv = process.env, script = process.argv[1] ?? '', cwd = process.cwd()): string {
   if (env.npm_command === 'exec') return 'npx halite';
-  if (basename(script) === 'halite.js') return `node ${quote([relative(cwd, script) || script])}`;
+  // Relative where that is shorter to read (inside the working folder), else absolute.
+  const rel = relative(cwd, script);
+  if (basename(script) === 'halite.js') return `node ${quote([rel.startsWith('..') || isAbsolute(rel) ? script : rel])}`;
   return 'halite';
 }
 

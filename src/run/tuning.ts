@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { SweepPoint } from '../metrics/competition.js';
-import { runPath } from './layout.js';
+import { haliteProgram, runPath } from './layout.js';
 
 /** The tuned post-processing and its validation mAP (minArea and gate are absent in older runs). */
 export interface TuningRecord {
@@ -36,7 +36,7 @@ export function readTuning(dir: string, kind: TuningKind = 'best'): TuningRecord
   try {
     return JSON.parse(readFileSync(p, 'utf8')) as TuningRecord;
   } catch (e) {
-    throw new Error(`${p}: not valid JSON (${(e as Error).message}); run halite tune on the run to write it again`);
+    throw new Error(`${p}: not valid JSON (${(e as Error).message}); run ${haliteProgram()} tune on the run to write it again`);
   }
 }
 

@@ -5,6 +5,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { axisText, openVolume, percentile, sampleAmplitudes, type Axis, type SegyVolume } from '../segy/index.js';
 import { PathError } from './runs.js';
+import { haliteProgram } from '../run/layout.js';
+import { quote } from 'shell-quote';
 
 /** How a folder names its pairs; the page's empty state and the README say the same. */
 export const SURVEY_CONVENTION = 'X.sgy next to X.salt.sgy (what halite predict --segy X.sgy --out X.salt.sgy writes), or a folder with survey.json: {"seismic": "a.sgy", "probability": "b.sgy", "vertical": "time" | "depth"}';
@@ -116,7 +118,7 @@ export class Survey {
     if (a.samplesPerTrace !== b.samplesPerTrace) diff.push(`${a.samplesPerTrace} samples per trace against ${b.samplesPerTrace}`);
     if (a.sampleInterval !== b.sampleInterval) diff.push(`sample interval ${a.sampleInterval} µs against ${b.sampleInterval} µs`);
     if (!diff.length && g.index.some((t, p) => (t < 0) !== (h.index[p]! < 0))) diff.push(`${g.traceCount} traces against ${h.traceCount}, at different positions`);
-    if (diff.length) throw new SurveyError(`survey ${entry.name}: the seismic ${a.path} and the probability ${b.path} are not on the same geometry (${diff.join('; ')}). Predict the probability volume from this seismic file: halite predict --segy ${a.path} --out ${b.path}`);
+    if (diff.length) throw new SurveyError(`survey ${entry.name}: the seismic ${a.path} and the probability ${b.path} are not on the same geometry (${diff.join('; ')}). Predict the probability volume from this seismic file: ${haliteProgram()} predict --segy ${quote([a.path])} --out ${quote([b.path])} --force`);
     const sample = sampleAmplitudes(a, 500).sorted;
     const depth = entry.vertical === 'depth';
     this.info = {

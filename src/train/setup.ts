@@ -19,7 +19,9 @@ import type { Module } from '../nn/module.js';
 import type { OptimizerLike } from '../optim/optimizer.js';
 import { hasCheckpoint, loadCheckpoint } from '../run/checkpoint.js';
 import { checkTrainingInputs, ConfigError, readRunConfig, type TrainConfig } from '../run/config.js';
-import { RUN_FILES, resumeCommand, runPath } from '../run/layout.js';
+import { haliteProgram, RUN_FILES, resumeCommand, runPath } from '../run/layout.js';
+import { readStatus } from '../run/status.js';
+import { quote } from 'shell-quote';
 import { RunLock } from '../run/lock.js';
 import { BF16_ADVICE, BLAS_ADVICE, blasInUse, cudaIsAvailable, manualSeed, nativeBf16, setNumThreads } from '../torch/index.js';
 import { TrainingError } from './callbacks/callback.js';
@@ -63,7 +65,12 @@ export async function setupRun(configOrRun: TrainConfig | { resume: string }, lo
     checkTrainingInputs(c, 'config');
     c.name ??= `${c.model}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`;
     run = resolve(c.runsDir, c.name);
-    if (writer && existsSync(runPath(run, 'config'))) throw new TrainingError(`${run} already holds a run; continue it with ${resumeCommand(run)}, or pick another --name`);
+    if (writer && existsSync(runPath(run, 'config'))) {
+      // A finished run has nothing to resume: the resume command would only say so.
+      const finished = ['finished', 'time'].includes(readStatus(run)?.state ?? '');
+      throw new TrainingError(finished ? `${run} already holds a finished run; pick another --name (or tune it again with ${haliteProgram()} tune --run ${quote([run])})`
+        : `${run} already holds a run; continue it with ${resumeCommand(run)}, or pick another --name`);
+    }
   }
   try {
     // Before the run folder is made: a CUDA run on a libtorch without CUDA would fail at its first tensor and leave a folder behind.

@@ -11,7 +11,8 @@ import type { ProcessGroup } from '../distributed/index.js';
 import { lossName, makeLoss } from '../losses/losses.js';
 import type { TrainConfig } from '../run/config.js';
 import type { EpochRecord } from '../run/history.js';
-import { RUN_FILES, resumeCommand, runPath } from '../run/layout.js';
+import { haliteProgram, RUN_FILES, resumeCommand, runPath } from '../run/layout.js';
+import { quote } from 'shell-quote';
 import { convertSyncBatchNorm } from '../nn/layers.js';
 import { fromArray, tidy } from '../torch/index.js';
 import { defaultCallbacks, LambdaCallback, TrainingError, type Callback, type LambdaHooks, type LoopState, type TrainContext, type TrainOutcome } from './callbacks/index.js';
@@ -150,7 +151,7 @@ async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void, 
   if (s.saved !== null) checkWorldSize(run, savedWorldSize(s.saved), worldSize);
   let st: LoopState = s.saved === null ? { ...START } : restoreLoop(s.saved, callbacks);
   if (st.phase >= c.phases.length) {
-    throw new TrainingError(`${run} has trained all its ${st.epoch} epochs; there is nothing to resume. Tune it again with halite tune --run ${run}, or train a new run with another --name`);
+    throw new TrainingError(`${run} has trained all its ${st.epoch} epochs; there is nothing to resume. Tune it again with ${haliteProgram()} tune --run ${quote([run])}, or train a new run with another --name`);
   }
   if (s.saved !== null) log(`resuming ${run} at epoch ${st.epoch + 1}${st.batch ? `, batch ${st.batch + 1}` : ''} (phase ${st.phase + 1}: ${lossName(c.phases[st.phase]!.loss)})`);
   type StopRequest = { reason: Exclude<TrainOutcome['stopped'], 'finished'>; signal?: 'SIGINT' | 'SIGTERM' };

@@ -1,14 +1,14 @@
 // `halite synth --volume`: a 3-D synthetic survey with known salt, written as two SEG-Y files on one
 // geometry (seismic.sgy, salt.sgy) inline by inline, so memory is a few sections whatever the size.
-import { existsSync, readdirSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { writeFileAtomic } from '../../io/atomic.js';
+import { replaceFolder, tempFolder, writeFileAtomic } from '../../io/atomic.js';
 import { newSurvey, SegyWriter, type SurveySpec } from '../../segy/index.js';
 import { rng } from '../random.js';
 import { buildEarth3D, type SaltKind3D } from './earth3d.js';
 import { normal } from './earth.js';
 import { seismicAmplitude } from './seismic.js';
-import { makeFolders } from '../../io/folders.js';
+import { makeFolders, prepareOutputFolder } from '../../io/folders.js';
 
 export interface VolumeSynthOptions {
   out: string;
@@ -55,7 +55,8 @@ const positiveInt = (v: number, flag: string, min = 1) => {
  * firstInline.., crosslines firstCrossline.., `samples` samples of `sampleInterval` µs, CDP x/y on a
  * 25 m grid. Both files appear only when complete (SegyWriter renames at close). Memory: the model's
  * parameters and one inline at a time. Deterministic in the seed.
- * Throws RangeError for a bad size, Error when the files exist and `force` is not set.
+ * The folder is written whole: in a temporary folder beside it, then renamed in place of any folder there.
+ * Throws RangeError for a bad size, Error when the folder is not empty and `force` is not set (prepareOutputFolder).
  */
 export function writeSynthVolume(o: VolumeSynthOptions): VolumeSynthResult {
   positiveInt(o.inlines, '--inlines');
@@ -64,10 +65,13 @@ export function writeSynthVolume(o: VolumeSynthOptions): VolumeSynthResult {
   if (!Number.isInteger(o.seed) || o.seed < 0) throw new RangeError(`--seed must be a whole number >= 0, got ${o.seed}`);
   const dt = o.sampleInterval ?? 4000;
   const out = resolve(o.out);
+  prepareOutputFolder(o.out, '--out', { force: o.force });
+  // Written whole in a temporary folder, then renamed in place of any folder there: --force leaves nothing stale.
+  const tmp = tempFolder(out);
+  rmSync(tmp, { recursive: true, force: true });
+  makeFolders(tmp);
   const paths = { seismic: join(out, 'seismic.sgy'), salt: join(out, 'salt.sgy') };
-  for (const p of Object.values(paths)) if (existsSync(p) && !o.force) throw new Error(`${p} already exists; choose a new --out folder or pass --force (nothing was written)`);
-  if (existsSync(out) && !o.force && readdirSync(out).length) throw new Error(`${out} is not empty; choose a new --out folder or pass --force (nothing was written)`);
-  makeFolders(out);
+  const writing = { seismic: join(tmp, 'seismic.sgy'), salt: join(tmp, 'salt.sgy') };
 
   const random = rng(o.seed);
   const earth = buildEarth3D(o.inlines, o.crosslines, o.samples, random, o.saltBodies);
@@ -89,12 +93,12 @@ export function writeSynthVolume(o: VolumeSynthOptions): VolumeSynthResult {
     `${o.samples} samples of ${dt} us; Ricker ${peakFrequencyHz.toFixed(1)} Hz; ${earth.bodies.length} salt bodies`,
     'inline bytes 189-192, crossline 193-196, CDP x/y 181/185 (scalar -100)',
   ];
-  const seismicSurvey = newSurvey(paths.seismic, { ...spec, text: describe('seismic amplitudes') });
-  const saltSurvey = newSurvey(paths.salt, { ...spec, text: [...describe('salt labels'), 'samples: 1 inside salt, 0 outside'] });
-  const seismic = SegyWriter.open(paths.seismic, seismicSurvey, { format: o.format ?? 5 });
-  let salt: SegyWriter | undefined;
+  const seismicSurvey = newSurvey(writing.seismic, { ...spec, text: describe('seismic amplitudes') });
+  const saltSurvey = newSurvey(writing.salt, { ...spec, text: [...describe('salt labels'), 'samples: 1 inside salt, 0 outside'] });
+  let seismic: SegyWriter | undefined, salt: SegyWriter | undefined;
   try {
-    salt = SegyWriter.open(paths.salt, saltSurvey, { format: 5 });
+    seismic = SegyWriter.open(writing.seismic, seismicSurvey, { format: o.format ?? 5 });
+    salt = SegyWriter.open(writing.salt, saltSurvey, { format: 5 });
     const ns = o.samples, nx = o.crosslines;
     const amp = new Float32Array(nx * ns), lab = new Float32Array(nx * ns);
     let saltSamples = 0;
@@ -129,11 +133,13 @@ export function writeSynthVolume(o: VolumeSynthOptions): VolumeSynthResult {
       ...paths, bytes: 3600 + seismic.traceCount * seismic.traceBytes, traces: seismic.traceCount, samples: ns,
       saltSamples, saltFraction: saltSamples / total, bodies: earth.bodies.map((b) => ({ kind: b.kind, top: Math.round(b.top) })), peakFrequencyHz,
     };
-    writeFileAtomic(join(out, 'synth.json'), JSON.stringify({ seed: o.seed, inlines: o.inlines, crosslines: o.crosslines, sampleIntervalUs: dt, firstInline, firstCrossline, ...result, seismic: 'seismic.sgy', salt: 'salt.sgy' }, null, 2) + '\n');
+    writeFileAtomic(join(tmp, 'synth.json'), JSON.stringify({ seed: o.seed, inlines: o.inlines, crosslines: o.crosslines, sampleIntervalUs: dt, firstInline, firstCrossline, ...result, seismic: 'seismic.sgy', salt: 'salt.sgy' }, null, 2) + '\n');
+    replaceFolder(tmp, out);
     return result;
   } catch (e) {
-    seismic.abort();
+    seismic?.abort();
     salt?.abort();
+    rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
 }

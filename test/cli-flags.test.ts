@@ -196,11 +196,11 @@ test('predict: larger images are tiled, stitched and written as mask PNGs; the s
   const testImages = join(data, 'test', 'images');
   p = halite('--threads', '2', 'pseudo-label', '--run', run, '--images', testImages, '--out', join(data, 'test'), '--force');
   assert.equal(p.status, 1);
-  assert.match(p.stderr, /^halite: --out .*test holds the input --images .*images, which writing it would destroy; name another folder \(nothing was written\)\n$/);
+  assert.match(p.stderr, /^halite: --out .*test holds --images .*images, which writing it would destroy; name another folder \(nothing was written\)\n$/);
   const sample = join(data, 'sample_submission.csv'), sampleText = readFileSync(sample, 'utf8');
   p = halite('--threads', '2', 'predict', '--run', run, '--images', testImages, '--sample', sample, '--out', sample, '--force');
   assert.equal(p.status, 1);
-  assert.match(p.stderr, /^halite: --out .*sample_submission\.csv is the input --sample .*sample_submission\.csv, which writing it would destroy; name another file \(nothing was written\)\n$/);
+  assert.match(p.stderr, /^halite: --out .*sample_submission\.csv is --sample .*sample_submission\.csv, which writing it would destroy; name another file \(nothing was written\)\n$/);
   assert.equal(readFileSync(sample, 'utf8'), sampleText);
   assert.equal(readdirSync(testImages).length > 0, true);
 

@@ -22,7 +22,7 @@ import type { Engine, EnsembleFlags, PredictFlags, PseudoLabelFlags } from './pr
 import { allreduceNumbers, gatherBytes, packParts, shardRange, unpackParts, type ProcessGroup } from '../distributed/index.js';
 import { asRank, joinJob, type LaunchFlags } from './launch-flags.js';
 import { makeFolders, prepareFilesFolder, prepareOutputFile, prepareOutputFolder, type NamedInput } from '../io/folders.js';
-import { RUN_FILES, runPath } from '../run/layout.js';
+import { RUN_FILES } from '../run/layout.js';
 
 /** The ids to predict: a sample submission's, in its order (each must have an image), or every PNG. */
 export function submissionIds(folder: ImageFolder, sample?: string): string[] {

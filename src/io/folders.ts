@@ -58,12 +58,12 @@ export type NamedInput = readonly [flag: string, path: string | undefined];
  * Refuses an output that would destroy an input: a file that is one, or a folder (replaced whole) that
  * is or holds one. With --force a pseudo-label --out naming its --images deleted the tiles it read.
  */
-function refuseInputs(full: string, flag: string, path: string, inputs: readonly NamedInput[], folder: boolean): void {
+function refuseInputs(full: string, flag: string, path: string, inputs: readonly NamedInput[], o: { kind: 'file' | 'folder'; whole: boolean }): void {
   for (const [inFlag, inPath] of inputs) {
     if (inPath === undefined) continue;
     const p = resolve(inPath);
-    if (p === full || (folder && p.startsWith(full + sep))) {
-      throw new Error(`${flag} ${path} ${p === full ? 'is' : 'holds'} the input ${inFlag} ${inPath}, which writing it would destroy; name another ${folder ? 'folder' : 'file'} (nothing was written)`);
+    if (p === full || (o.whole && p.startsWith(full + sep))) {
+      throw new Error(`${flag} ${path} ${p === full ? 'is' : 'holds'} ${inFlag} ${inPath}, which writing it would destroy; name another ${o.kind} (nothing was written)`);
     }
   }
 }
@@ -82,7 +82,7 @@ export function prepareOutputFile(path: string, flag: string, example: string, o
   if (existsSync(full) && statSync(full).isDirectory()) {
     throw new Error(`${flag} ${path} is a folder; name the file to write, e.g. ${flag} ${join(path, example)}`);
   }
-  refuseInputs(full, flag, path, o.inputs ?? [], false);
+  refuseInputs(full, flag, path, o.inputs ?? [], { kind: 'file', whole: false });
   if (existsSync(full) && !o.force) throw new Error(`${flag} ${path} already exists; name a new file, or pass --force to replace it (nothing was written)`);
   prepareParent(full, `${flag} ${path}`);
 }
@@ -96,7 +96,7 @@ export function prepareOutputFile(path: string, flag: string, example: string, o
 export function prepareOutputFolder(path: string, flag: string, o: { force?: boolean; inputs?: readonly NamedInput[] } = {}): void {
   const full = resolve(path);
   if (existsSync(full) && !statSync(full).isDirectory()) throw new Error(`${flag} ${path} is a file; name a folder to write`);
-  refuseInputs(full, flag, path, o.inputs ?? [], true);
+  refuseInputs(full, flag, path, o.inputs ?? [], { kind: 'folder', whole: true });
   if (existsSync(full) && readdirSync(full).length && !o.force) throw new Error(`${flag} ${path} already exists; name a new folder, or pass --force to replace it (nothing was written)`);
   prepareParent(full, `${flag} ${path}`);
 }
@@ -111,6 +111,6 @@ export function prepareFilesFolder(path: string, flag: string, inputs: readonly 
   const full = resolve(path);
   if (!existsSync(full)) return prepareParent(full, `${flag} ${path}`);
   if (!statSync(full).isDirectory()) throw new Error(`${flag} ${path} is a file; name a folder for the files`);
-  refuseInputs(full, flag, path, inputs, false);
+  refuseInputs(full, flag, path, inputs, { kind: 'folder', whole: false });
   prepareParent(join(full, 'probe'), `${flag} ${path}`);
 }

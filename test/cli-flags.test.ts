@@ -14,7 +14,7 @@ import { writeSynth } from '../src/data/synth/generate.js';
 import { readImage } from '../src/data/png.js';
 import { PIXELS, TILE } from '../src/data/rle.js';
 import { writeFileAtomic } from '../src/io/atomic.js';
-import { makeFolders } from '../src/io/folders.js';
+import { makeFolders, writeFolderWhole } from '../src/io/folders.js';
 import { firstColumn, halite, haliteNoAddon, haliteWith } from './helpers/cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'halite-cli-flags-'));
@@ -90,6 +90,21 @@ test('writing into a folder that does not exist names that folder, not a tempora
     assert.doesNotMatch(e.message, /tmp-/);
     return true;
   });
+});
+
+test('a folder written whole replaces the old one only when complete; a failure leaves the old one and no temporary folder', () => {
+  const out = join(root, 'whole');
+  makeFolders(out);
+  writeFileSync(join(out, 'old.txt'), 'old');
+  assert.throws(() => writeFolderWhole(out, (tmp) => {
+    writeFileSync(join(tmp, 'half.txt'), 'half');
+    throw new Error('disk full');
+  }), /^Error: disk full$/);
+  assert.deepEqual(readdirSync(out), ['old.txt']);
+  assert.deepEqual(readdirSync(root).filter((f) => f.startsWith('whole')), ['whole']);
+  assert.equal(writeFolderWhole(out, (tmp) => { writeFileSync(join(tmp, 'new.txt'), 'new'); return 7; }), 7);
+  assert.deepEqual(readdirSync(out), ['new.txt']);
+  assert.deepEqual(readdirSync(root).filter((f) => f.startsWith('whole')), ['whole']);
 });
 
 test('a system folder that takes no files (/proc) is named as such, not as a folder that does not exist', { skip: !existsSync('/proc/self') && 'no /proc' }, () => {

@@ -210,7 +210,7 @@ export async function pseudoLabel(o: PseudoLabelFlags): Promise<void> {
   if (note) console.log(note);
   const { tiles: ids, sections } = sortBySize(folder.dir, folder.ids);
   if (sections.length) throw new Error(`${plural(sections.length, 'image')} in ${folder.dir} ${sections.length === 1 ? 'is' : 'are'} not 101x101 (${sizes(sections)}): pseudo-labels are 101x101 training tiles`);
-  prepareOutputFolder(o.out, '--out', { force: o.force, inputs: [['--images', o.images], ...o.run.map((r): NamedInput => ['--run', r])] });
+  prepareOutputFolder(o.out, '--out', { force: o.force, inputs: [['--images', o.images], ...runInputs(o.run)] });
   const members = loadMembers(specs);
   try {
     const images = await decodeTiles(folder.dir, ids);

@@ -1,14 +1,14 @@
 // Pseudo-labels: unlabelled tiles whose predicted probabilities are confident everywhere (every pixel
 // below `low` or above `high`), written as a folder of images and masks that training can add.
 // The folder is written whole beside its place and renamed in, so a second round never mixes with the first.
-import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { encode } from 'fast-png';
-import { replaceFolder, tempFolder, writeFileAtomic } from '../io/atomic.js';
+import { writeFileAtomic } from '../io/atomic.js';
 import { decodeImages, decodeMasks } from './decode-pool.js';
 import { DataError } from './png.js';
 import { PIXELS, TILE } from './rle.js';
-import { makeFolders } from '../io/folders.js';
+import { makeFolders, writeFolderWhole } from '../io/folders.js';
 
 export interface PseudoInfo {
   sources: string[];
@@ -27,17 +27,14 @@ export function confident(prob: Float32Array, low: number, high: number): boolea
 
 /**
  * Writes the confident tiles of `ids` (PNG files in imagesDir) with masks at `threshold` as the folder
- * `dir` (images/, masks/, pseudo.json), whole: into a temporary folder beside it, then renamed in place
- * of any folder there (replaceFolder). Returns the info.
+ * `dir` (images/, masks/, pseudo.json), whole: a second round replaces the first (writeFolderWhole).
+ * Returns the info.
  * @throws RangeError unless 0 <= low < high <= 1; Error from the file system, naming the file
  */
 export function writePseudoLabels(dir: string, ids: readonly string[], imagesDir: string, probs: Float32Array,
   o: { threshold: number; low: number; high: number; sources: string[] }): PseudoInfo {
   if (!(o.low >= 0 && o.low < o.high && o.high <= 1)) throw new RangeError(`pseudo-labels need 0 <= low < high <= 1, got low ${o.low}, high ${o.high}`);
-  const out = resolve(dir);
-  const tmp = tempFolder(out);
-  rmSync(tmp, { recursive: true, force: true });
-  try {
+  return writeFolderWhole(dir, (tmp) => {
     makeFolders(join(tmp, 'images'));
     makeFolders(join(tmp, 'masks'));
     let kept = 0;
@@ -52,12 +49,8 @@ export function writePseudoLabels(dir: string, ids: readonly string[], imagesDir
     });
     const info: PseudoInfo = { sources: o.sources, threshold: o.threshold, low: o.low, high: o.high, kept, total: ids.length };
     writeFileAtomic(join(tmp, 'pseudo.json'), JSON.stringify(info, null, 2) + '\n');
-    replaceFolder(tmp, out);
     return info;
-  } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw e;
-  }
+  });
 }
 
 export async function readPseudoLabels(dir: string): Promise<{ ids: string[]; images: Float32Array; masks: Uint8Array; info: PseudoInfo }> {

@@ -1,14 +1,13 @@
 // `halite tiles`: a labelled SEG-Y volume cut into the TGS layout (101×101 PNG tiles and masks,
 // train.csv, depths.csv), section by section, with the amplitude mapping recorded in tiles.json so
 // survey prediction can normalise the same way, and whole blocks of inlines held out in split.json.
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { encode } from 'fast-png';
-import { replaceFolder, tempFolder } from '../io/atomic.js';
 import { axisText, gridDifferences, openVolume, percentile, sampleAmplitudes, type Axis, type SectionDirection, type SegyVolume } from '../segy/index.js';
 import { rleEncode, PIXELS, TILE } from './rle.js';
 import { SPLIT_FILE } from './split.js';
-import { makeFolders, prepareOutputFolder } from '../io/folders.js';
+import { makeFolders, prepareOutputFolder, writeFolderWhole } from '../io/folders.js';
 
 export type SectionKind = SectionDirection;
 
@@ -115,7 +114,6 @@ export function writeSegyTiles(o: SegyTilesOptions): SegyTilesResult {
   const gopts = { ilineByte: o.ilineByte, xlineByte: o.xlineByte };
   const seis = openVolume(o.segy, gopts);
   let labels: SegyVolume | undefined;
-  const tmp = tempFolder(out);
   try {
     if (o.labels) {
       if (resolve(o.labels) === resolve(o.segy)) throw new Error(`--labels ${o.labels} is the seismic itself; labels are a separate volume on the same grid, salt non-zero (e.g. halite synth --volume's salt.sgy)`);
@@ -141,102 +139,99 @@ export function writeSegyTiles(o: SegyTilesOptions): SegyTilesResult {
     const delayMs = seis.file.traceCount ? seis.file.traceHeader(0).delayMs() : 0;
     const z = (top: number) => (dt > 0 ? +(delayMs + (top * dt) / 1000).toFixed(3) : top);
 
-    rmSync(tmp, { recursive: true, force: true });
-    const part = labels ? 'train' : 'test';
-    // The train folders exist even for a test part alone: readTgs expects them.
-    for (const d of ['train/images', 'train/masks', ...(labels ? [] : ['test/images'])]) makeFolders(join(tmp, d));
-    const rows = ['id,rle_mask'], depths = ['id,z'], sub = ['id,rle_mask'], valIds: string[] = [];
-    const counts = { train: 0, val: 0, test: 0, dropped: 0, padded: 0, empty: 0 };
-    const img = new Uint8Array(PIXELS), mask = new Uint8Array(PIXELS), grey = new Uint8Array(PIXELS);
-    const total = sections.reduce((s, k) => s + (k === 'inline' ? ni : nx), 0);
-    let done = 0;
-    for (const kind of sections) {
-      const lines = kind === 'inline' ? ni : nx;
-      const along = kind === 'inline' ? g.crosslines : g.inlines;
-      const lineAxis = kind === 'inline' ? g.inlines : g.crosslines;
-      const width = along.count;
-      const inVal = (idx: number) => val !== undefined && g.inlines.first + idx * g.inlines.step >= val[0] && g.inlines.first + idx * g.inlines.step <= val[1];
-      for (let k = 0; k < lines; k++) {
-        const line = lineAxis.first + k * lineAxis.step;
-        const data = kind === 'inline' ? seis.inlineAt(k) : seis.crosslineAt(k);
-        const lab = labels ? (kind === 'inline' ? labels.inlineAt(k) : labels.crosslineAt(k)) : undefined;
-        const traces = kind === 'inline' ? seis.inlineTraces(k) : seis.crosslineTraces(k);
-        const at = (t: number) => {
-          const r = Math.floor(t / ns);
-          const [il, xl] = kind === 'inline' ? [line, along.first + r * along.step] : [along.first + r * along.step, line];
-          return `sample ${t % ns} of the trace at inline ${il}, crossline ${xl}`;
-        };
-        for (let t = 0; t < data.length; t++) {
-          if (!Number.isFinite(data[t]!)) throw new Error(`${o.segy}: ${at(t)} is ${data[t]}; tiles must not carry NaN or infinite amplitudes to a model. Fix or mute those samples first`);
-          // Labels are classes; a fractional value means amplitudes or probabilities were passed as labels.
-          if (lab && !Number.isInteger(lab[t]!)) throw new Error(`${o.labels}: ${at(t)} is ${lab[t]}; labels hold whole-number classes (salt non-zero, 0 elsewhere), like halite synth --volume's salt.sgy. Is this the seismic or a probability volume?`);
-        }
-        for (const left of tileStarts(width, stride)) {
-          // Which split: inline tiles by their inline; crossline tiles by the 101 inlines they span.
-          let split: 'train' | 'val' | 'drop' = 'train';
-          if (val) {
-            if (kind === 'inline') split = inVal(k) ? 'val' : 'train';
-            else {
-              let held = 0;
-              for (let c = left; c < left + TILE; c++) if (inVal(c)) held++;
-              split = held === 0 ? 'train' : held === TILE ? 'val' : 'drop';
-            }
+    return writeFolderWhole(out, (tmp) => {
+      const part = labels ? 'train' : 'test';
+      // The train folders exist even for a test part alone: readTgs expects them.
+      for (const d of ['train/images', 'train/masks', ...(labels ? [] : ['test/images'])]) makeFolders(join(tmp, d));
+      const rows = ['id,rle_mask'], depths = ['id,z'], sub = ['id,rle_mask'], valIds: string[] = [];
+      const counts = { train: 0, val: 0, test: 0, dropped: 0, padded: 0, empty: 0 };
+      const img = new Uint8Array(PIXELS), mask = new Uint8Array(PIXELS), grey = new Uint8Array(PIXELS);
+      const total = sections.reduce((s, k) => s + (k === 'inline' ? ni : nx), 0);
+      let done = 0;
+      for (const kind of sections) {
+        const lines = kind === 'inline' ? ni : nx;
+        const along = kind === 'inline' ? g.crosslines : g.inlines;
+        const lineAxis = kind === 'inline' ? g.inlines : g.crosslines;
+        const width = along.count;
+        const inVal = (idx: number) => val !== undefined && g.inlines.first + idx * g.inlines.step >= val[0] && g.inlines.first + idx * g.inlines.step <= val[1];
+        for (let k = 0; k < lines; k++) {
+          const line = lineAxis.first + k * lineAxis.step;
+          const data = kind === 'inline' ? seis.inlineAt(k) : seis.crosslineAt(k);
+          const lab = labels ? (kind === 'inline' ? labels.inlineAt(k) : labels.crosslineAt(k)) : undefined;
+          const traces = kind === 'inline' ? seis.inlineTraces(k) : seis.crosslineTraces(k);
+          const at = (t: number) => {
+            const r = Math.floor(t / ns);
+            const [il, xl] = kind === 'inline' ? [line, along.first + r * along.step] : [along.first + r * along.step, line];
+            return `sample ${t % ns} of the trace at inline ${il}, crossline ${xl}`;
+          };
+          for (let t = 0; t < data.length; t++) {
+            if (!Number.isFinite(data[t]!)) throw new Error(`${o.segy}: ${at(t)} is ${data[t]}; tiles must not carry NaN or infinite amplitudes to a model. Fix or mute those samples first`);
+            // Labels are classes; a fractional value means amplitudes or probabilities were passed as labels.
+            if (lab && !Number.isInteger(lab[t]!)) throw new Error(`${o.labels}: ${at(t)} is ${lab[t]}; labels hold whole-number classes (salt non-zero, 0 elsewhere), like halite synth --volume's salt.sgy. Is this the seismic or a probability volume?`);
           }
-          if (split === 'drop') {
-            counts.dropped += tileStarts(ns, stride).length;
-            continue;
-          }
-          // Positions the survey has no trace for hold the fill value, not data: a tile over them would teach flat grey.
-          if (traces.subarray(left, left + TILE).some((t) => t < 0)) {
-            counts.padded += tileStarts(ns, stride).length;
-            continue;
-          }
-          for (const top of tileStarts(ns, stride)) {
-            const id = tileId(kind, line, top, along.first + left * along.step);
-            for (let y = 0; y < TILE; y++) {
-              for (let x = 0; x < TILE; x++) {
-                const s = (left + x) * ns + top + y;
-                const v = Math.round((data[s]! - clip[0]) * scale);
-                img[y * TILE + x] = v < 0 ? 0 : v > 255 ? 255 : v;
-                if (lab) mask[y * TILE + x] = lab[s] !== 0 ? 1 : 0;
+          for (const left of tileStarts(width, stride)) {
+            // Which split: inline tiles by their inline; crossline tiles by the 101 inlines they span.
+            let split: 'train' | 'val' | 'drop' = 'train';
+            if (val) {
+              if (kind === 'inline') split = inVal(k) ? 'val' : 'train';
+              else {
+                let held = 0;
+                for (let c = left; c < left + TILE; c++) if (inVal(c)) held++;
+                split = held === 0 ? 'train' : held === TILE ? 'val' : 'drop';
               }
             }
-            writeFileSync(join(tmp, part, 'images', `${id}.png`), png(img));
-            depths.push(`${id},${z(top)}`);
-            if (lab) {
-              for (let q = 0; q < PIXELS; q++) grey[q] = mask[q]! * 255;
-              writeFileSync(join(tmp, 'train/masks', `${id}.png`), png(grey));
-              const rle = rleEncode(mask);
-              if (rle === '') counts.empty++;
-              rows.push(`${id},${rle}`);
-              if (split === 'val') { valIds.push(id); counts.val++; } else counts.train++;
-            } else {
-              sub.push(`${id},1 1`);
-              counts.test++;
+            if (split === 'drop') {
+              counts.dropped += tileStarts(ns, stride).length;
+              continue;
+            }
+            // Positions the survey has no trace for hold the fill value, not data: a tile over them would teach flat grey.
+            if (traces.subarray(left, left + TILE).some((t) => t < 0)) {
+              counts.padded += tileStarts(ns, stride).length;
+              continue;
+            }
+            for (const top of tileStarts(ns, stride)) {
+              const id = tileId(kind, line, top, along.first + left * along.step);
+              for (let y = 0; y < TILE; y++) {
+                for (let x = 0; x < TILE; x++) {
+                  const s = (left + x) * ns + top + y;
+                  const v = Math.round((data[s]! - clip[0]) * scale);
+                  img[y * TILE + x] = v < 0 ? 0 : v > 255 ? 255 : v;
+                  if (lab) mask[y * TILE + x] = lab[s] !== 0 ? 1 : 0;
+                }
+              }
+              writeFileSync(join(tmp, part, 'images', `${id}.png`), png(img));
+              depths.push(`${id},${z(top)}`);
+              if (lab) {
+                for (let q = 0; q < PIXELS; q++) grey[q] = mask[q]! * 255;
+                writeFileSync(join(tmp, 'train/masks', `${id}.png`), png(grey));
+                const rle = rleEncode(mask);
+                if (rle === '') counts.empty++;
+                rows.push(`${id},${rle}`);
+                if (split === 'val') { valIds.push(id); counts.val++; } else counts.train++;
+              } else {
+                sub.push(`${id},1 1`);
+                counts.test++;
+              }
             }
           }
+          o.onSection?.(++done, total);
         }
-        o.onSection?.(++done, total);
       }
-    }
-    writeFileSync(join(tmp, 'train.csv'), rows.join('\n') + '\n');
-    writeFileSync(join(tmp, 'depths.csv'), depths.join('\n') + '\n');
-    if (!labels) writeFileSync(join(tmp, 'sample_submission.csv'), sub.join('\n') + '\n');
-    const manifest: TilesManifest = {
-      source: resolve(o.segy), labels: o.labels ? resolve(o.labels) : null,
-      mapping: 'grey = round(255 * clamp((amplitude - clip[0]) / (clip[1] - clip[0]), 0, 1)); halite reads images as grey / 255',
-      percentiles: [p, 100 - p], clip, sampledTraces: a.traces, stride, tile: TILE, sections,
-      geometry: { inlines: g.inlines, crosslines: g.crosslines, samples: ns, sampleIntervalUs: dt, delayMs, ilineByte: g.ilineByte, xlineByte: g.xlineByte, padded: g.padded },
-      depthUnit: dt > 0 ? 'ms' : 'samples', valInlines: val ?? null, counts,
-    };
-    writeFileSync(join(tmp, 'tiles.json'), JSON.stringify(manifest, null, 2) + '\n');
-    if (val) writeFileSync(join(tmp, SPLIT_FILE), JSON.stringify({ valInlines: val, val: valIds }, null, 1) + '\n');
-    writeFileSync(join(tmp, 'README.md'), readme(manifest));
-    replaceFolder(tmp, out);
-    return { ...manifest, dir: out };
-  } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw e;
+      writeFileSync(join(tmp, 'train.csv'), rows.join('\n') + '\n');
+      writeFileSync(join(tmp, 'depths.csv'), depths.join('\n') + '\n');
+      if (!labels) writeFileSync(join(tmp, 'sample_submission.csv'), sub.join('\n') + '\n');
+      const manifest: TilesManifest = {
+        source: resolve(o.segy), labels: o.labels ? resolve(o.labels) : null,
+        mapping: 'grey = round(255 * clamp((amplitude - clip[0]) / (clip[1] - clip[0]), 0, 1)); halite reads images as grey / 255',
+        percentiles: [p, 100 - p], clip, sampledTraces: a.traces, stride, tile: TILE, sections,
+        geometry: { inlines: g.inlines, crosslines: g.crosslines, samples: ns, sampleIntervalUs: dt, delayMs, ilineByte: g.ilineByte, xlineByte: g.xlineByte, padded: g.padded },
+        depthUnit: dt > 0 ? 'ms' : 'samples', valInlines: val ?? null, counts,
+      };
+      writeFileSync(join(tmp, 'tiles.json'), JSON.stringify(manifest, null, 2) + '\n');
+      if (val) writeFileSync(join(tmp, SPLIT_FILE), JSON.stringify({ valInlines: val, val: valIds }, null, 1) + '\n');
+      writeFileSync(join(tmp, 'README.md'), readme(manifest));
+      return { ...manifest, dir: out };
+    });
   } finally {
     seis.close();
     labels?.close();

@@ -2,7 +2,7 @@
 // folder that cannot be made under /proc (it spins at full CPU), where one level at a time fails at once.
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
-import { tempPath } from './atomic.js';
+import { replaceFolder, tempFolder, tempPath } from './atomic.js';
 import { writeReason } from './errno.js';
 
 /**
@@ -99,6 +99,26 @@ export function prepareOutputFolder(path: string, flag: string, o: { force?: boo
   refuseInputs(full, flag, path, o.inputs ?? [], { kind: 'folder', whole: true });
   if (existsSync(full) && readdirSync(full).length && !o.force) throw new Error(`${flag} ${path} already exists; name a new folder, or pass --force to replace it (nothing was written)`);
   prepareParent(full, `${flag} ${path}`);
+}
+
+/**
+ * Writes the folder `out` whole: `fill` writes into a fresh temporary folder beside it, which then
+ * replaces any folder at `out` (replaceFolder). If `fill` throws, the temporary folder is removed and
+ * `out` is left as it was. Call prepareOutputFolder first. Returns what `fill` returns.
+ * @throws what `fill` throws; Error naming the folder when it cannot be made
+ */
+export function writeFolderWhole<T>(out: string, fill: (tmp: string) => T): T {
+  const full = resolve(out), tmp = tempFolder(full);
+  rmSync(tmp, { recursive: true, force: true });
+  try {
+    makeFolders(tmp);
+    const result = fill(tmp);
+    replaceFolder(tmp, full);
+    return result;
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
 }
 
 /**

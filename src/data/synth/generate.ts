@@ -1,15 +1,14 @@
 // `halite synth`: a TGS-layout data set cut from synthetic seismic sections at random depths,
 // with about 40% of tiles holding no salt, as in the competition data.
-import { rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { encode } from 'fast-png';
-import { replaceFolder, tempFolder } from '../../io/atomic.js';
 import { rng } from '../random.js';
 import { rleEncode, TILE, PIXELS } from '../rle.js';
 import { SYNTH_MARKER, type SynthMarker } from '../source.js';
 import { buildSection } from './earth.js';
 import { seismicImage } from './seismic.js';
-import { makeFolders, prepareOutputFolder } from '../../io/folders.js';
+import { makeFolders, prepareOutputFolder, writeFolderWhole } from '../../io/folders.js';
 
 export interface SynthOptions {
   out: string;
@@ -75,14 +74,11 @@ function png(data: Uint8Array, rgb: boolean): Uint8Array {
 
 /** Writes the layout into a temporary folder beside `out`, then renames it into place. */
 export function writeSynth(o: SynthOptions): { train: number; test: number; empty: number } {
-  const out = resolve(o.out);
   for (const [k, v] of [['--train', o.train], ['--test', o.test]] as const) {
     if (!Number.isInteger(v) || v < 0) throw new RangeError(`${k} must be a whole number, got ${v}`);
   }
   prepareOutputFolder(o.out, '--out', { force: o.force });
-  const tmp = tempFolder(out);
-  rmSync(tmp, { recursive: true, force: true });
-  try {
+  return writeFolderWhole(o.out, (tmp) => {
     for (const d of ['train/images', 'train/masks', 'test/images']) makeFolders(join(tmp, d));
     const train = synthTiles(o.train, o.seed, o.emptyFraction);
     const test = synthTiles(o.test, o.seed + 7919, o.emptyFraction);
@@ -108,10 +104,6 @@ export function writeSynth(o: SynthOptions): { train: number; test: number; empt
     // Marks the folder as synthetic, so runs trained on it can say so (src/data/source.ts).
     const marker: SynthMarker = { generator: 'halite synth', seed: o.seed, train: o.train, test: o.test, emptyFraction: o.emptyFraction ?? null, written: new Date().toISOString() };
     writeFileSync(join(tmp, SYNTH_MARKER), JSON.stringify(marker, null, 2) + '\n');
-    replaceFolder(tmp, out);
     return { train: train.length, test: test.length, empty };
-  } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw e;
-  }
+  });
 }

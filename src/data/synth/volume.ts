@@ -1,14 +1,13 @@
 // `halite synth --volume`: a 3-D synthetic survey with known salt, written as two SEG-Y files on one
 // geometry (seismic.sgy, salt.sgy) inline by inline, so memory is a few sections whatever the size.
-import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { replaceFolder, tempFolder, writeFileAtomic } from '../../io/atomic.js';
+import { writeFileAtomic } from '../../io/atomic.js';
 import { newSurvey, SegyWriter, type SurveySpec } from '../../segy/index.js';
 import { rng } from '../random.js';
 import { buildEarth3D, type SaltKind3D } from './earth3d.js';
 import { normal } from './earth.js';
 import { seismicAmplitude } from './seismic.js';
-import { makeFolders, prepareOutputFolder } from '../../io/folders.js';
+import { prepareOutputFolder, writeFolderWhole } from '../../io/folders.js';
 
 export interface VolumeSynthOptions {
   out: string;
@@ -66,12 +65,7 @@ export function writeSynthVolume(o: VolumeSynthOptions): VolumeSynthResult {
   const dt = o.sampleInterval ?? 4000;
   const out = resolve(o.out);
   prepareOutputFolder(o.out, '--out', { force: o.force });
-  // Written whole in a temporary folder, then renamed in place of any folder there: --force leaves nothing stale.
-  const tmp = tempFolder(out);
-  rmSync(tmp, { recursive: true, force: true });
-  makeFolders(tmp);
   const paths = { seismic: join(out, 'seismic.sgy'), salt: join(out, 'salt.sgy') };
-  const writing = { seismic: join(tmp, 'seismic.sgy'), salt: join(tmp, 'salt.sgy') };
 
   const random = rng(o.seed);
   const earth = buildEarth3D(o.inlines, o.crosslines, o.samples, random, o.saltBodies);
@@ -93,53 +87,55 @@ export function writeSynthVolume(o: VolumeSynthOptions): VolumeSynthResult {
     `${o.samples} samples of ${dt} us; Ricker ${peakFrequencyHz.toFixed(1)} Hz; ${earth.bodies.length} salt bodies`,
     'inline bytes 189-192, crossline 193-196, CDP x/y 181/185 (scalar -100)',
   ];
-  const seismicSurvey = newSurvey(writing.seismic, { ...spec, text: describe('seismic amplitudes') });
-  const saltSurvey = newSurvey(writing.salt, { ...spec, text: [...describe('salt labels'), 'samples: 1 inside salt, 0 outside'] });
-  let seismic: SegyWriter | undefined, salt: SegyWriter | undefined;
-  try {
-    seismic = SegyWriter.open(writing.seismic, seismicSurvey, { format: o.format ?? 5 });
-    salt = SegyWriter.open(writing.salt, saltSurvey, { format: 5 });
-    const ns = o.samples, nx = o.crosslines;
-    const amp = new Float32Array(nx * ns), lab = new Float32Array(nx * ns);
-    let saltSamples = 0;
-    let noiseScale = 0;
-    for (let i = 0; i < o.inlines; i++) {
-      const s = earth.section(i, random);
-      const a = seismicAmplitude(s, { peakFrequency: peak, noise, agc: false }, random);
-      // White noise relative to the first inline's RMS amplitude, held for the survey so every inline is alike.
-      if (i === 0) {
-        let ss = 0;
-        for (const v of a) ss += v * v;
-        noiseScale = noise * 0.15 * Math.sqrt(ss / Math.max(1, a.length));
-      }
-      // Sections are depth-major (row = sample); SEG-Y traces are crossline-major.
-      for (let x = 0; x < nx; x++) {
-        for (let z = 0; z < ns; z++) {
-          amp[x * ns + z] = a[z * nx + x]! + noiseScale * normal(random);
-          const m = s.salt[z * nx + x]!;
-          lab[x * ns + z] = m;
-          saltSamples += m;
+  // Written whole (writeFolderWhole): --force leaves nothing stale, and a failure leaves no partial survey.
+  return writeFolderWhole(out, (tmp) => {
+    const writing = { seismic: join(tmp, 'seismic.sgy'), salt: join(tmp, 'salt.sgy') };
+    const seismicSurvey = newSurvey(writing.seismic, { ...spec, text: describe('seismic amplitudes') });
+    const saltSurvey = newSurvey(writing.salt, { ...spec, text: [...describe('salt labels'), 'samples: 1 inside salt, 0 outside'] });
+    let seismic: SegyWriter | undefined, salt: SegyWriter | undefined;
+    try {
+      seismic = SegyWriter.open(writing.seismic, seismicSurvey, { format: o.format ?? 5 });
+      salt = SegyWriter.open(writing.salt, saltSurvey, { format: 5 });
+      const ns = o.samples, nx = o.crosslines;
+      const amp = new Float32Array(nx * ns), lab = new Float32Array(nx * ns);
+      let saltSamples = 0;
+      let noiseScale = 0;
+      for (let i = 0; i < o.inlines; i++) {
+        const s = earth.section(i, random);
+        const a = seismicAmplitude(s, { peakFrequency: peak, noise, agc: false }, random);
+        // White noise relative to the first inline's RMS amplitude, held for the survey so every inline is alike.
+        if (i === 0) {
+          let ss = 0;
+          for (const v of a) ss += v * v;
+          noiseScale = noise * 0.15 * Math.sqrt(ss / Math.max(1, a.length));
         }
+        // Sections are depth-major (row = sample); SEG-Y traces are crossline-major.
+        for (let x = 0; x < nx; x++) {
+          for (let z = 0; z < ns; z++) {
+            amp[x * ns + z] = a[z * nx + x]! + noiseScale * normal(random);
+            const m = s.salt[z * nx + x]!;
+            lab[x * ns + z] = m;
+            saltSamples += m;
+          }
+        }
+        const traces = seismicSurvey.inlineTraces(i);
+        seismic.writeSection(traces, amp);
+        salt.writeSection(traces, lab);
+        o.onSection?.(i + 1, o.inlines);
       }
-      const traces = seismicSurvey.inlineTraces(i);
-      seismic.writeSection(traces, amp);
-      salt.writeSection(traces, lab);
-      o.onSection?.(i + 1, o.inlines);
+      seismic.close();
+      salt.close();
+      const total = o.inlines * o.crosslines * o.samples;
+      const result: VolumeSynthResult = {
+        ...paths, bytes: 3600 + seismic.traceCount * seismic.traceBytes, traces: seismic.traceCount, samples: ns,
+        saltSamples, saltFraction: saltSamples / total, bodies: earth.bodies.map((b) => ({ kind: b.kind, top: Math.round(b.top) })), peakFrequencyHz,
+      };
+      writeFileAtomic(join(tmp, 'synth.json'), JSON.stringify({ seed: o.seed, inlines: o.inlines, crosslines: o.crosslines, sampleIntervalUs: dt, firstInline, firstCrossline, ...result, seismic: 'seismic.sgy', salt: 'salt.sgy' }, null, 2) + '\n');
+      return result;
+    } catch (e) {
+      seismic?.abort();
+      salt?.abort();
+      throw e;
     }
-    seismic.close();
-    salt.close();
-    const total = o.inlines * o.crosslines * o.samples;
-    const result: VolumeSynthResult = {
-      ...paths, bytes: 3600 + seismic.traceCount * seismic.traceBytes, traces: seismic.traceCount, samples: ns,
-      saltSamples, saltFraction: saltSamples / total, bodies: earth.bodies.map((b) => ({ kind: b.kind, top: Math.round(b.top) })), peakFrequencyHz,
-    };
-    writeFileAtomic(join(tmp, 'synth.json'), JSON.stringify({ seed: o.seed, inlines: o.inlines, crosslines: o.crosslines, sampleIntervalUs: dt, firstInline, firstCrossline, ...result, seismic: 'seismic.sgy', salt: 'salt.sgy' }, null, 2) + '\n');
-    replaceFolder(tmp, out);
-    return result;
-  } catch (e) {
-    seismic?.abort();
-    salt?.abort();
-    rmSync(tmp, { recursive: true, force: true });
-    throw e;
-  }
+  });
 }

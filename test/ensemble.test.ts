@@ -10,7 +10,7 @@ import * as T from '../src/torch/index.js';
 import { writeSynth } from '../src/data/synth/generate.js';
 import { readTgs } from '../src/data/tgs.js';
 import { PIXELS } from '../src/data/rle.js';
-import { confident, readPseudoLabels, writePseudoLabels } from '../src/data/pseudo.js';
+import { confidentFraction, readPseudoLabels, writePseudoLabels } from '../src/data/pseudo.js';
 import { disposeMembers, loadMembers, predictEnsemble } from '../src/infer/ensemble.js';
 import { predictProbabilities } from '../src/infer/predict.js';
 import { crossFitScore, tunePostprocess } from '../src/infer/tune.js';
@@ -153,12 +153,20 @@ test('pseudo-labels keep only confident tiles and round-trip into training', asy
   const probs = new Float32Array(3 * PIXELS).fill(0.05);
   probs.fill(0.95, PIXELS, PIXELS + 500); // b: confident salt on 500 pixels
   probs[2 * PIXELS + 7] = 0.5; // c: one unsure pixel
-  assert.equal(confident(probs.subarray(2 * PIXELS), 0.2, 0.8), false);
+  assert.equal(confidentFraction(probs.subarray(2 * PIXELS, 3 * PIXELS), 0.2, 0.8), (PIXELS - 1) / PIXELS);
+  // The bounds are not confident (p < low or p > high), as the winners' strict inequalities.
+  assert.equal(confidentFraction(Float32Array.of(0.2, 0.8, 0.1, 0.9), 0.2, 0.8), 0.5);
   const imgDir = join(data, 'test', 'images');
   const testIds = readdirSync(imgDir).slice(0, 3).map((f) => f.slice(0, -4));
   const out = join(root, 'pseudo');
-  const info = writePseudoLabels(out, testIds, imgDir, probs, { threshold: 0.5, low: 0.2, high: 0.8, sources: ['x'] });
-  assert.deepEqual([info.kept, info.total], [2, 3]);
+  // The winners' 0.9 keeps c, whose boundary-like unsure pixel is 1 in 10201; every pixel (1) drops it.
+  assert.equal(writePseudoLabels(out, testIds, imgDir, probs, { threshold: 0.5, low: 0.2, high: 0.8, minConfident: 0.9, sources: ['x'] }).kept, 3);
+  const unsure = probs.slice();
+  unsure.fill(0.5, 2 * PIXELS, 2 * PIXELS + 1021); // c: 1021 of 10201 unsure, 0.89991 confident
+  assert.equal(writePseudoLabels(out, testIds, imgDir, unsure, { threshold: 0.5, low: 0.2, high: 0.8, minConfident: 0.9, sources: ['x'] }).kept, 2);
+  assert.throws(() => writePseudoLabels(out, testIds, imgDir, probs, { threshold: 0.5, low: 0.2, high: 0.8, minConfident: 0, sources: ['x'] }), /--min-confident must be a fraction in \(0, 1\], got 0/);
+  const info = writePseudoLabels(out, testIds, imgDir, probs, { threshold: 0.5, low: 0.2, high: 0.8, minConfident: 1, sources: ['x'] });
+  assert.deepEqual([info.kept, info.total, info.minConfident], [2, 3, 1]);
   const back = await readPseudoLabels(out);
   assert.deepEqual(back.ids, [testIds[0], testIds[1]].sort());
   const kB = back.ids.indexOf(testIds[1]!);
@@ -172,7 +180,7 @@ test('pseudo-labels keep only confident tiles and round-trip into training', asy
   // A second round into the same folder replaces it whole: the first round's masks do not mix in.
   const again = probs.slice();
   again[PIXELS] = 0.5;
-  assert.equal(writePseudoLabels(out, testIds, imgDir, again, { threshold: 0.5, low: 0.2, high: 0.8, sources: ['y'] }).kept, 1);
+  assert.equal(writePseudoLabels(out, testIds, imgDir, again, { threshold: 0.5, low: 0.2, high: 0.8, minConfident: 1, sources: ['y'] }).kept, 1);
   assert.deepEqual((await readPseudoLabels(out)).ids, [testIds[0]]);
   assert.deepEqual(readdirSync(root).filter((f) => f.startsWith('pseudo.')), [], 'no temporary folder is left');
 });

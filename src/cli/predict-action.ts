@@ -216,8 +216,8 @@ export async function pseudoLabel(o: PseudoLabelFlags): Promise<void> {
     const images = await decodeTiles(folder.dir, ids);
     const { probs } = predictEnsemble(members, images, { tta: o.tta, batchSize: o.batchSize, precision: o.precision });
     const info = writePseudoLabels(o.out, ids, o.images, probs,
-      { threshold: ensemblePostprocess(members, specs).threshold, low: o.low, high: o.high, sources: members.map((m) => m.label) });
-    console.log(`wrote ${o.out}: ${info.kept} of ${info.total} tiles confident (every pixel < ${info.low} or > ${info.high}); train with --pseudo-labels ${o.out}`);
+      { threshold: ensemblePostprocess(members, specs).threshold, low: o.low, high: o.high, minConfident: o.minConfident, sources: members.map((m) => m.label) });
+    console.log(`wrote ${o.out}: ${info.kept} of ${info.total} tiles confident (at least ${info.minConfident} of their pixels < ${info.low} or > ${info.high}); train with --pseudo-labels ${o.out}`);
   } finally {
     disposeMembers(members);
   }

@@ -4,7 +4,7 @@
 import { Option, type Command } from 'commander';
 import { PRECISIONS, type Precision } from '../torch/dtype.js';
 import { BF16_ADVICE, nativeBf16 } from '../torch/cpu-features.js';
-import { listOf, positiveNumber, probability, repeatable, runDirectory, wholeNumber } from './parse.js';
+import { listOf, numberIn, positiveNumber, probability, repeatable, runDirectory, wholeNumber } from './parse.js';
 import { headerByte } from './segy.js';
 import { launchIfAsked, launchOptions, type LaunchFlags } from './launch-flags.js';
 
@@ -20,7 +20,7 @@ export interface PredictFlags extends EnsembleFlags {
   engine: Engine;
 }
 
-export interface PseudoLabelFlags extends EnsembleFlags { images: string; out: string; low: number; high: number; force?: boolean }
+export interface PseudoLabelFlags extends EnsembleFlags { images: string; out: string; low: number; high: number; minConfident: number; force?: boolean }
 
 function ensembleOptions(cmd: Command): Command {
   return cmd
@@ -74,11 +74,12 @@ export function register(program: Command): void {
 
   ensembleOptions(program
     .command('pseudo-label')
-    .description('predict unlabelled tiles with a run or an ensemble and keep the confident ones (every pixel below --low or above --high) as training data'))
+    .description('predict unlabelled tiles with a run or an ensemble and keep the confident ones (at least --min-confident of their pixels below --low or above --high, as the TGS winners) as training data'))
     .requiredOption('--images <dir>', 'folder of unlabelled 101x101 PNG tiles (e.g. test/images)')
     .requiredOption('--out <dir>', 'new folder to write images/, masks/ and pseudo.json in')
     .option('--force', 'replace the --out folder if it exists (once the new one is complete)')
     .option('--low <p>', 'a pixel is confidently empty below this probability', probability, 0.2)
     .option('--high <p>', 'a pixel is confidently salt above this probability', probability, 0.8)
+    .option('--min-confident <fraction>', 'keep a tile when at least this fraction of its pixels is confident (1: every pixel, which keeps almost only empty tiles)', numberIn(0, 1, { lo: true }), 0.9)
     .action(async (o: PseudoLabelFlags) => { checkPrecision(o); return (await import('./predict-action.js')).pseudoLabel(o); });
 }

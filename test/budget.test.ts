@@ -250,5 +250,6 @@ test('examples/cpu-60min.json and cpu-150min.json are the presets of the same na
     assert.equal(fromFile.budget, 'shape');
     assert.ok(fromFile.validation && fromFile.maxMinutes);
     assert.equal(fromFile.ema !== undefined, name === 'cpu-150min', 'only the 150-minute budget averages the weights');
+    assert.equal(fromFile.precision, 'auto', 'the machine picks fp32 or bf16');
   }
 });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nativeBf16 } from '../src/torch/cpu-features.js';
+import { autoPrecision, nativeBf16 } from '../src/torch/cpu-features.js';
 import { blasInUse } from '../src/torch/runtime.js';
 import { firstColumn, halite } from './helpers/cli.js';
 
@@ -19,11 +19,13 @@ test('doctor reports the libtorch in use', () => {
   assert.ok(Array.isArray(d.cudaDevices));
   assert.match(d.cpuCapability, /^(DEFAULT|AVX2|AVX512|ZVECTOR|NEON|\w+)$/);
   assert.ok(Array.isArray(d.bf16));
+  assert.equal(d.autoPrecision, d.bf16.includes('amx_bf16') ? 'bf16' : 'fp32');
   assert.equal(typeof d.blas, 'string');
   assert.equal(typeof d.blasSlow, 'boolean');
   const text = halite('doctor');
   assert.match(text.stdout, /libtorch\s+\d+\.\d+/);
   assert.match(text.stdout, /cuda\s+/);
+  assert.match(text.stdout, new RegExp(`bf16 .*--precision auto \\(the cpu presets\\) trains in ${d.autoPrecision} here: this CPU has`));
 });
 
 test('doctor reads native bfloat16 support from the CPU flags', () => {
@@ -32,6 +34,12 @@ test('doctor reads native bfloat16 support from the CPU flags', () => {
   assert.deepEqual(nativeBf16(info('avx512_bf16 amx_tile amx_bf16')), ['avx512_bf16', 'amx_bf16']);
   assert.deepEqual(nativeBf16(info('avx2 avx512f avx512bw')), []);
   assert.deepEqual(nativeBf16(''), []);
+  // precision auto: bf16 with AMX only; AVX512-BF16 alone, no bf16 and CUDA devices keep fp32.
+  assert.equal(autoPrecision('cpu', info('avx512_bf16 amx_tile amx_bf16')).precision, 'bf16');
+  assert.equal(autoPrecision('cpu', info('avx2 avx512f avx512_bf16')).precision, 'fp32');
+  assert.equal(autoPrecision('cpu', info('avx2 fma')).precision, 'fp32');
+  assert.equal(autoPrecision('cuda:0', info('avx512_bf16 amx_tile amx_bf16')).precision, 'fp32');
+  assert.match(autoPrecision('cpu', info('avx512_bf16')).why, /AVX512-BF16 but no AMX/);
 });
 
 test('doctor names the BLAS from the memory maps and flags the reference one as slow', () => {

@@ -127,6 +127,16 @@ test('splitSeed keeps the validation tiles of another seed while seed varies the
   assert.deepEqual(split({ seed: 1, splitSeed: 2 }), split({ seed: 2 }));
 });
 
+test('precision auto trains in bf16 only where the CPU has AMX, and the run keeps what it picked', async () => {
+  const lines: string[] = [];
+  const r = await train(config('auto', { precision: 'auto', phases: [{ loss: 'bce', epochs: 1 }] }), { log: (l) => lines.push(l) });
+  // Read apart from halite's own parser: the first flags line of /proc/cpuinfo.
+  const amx = /^flags\s*:.*\bamx_bf16\b/m.test(readFileSync('/proc/cpuinfo', 'utf8'));
+  const picked = amx ? 'bf16' : 'fp32';
+  assert.equal(JSON.parse(readFileSync(join(r.run, 'config.json'), 'utf8')).precision, picked);
+  assert.ok(lines.some((l) => l.startsWith(`precision auto: ${picked}, this CPU has `)), lines.join('\n'));
+});
+
 test('config errors name the field', () => {
   assert.throws(() => resolveConfig([{ batchSize: 0 }], 'cfg.json'), /cfg\.json\.batchSize: must be a positive integer, got 0/);
   assert.throws(() => resolveConfig([{ splitSeed: -1 }], 'cfg.json'), /cfg\.json\.splitSeed: must be a non-negative integer, got -1/);
@@ -134,7 +144,7 @@ test('config errors name the field', () => {
   assert.throws(() => resolveConfig([{ phases: [{ loss: 'bce', epochs: 1.5 }] }]), /phases\[0\]\.epochs: must be a positive integer/);
   assert.throws(() => resolveConfig([{ folds: 5, fold: 7 }]), /config\.fold: must be in 0\.\.4/);
   assert.throws(() => resolveConfig([{ phases: [{ loss: 'bce', epochs: 3, snapshots: 4 }] }]), /phases\[0\]\.snapshots: must be an integer from 0 to the phase's 3 epochs, got 4/);
-  assert.throws(() => resolveConfig([{ precision: 'fp16' as 'bf16' }], 'cfg.json'), /cfg\.json\.precision: must be fp32 or bf16, got "fp16"/);
+  assert.throws(() => resolveConfig([{ precision: 'fp16' as 'bf16' }], 'cfg.json'), /cfg\.json\.precision: must be fp32, bf16 or auto, got "fp16"/);
   assert.throws(() => resolveConfig([{ augmentations: [{ type: 'spin' }] as never }]), /augmentations\[0\]: unknown augmentation "spin"/);
 });
 

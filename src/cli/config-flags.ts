@@ -2,8 +2,8 @@
 // config file, then flags, each deep-merged over the one before (resolveConfig). Numbers are checked
 // as the flags are read (parse.ts); the config's own check (resolveConfig) then checks the combination.
 import { Option, type Command } from 'commander';
-import { PRECISIONS } from '../torch/dtype.js';
 import type { ConfigLayer, TrainConfig } from '../run/config.js';
+import { TRAIN_PRECISIONS } from '../torch/dtype.js';
 import { existingFolder, listOf, numberIn, positiveNumber, wholeNumber } from './parse.js';
 
 export interface ConfigFlags {
@@ -32,7 +32,7 @@ export function configOptions(cmd: Command): Command {
     .option('--seed <n>', 'seed for the split, shuffles, augmentations and initialisation', wholeNumber(0))
     .option('--split-seed <n>', 'seed for the split alone (default: --seed), to vary a run on the same validation tiles', wholeNumber(0))
     .option('--device <name>', 'cpu or cuda')
-    .addOption(new Option('--precision <p>', 'fp32, or bf16 for mixed-precision training (bfloat16 autocast)').choices(PRECISIONS))
+    .addOption(new Option('--precision <p>', 'fp32; bf16 for mixed-precision training (bfloat16 autocast); or auto: bf16 where the CPU has AMX (halite doctor), else fp32').choices(TRAIN_PRECISIONS))
     .option('--runs <dir>', 'folder for run directories')
     .option('--name <name>', 'run directory name')
     .option('--max-minutes <m>', 'stop after the epoch that would otherwise overrun this budget, then tune', positiveNumber);

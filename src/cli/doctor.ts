@@ -1,6 +1,6 @@
 // `halite doctor`: what engine this installation runs on.
 import type { Command } from 'commander';
-import { nativeBf16 } from '../torch/cpu-features.js';
+import { autoPrecision, nativeBf16 } from '../torch/cpu-features.js';
 
 type Runtime = typeof import('../torch/runtime.js');
 
@@ -19,6 +19,7 @@ export function doctorReport(rt: Runtime): Record<string, unknown> {
     blasPath: blas.path ?? null,
     blasSlow: blas.slow,
     bf16: nativeBf16(),
+    autoPrecision: autoPrecision('cpu').precision,
     cudaBuild: b.cudaCompiled,
     cudaAvailable: n > 0,
     cudaDevices: Array.from({ length: n }, (_, i) => `cuda:${i}`),
@@ -42,7 +43,8 @@ export function register(program: Command): void {
       console.log(`cpu features    ${r.cpuCapability}${r.mkldnn ? ', oneDNN (MKL-DNN)' : ''}`);
       console.log(`blas            ${r.blas}${r.blasPath ? ` (${r.blasPath})` : ''}${r.blasSlow ? `: ${rt.BLAS_ADVICE}` : ''}`);
       const bf16 = r.bf16 as string[];
-      console.log(`bf16            ${bf16.length ? `native (${bf16.join(', ')}): --precision bf16 trains faster` : 'no native bfloat16 in this CPU: train in fp32'}`);
+      const auto = autoPrecision('cpu');
+      console.log(`bf16            ${bf16.length ? `native (${bf16.join(', ')})` : 'no native bfloat16'}; --precision auto (the cpu presets) trains in ${auto.precision} here: ${auto.why}`);
       console.log(`cuda            ${r.cudaAvailable ? `available: ${(r.cudaDevices as string[]).join(', ')}` : `not available${r.cudaBuild ? ' (CUDA build, no device found)' : ' (CPU-only libtorch; build with LIBTORCH=/path/to/cuda/libtorch)'}`}`);
       if (b.cudaConfig) console.log(b.cudaConfig.trim());
       if (o.config) console.log(`\n${b.config.trim()}\n\n${b.parallel.trim()}`);

@@ -1,10 +1,9 @@
 // Pseudo-labels: unlabelled tiles whose predicted probabilities are confident (most pixels below `low`
 // or above `high`), written as a folder of images and masks that training can add.
 // The folder is written whole beside its place and renamed in, so a second round never mixes with the first.
-import { copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { encode } from 'fast-png';
-import { writeFileAtomic } from '../io/atomic.js';
 import { decodeImages, decodeMasks } from './decode-pool.js';
 import { DataError } from './png.js';
 import { PIXELS, TILE } from './rle.js';
@@ -53,11 +52,12 @@ export function writePseudoLabels(dir: string, ids: readonly string[], imagesDir
       const mask = new Uint8Array(PIXELS);
       for (let k = 0; k < PIXELS; k++) mask[k] = p[k]! > o.threshold ? 255 : 0;
       copyFileSync(join(imagesDir, `${id}.png`), join(tmp, 'images', `${id}.png`));
-      writeFileAtomic(join(tmp, 'masks', `${id}.png`), encode({ width: TILE, height: TILE, data: mask, channels: 1, depth: 8 }));
+      // Plain writes: the temporary folder as a whole is what is renamed into place.
+      writeFileSync(join(tmp, 'masks', `${id}.png`), encode({ width: TILE, height: TILE, data: mask, channels: 1, depth: 8 }));
       kept++;
     });
     const info: PseudoInfo = { sources: o.sources, threshold: o.threshold, low: o.low, high: o.high, minConfident: o.minConfident, kept, total: ids.length };
-    writeFileAtomic(join(tmp, 'pseudo.json'), JSON.stringify(info, null, 2) + '\n');
+    writeFileSync(join(tmp, 'pseudo.json'), JSON.stringify(info, null, 2) + '\n');
     return info;
   });
 }

@@ -7,7 +7,7 @@ import { parseAugmentations, SEED_AUGMENTATIONS } from '../data/augment.js';
 import { checkLossSpec, type LossSpec } from '../losses/losses.js';
 import { checkModelOptions } from '../models/registry.js';
 import { runPath } from './layout.js';
-import { isPrecision, type Precision } from '../torch/index.js';
+import { TRAIN_PRECISIONS, type TrainPrecision } from '../torch/dtype.js';
 import { readReason } from '../io/errno.js';
 
 /** Loss weights of the extra heads of multi-head models (encoder-unet). */
@@ -67,8 +67,11 @@ export interface TrainConfig {
   batchSize: number;
   threads?: number;
   device: string;
-  /** fp32, or bf16: training forwards under bfloat16 autocast (validation and prediction stay fp32). */
-  precision: Precision;
+  /**
+   * fp32, or bf16: training forwards under bfloat16 autocast (validation and prediction stay fp32); auto
+   * picks one for the machine when the run starts (autoPrecision), and the run's config.json keeps the pick.
+   */
+  precision: TrainPrecision;
   optimizer: OptimizerConfig;
   phases: PhaseConfig[];
   augmentations: AugmentSpec[];
@@ -282,7 +285,7 @@ export function resolveConfig(layers: ConfigLayer[], where = 'config'): TrainCon
   if (c.splitSeed !== undefined && !natural(c.splitSeed)) fail('splitSeed', `must be a non-negative integer, ${got(c.splitSeed)}`);
   if (c.threads !== undefined && !posInt(c.threads)) fail('threads', 'must be a positive integer');
   if (typeof c.device !== 'string' || !/^(cpu|cuda(:\d+)?)$/.test(c.device)) fail('device', `must be cpu, cuda or cuda:N, ${got(c.device)}`);
-  if (!isPrecision(c.precision)) fail('precision', `must be fp32 or bf16, ${got(c.precision)}`);
+  if (!TRAIN_PRECISIONS.includes(c.precision)) fail('precision', `must be fp32, bf16 or auto, ${got(c.precision)}`);
   if (c.folds !== undefined) {
     if (!(Number.isInteger(c.folds) && c.folds >= 2)) fail('folds', 'must be an integer >= 2');
     if (!(Number.isInteger(c.fold) && c.fold! >= 0 && c.fold! < c.folds!)) fail('fold', `must be in 0..${c.folds! - 1}`);

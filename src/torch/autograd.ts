@@ -26,7 +26,7 @@ export function enableGrad<T>(fn: () => T): T { return withGradMode(true, fn); }
 export function isGradEnabled(): boolean { return native.isGradEnabled(); }
 
 // In dtype.ts, which loads no addon, so that the command line can list them before libtorch loads.
-export { PRECISIONS, isPrecision, type Precision } from './dtype.js';
+export { PRECISIONS, type Precision } from './dtype.js';
 import type { Precision } from './dtype.js';
 
 /**

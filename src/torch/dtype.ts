@@ -6,7 +6,9 @@ export type MemoryFormat = 'contiguous' | 'channelsLast';
 /** The training precisions: fp32, or bfloat16 autocast (mixed precision, weights and optimizer stay fp32). */
 export const PRECISIONS = ['fp32', 'bf16'] as const;
 export type Precision = (typeof PRECISIONS)[number];
-export const isPrecision = (p: unknown): p is Precision => PRECISIONS.includes(p as Precision);
+/** What a training config may name: one of the two, or auto, picked for the machine (cpu-features.ts, autoPrecision). */
+export const TRAIN_PRECISIONS = [...PRECISIONS, 'auto'] as const;
+export type TrainPrecision = (typeof TRAIN_PRECISIONS)[number];
 
 export type TypedArray = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array | Uint16Array;
 

@@ -33,9 +33,10 @@ function seResNeXtSystem(encoder: string): ConfigLayer {
 // a symmetric Lovász (ELU+1) phase. The 150-minute budget keeps an EMA of the weights (0.998, about
 // 500 steps); the 60-minute one does not: a fixed-decay average lags a short run that is still
 // improving (measured: 0.606 against 0.737 for the raw weights after 15 epochs on an AVX2-only CPU,
-// and no gain after 30 epochs on an AVX-512 one). Their scores are in the README's table.
+// and no gain after 30 epochs on an AVX-512 one). Precision auto trains in bf16 where the CPU has AMX, the
+// one kind of CPU where bf16 measured faster enough to pay (cpu-features.ts). Their scores are in the README's table.
 const cpuBudget = (minutes: number, ema: boolean): ConfigLayer => ({
-  maxMinutes: minutes, budget: 'shape', validation: { every: 3, everyEpochInLast: 0.3 }, ...(ema ? { ema: { decay: 0.998 } } : {}),
+  maxMinutes: minutes, budget: 'shape', validation: { every: 3, everyEpochInLast: 0.3 }, ...(ema ? { ema: { decay: 0.998 } } : {}), precision: 'auto',
   earlyStopping: null, reduceLROnPlateau: null,
 });
 const symmetricLovasz = { name: 'lovasz' as const, activation: 'elu' as const, symmetric: true };
@@ -79,7 +80,7 @@ export const PRESETS: Record<string, Preset> = {
     config: seResNeXtSystem('se_resnext101_32x4d'),
   },
   'cpu-60min': {
-    description: 'small dilated resunet (depth 3, dilated middle, FPA; 1.3 M parameters) on a 60-minute CPU budget shaped by time (6:12 BCE:symmetric Lovász shares, cosine each), sparse early validation; scores in the README table',
+    description: 'small dilated resunet (depth 3, dilated middle, FPA; 1.3 M parameters) on a 60-minute CPU budget shaped by time (6:12 BCE:symmetric Lovász shares, cosine each), sparse early validation, bf16 where the CPU has AMX (precision auto); scores in the README table',
     config: cpuResUNet(60, false, SMALL_DILATED),
   },
   'cpu-150min': {

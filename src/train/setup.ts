@@ -23,14 +23,15 @@ import { haliteProgram, RUN_FILES, resumeCommand, runPath } from '../run/layout.
 import { readStatus } from '../run/status.js';
 import { quote } from 'shell-quote';
 import { RunLock } from '../run/lock.js';
-import { BF16_ADVICE, BLAS_ADVICE, blasInUse, cudaIsAvailable, manualSeed, nativeBf16, setNumThreads } from '../torch/index.js';
+import { autoPrecision, BF16_ADVICE, BLAS_ADVICE, blasInUse, cudaIsAvailable, manualSeed, nativeBf16, setNumThreads, type Precision } from '../torch/index.js';
 import { TrainingError } from './callbacks/callback.js';
 import { makeOptimizer } from './optimizers.js';
 import { makeFolders } from '../io/folders.js';
 
 export interface RunSetup {
   run: string;
-  config: TrainConfig;
+  /** The run's config, its precision picked for this machine when it said auto. */
+  config: TrainConfig & { precision: Precision };
   /** Held by the process that writes the run (null on data-parallel ranks other than 0). */
   lock: RunLock | null;
   loader: BatchLoader;
@@ -84,7 +85,15 @@ export async function setupRun(configOrRun: TrainConfig | { resume: string }, lo
     manualSeed(c.seed);
     const blas = blasInUse();
     if (c.device === 'cpu' && blas.slow) log(`warning: ${BLAS_ADVICE} (loaded: ${blas.path})`);
-    if (c.device === 'cpu' && c.precision === 'bf16' && nativeBf16().length === 0) log(`warning: ${BF16_ADVICE}`);
+    // Picked before config.json is written, so the run keeps what it trained in and a resume elsewhere continues it.
+    let precision: Precision;
+    if (c.precision === 'auto') {
+      const pick = autoPrecision(c.device);
+      log(`precision auto: ${pick.precision}, ${pick.why}`);
+      precision = pick.precision;
+    } else precision = c.precision;
+    c = { ...c, precision };
+    if (c.device === 'cpu' && precision === 'bf16' && nativeBf16().length === 0) log(`warning: ${BF16_ADVICE}`);
 
     const data = await readTgs(c.data, { test: false });
     const trIdx = splitIndices(data, c).train;
@@ -136,7 +145,7 @@ export async function setupRun(configOrRun: TrainConfig | { resume: string }, lo
     const optimizer = makeOptimizer(model, c.optimizer, c.phases[0]!.lr ?? c.optimizer.lr);
     // The checkpoint restores the optimizer's moments and hyperparameters (its phase's learning rate).
     const saved = resuming ? loadCheckpoint(run, model, optimizer) : null;
-    return { run, config: c, lock, loader, val: { images, masks }, model, optimizer, saved };
+    return { run, config: { ...c, precision }, lock, loader, val: { images, masks }, model, optimizer, saved };
   } catch (e) {
     lock?.release();
     model?.dispose();

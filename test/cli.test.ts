@@ -20,6 +20,7 @@ test('doctor reports the libtorch in use', () => {
   assert.match(d.cpuCapability, /^(DEFAULT|AVX2|AVX512|ZVECTOR|NEON|\w+)$/);
   assert.ok(Array.isArray(d.bf16));
   assert.equal(d.autoPrecision, d.bf16.includes('amx_bf16') ? 'bf16' : 'fp32');
+  assert.match(d.autoPrecisionWhy, /^this CPU has /);
   assert.equal(typeof d.blas, 'string');
   assert.equal(typeof d.blasSlow, 'boolean');
   const text = halite('doctor');

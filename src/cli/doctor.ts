@@ -9,6 +9,7 @@ export function doctorReport(rt: Runtime): Record<string, unknown> {
   const b = rt.buildInfo();
   const n = rt.cudaDeviceCount();
   const blas = rt.blasInUse();
+  const auto = autoPrecision('cpu');
   return {
     libtorch: b.version,
     library: b.library,
@@ -19,7 +20,8 @@ export function doctorReport(rt: Runtime): Record<string, unknown> {
     blasPath: blas.path ?? null,
     blasSlow: blas.slow,
     bf16: nativeBf16(),
-    autoPrecision: autoPrecision('cpu').precision,
+    autoPrecision: auto.precision,
+    autoPrecisionWhy: auto.why,
     cudaBuild: b.cudaCompiled,
     cudaAvailable: n > 0,
     cudaDevices: Array.from({ length: n }, (_, i) => `cuda:${i}`),
@@ -43,8 +45,7 @@ export function register(program: Command): void {
       console.log(`cpu features    ${r.cpuCapability}${r.mkldnn ? ', oneDNN (MKL-DNN)' : ''}`);
       console.log(`blas            ${r.blas}${r.blasPath ? ` (${r.blasPath})` : ''}${r.blasSlow ? `: ${rt.BLAS_ADVICE}` : ''}`);
       const bf16 = r.bf16 as string[];
-      const auto = autoPrecision('cpu');
-      console.log(`bf16            ${bf16.length ? `native (${bf16.join(', ')})` : 'no native bfloat16'}; --precision auto (the cpu presets) trains in ${auto.precision} here: ${auto.why}`);
+      console.log(`bf16            ${bf16.length ? `native (${bf16.join(', ')})` : 'no native bfloat16'}; --precision auto (the cpu presets) trains in ${r.autoPrecision} here: ${r.autoPrecisionWhy}`);
       console.log(`cuda            ${r.cudaAvailable ? `available: ${(r.cudaDevices as string[]).join(', ')}` : `not available${r.cudaBuild ? ' (CUDA build, no device found)' : ' (CPU-only libtorch; build with LIBTORCH=/path/to/cuda/libtorch)'}`}`);
       if (b.cudaConfig) console.log(b.cudaConfig.trim());
       if (o.config) console.log(`\n${b.config.trim()}\n\n${b.parallel.trim()}`);

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeSynth } from '../src/data/synth/generate.js';
+import { loadRun } from '../src/infer/run.js';
 import { createModel } from '../src/models/registry.js';
 import { readConfigFile, resolveConfig, type ConfigLayer } from '../src/run/config.js';
 import { readHistory } from '../src/run/history.js';
@@ -102,6 +103,28 @@ test('budget-shaped runs end every phase annealed on a slow, a nominal and a fas
   }
 });
 
+test('an epoch interrupted and resumed records all its seconds; a run with nothing validated yet says how to continue it', async () => {
+  // Every batch takes 10 s of a fake clock, 3 batches an epoch: 30 s an epoch however it is cut.
+  let ms = 0, cut = false;
+  const tick: Callback = {
+    name: 'tick',
+    onBatchEnd: (ctx, k) => {
+      ms += 10_000;
+      if (!cut && k === 1) { cut = true; ctx.stop('interrupted', 'SIGINT'); }
+    },
+  };
+  const c = resolveConfig([{ data: small, runsDir: join(root, 'runs'), name: 'cut-epoch', model: 'resunet', modelOptions: { startFilters: 2 }, batchSize: 4,
+    valFraction: 0.25, threads: 2, phases: [{ loss: 'bce', epochs: 3 }], earlyStopping: null, sweep: { from: 0.4, to: 0.6, steps: 3 } }]);
+  const hooks = { log: () => {}, clock: () => ms, callbacks: [tick] };
+  const first = await train(c, hooks);
+  assert.equal(first.stopped, 'interrupted');
+  // Nothing validated yet: predicting from the run says how to continue it.
+  assert.throws(() => loadRun(first.run), /no best\.safetensors; the run has not validated an epoch yet: continue it with .*train --resume .*cut-epoch/);
+  const done = await train({ resume: first.run }, hooks);
+  assert.equal(done.stopped, 'finished');
+  assert.deepEqual(readHistory(done.run).map((e) => e.seconds), [30, 30, 30], 'epoch 1 counts its 10 s before the interruption');
+});
+
 test('budget "shape" needs maxMinutes, and takes only "cut" or "shape"', () => {
   assert.throws(() => resolveConfig([{ budget: 'shape' }], 'f.json'), /f\.json\.budget: "shape" lays the phases out on the time budget: set maxMinutes too/);
   assert.throws(() => resolveConfig([{ maxMinutes: 5, budget: 'fit' as 'cut' }], 'f.json'), /f\.json\.budget: must be "cut" .* or "shape" .*got "fit"/);
@@ -114,7 +137,7 @@ function context(state: Partial<LoopState>, phases: ConfigLayer['phases'], final
   mkdirSync(run, { recursive: true });
   const config = resolveConfig([{ data, model: 'resunet', modelOptions: { startFilters: 2 }, phases, maxMinutes: 1, budget: 'shape' }]);
   const calls = { stop: [] as string[], endPhase: 0, logs: [] as string[] };
-  const st: LoopState = { phase: 0, epochInPhase: 0, epoch: 0, batch: 0, lossSum: 0, lossCount: 0, seconds: 0, ...state };
+  const st: LoopState = { phase: 0, epochInPhase: 0, epoch: 0, batch: 0, lossSum: 0, lossCount: 0, seconds: 0, epochSeconds: 0, ...state };
   const ctx = {
     run, config, model: createModel('resunet', { startFilters: 2 }), optimizer: { lr: 1 }, state: st, totalEpochs: 6, batchesPerEpoch: 4, worldSize: 1,
     val: { images: new Float32Array(0), masks: new Uint8Array(0) },

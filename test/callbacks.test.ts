@@ -34,7 +34,7 @@ function context(over: { config?: Partial<TrainConfig>; state?: Partial<LoopStat
   }]);
   const calls = { stop: [] as string[], endPhase: 0, logs: [] as string[] };
   const optimizer = { lr: 0.1 };
-  const state: LoopState = { phase: 0, epochInPhase: 0, epoch: 0, batch: 0, lossSum: 0, lossCount: 0, seconds: 0, ...over.state };
+  const state: LoopState = { phase: 0, epochInPhase: 0, epoch: 0, batch: 0, lossSum: 0, lossCount: 0, seconds: 0, epochSeconds: 0, ...over.state };
   const ctx = {
     run, config, model: createModel('resunet', { startFilters: 2 }), optimizer, state, totalEpochs: 11, batchesPerEpoch: 4,
     val: { images: new Float32Array(0), masks: new Uint8Array(0) },
@@ -258,7 +258,7 @@ test('a checkpoint from before callbacks (one flat state) restores the loop and 
   const flat = { phase: 1, epochInPhase: 2, epoch: 5, batch: 0, lossSum: 0, lossCount: 0, seconds: 80.5, lr: 5e-4,
     best: 0.61, bestEpoch: 4, badEpochs: 1, plateau: { best: 0.61, badEpochs: 0, cooldownLeft: 0 } };
   const loop = restoreLoop(JSON.parse(JSON.stringify(flat)), [best, early, plateau]);
-  assert.deepEqual(loop, { phase: 1, epochInPhase: 2, epoch: 5, batch: 0, lossSum: 0, lossCount: 0, seconds: 80.5 });
+  assert.deepEqual(loop, { phase: 1, epochInPhase: 2, epoch: 5, batch: 0, lossSum: 0, lossCount: 0, seconds: 80.5, epochSeconds: 0 });
   assert.deepEqual([best.best, best.bestEpoch], [0.61, 4]);
   assert.deepEqual(early.stateDict(), { phase: 2, badEpochs: 1 });
   // The restored plateau state belongs to phase 2: one more flat epoch with patience 0 halves the rate.

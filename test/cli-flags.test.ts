@@ -162,6 +162,15 @@ test('--help, --version and bad flags of every command answer without loading li
     assert.match(r.stderr, msg, args.join(' '));
     assert.doesNotMatch(r.stderr, /native addon loaded/, args.join(' '));
   }
+  // Refused in the action, after the thread count has loaded libtorch, and before the run is read.
+  for (const [args, msg] of [
+    [['--resume', run, '--precision', 'fp32', '--epochs', '99', '--lr', '5'], /^halite: --resume continues a run exactly as its config\.json says, so --epochs, --lr, --precision would be ignored: drop them, or start a new run with them and another --name\n$/],
+    [['--resume', run, '--sync-batchnorm'], /^halite: --resume continues a run exactly as its config\.json says, so --sync-batchnorm would be ignored: drop it, or start a new run with it and another --name\n$/],
+  ] as const) {
+    const r = halite('train', ...args);
+    assert.equal(r.status, 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, msg, args.join(' '));
+  }
   const bf16 = halite('predict', '--run', run, '--images', root, '--out', 'x.csv', '--precision', 'bf16', '--engine', 'onnxruntime');
   assert.equal(bf16.status, 1);
   assert.match(bf16.stderr, /--precision bf16 runs on --engine libtorch only: the ONNX graph onnxruntime runs is float32; drop one of the two flags/);

@@ -183,6 +183,8 @@ test('a rank killed mid-epoch makes the other exit naming it; another world size
   assert.match(f0!.stderr, /resuming .*fault at epoch 2/);
   assert.deepEqual(history(run).map((h) => (h as unknown as { epoch: number }).epoch), [1, 2, 3]);
   assert.equal(readFileSync(join(run, 'status'), 'utf8').trim(), 'finished');
+  // Finished: nothing to resume, said before the world size it would otherwise refuse.
+  await assert.rejects(train({ resume: run }, { log: () => {} }), /has trained all its 3 epochs; there is nothing to resume/);
 });
 
 test('two ranks interrupted mid-epoch and resumed end with the weights of an uninterrupted run: dropout and augmentation streams continue per rank', async () => {

@@ -347,11 +347,14 @@ test('pre-stack data (shot-gather.sgy) is refused with the file, the position an
     && e.message.includes('shot-gather.sgy') && /pre-stack/.test(e.message) && /inline 0, crossline 0 alone holds 61 traces/.test(e.message) && /--iline-byte/.test(e.message));
 });
 
-test('a file of headers only (text.sgy) has no traces and an empty geometry', { skip }, () => {
-  const v = openVolume(at('text.sgy'));
-  assert.equal(v.file.traceCount, 0);
-  assert.equal(v.geometry.index.length, 0);
-  v.close();
+test('a file of headers only (text.sgy) opens, but has no survey: its geometry is refused, naming the file; info shows its headers', { skip }, () => {
+  const f = openSegy(at('text.sgy'));
+  assert.equal(f.traceCount, 0);
+  f.close();
+  assert.throws(() => openVolume(at('text.sgy')), (e: unknown) => e instanceof SegyError && e.message.includes('text.sgy') && /holds no traces, only its headers \(3600 bytes\)/.test(e.message));
+  const info = segyInfo(at('text.sgy'));
+  assert.equal(info.traces, 0);
+  assert.ok('error' in info.geometry && /holds no traces/.test(info.geometry.error));
 });
 
 test('bad files: a cut trace area, an unknown or obsolete format code, a file shorter than its headers', { skip }, () => {
@@ -400,7 +403,10 @@ test('round trip read -> write -> read: same headers and samples, f3.sgy and sma
         const out = openSegy(p);
         assert.equal(out.byteOrder, order, `${p} byte order`);
         assert.equal(out.format.code, format);
-        assertSameFile(src, out, ['formatCode', 'byteOrderConstant'], false);
+        // IEEE float is rev 1's (its section 3.3): a rev 0 file (small.sgy) written as format 5 says rev 1.0, fixed-length traces.
+        const rev0to5 = src.revision[0] === 0 && format === 5;
+        assertSameFile(src, out, ['formatCode', 'byteOrderConstant', ...(rev0to5 ? ['revisionMajor', 'revisionMinor', 'fixedLengthTraces'] : [])], false);
+        assert.deepEqual([out.revision, out.binary.fixedLengthTraces], rev0to5 ? [[1, 0], 1] : [src.revision, src.binary.fixedLengthTraces], `${p} revision`);
         // f3's integers are exact in both; small's IBM values are exact float32s, so both formats keep them.
         assert.deepEqual(allSamples(out), allSamples(src), `${p} samples`);
         assert.deepEqual(scanGeometry(out).index, scanGeometry(src).index);
@@ -492,6 +498,14 @@ test('sections: inlines, crosslines and time slices of f3 from file offsets, in 
   copySegy(v.file, p, { traces: order });
   const c = openVolume(p);
   assert.equal(c.geometry.sorting, 'crossline');
+  // Crossline-sorted but for its first and last traces swapped: crosslines 875 and 892 are no longer
+  // contiguous, so the file is unsorted, though most neighbours still share a crossline.
+  const q = join(dir, 'f3-unsorted.sgy');
+  copySegy(v.file, q, { traces: [order[413]!, ...order.slice(1, 413), order[0]!] });
+  const u = openVolume(q);
+  assert.equal(u.geometry.sorting, 'unsorted');
+  assert.deepEqual(u.inline(120), il);
+  u.close();
   assert.deepEqual(c.inline(120), il);
   assert.deepEqual(c.crossline(880), xl);
   assert.deepEqual(c.timeSlice(30), ts);

@@ -14,7 +14,7 @@ import { blendWindow, tileOrigins } from '../src/infer/tiling.js';
 import {
   normalise, parseSectionPicks, predictSection, predictSurvey, readNormalisation, SurveyAborted, type Direction, type TilePredictor,
 } from '../src/infer/survey.js';
-import { openSegy, openVolume, textLines } from '../src/segy/index.js';
+import { openSegy, openVolume, SegyError, textLines } from '../src/segy/index.js';
 import { resolveConfig } from '../src/run/config.js';
 import { train } from '../src/train/trainer.js';
 import { halite } from './helpers/cli.js';
@@ -125,6 +125,14 @@ print(json.dumps(np.percentile(a, [0.5, 99.5]).tolist()))`)) as number[];
   const tj = join(root, 'tiles.json');
   writeFileSync(tj, JSON.stringify({ source: 'x.sgy', percentiles: [0.5, 99.5], clip: [-100, 300] }));
   assert.deepEqual(readNormalisation(tj), { lo: -100, hi: 300, source: 'tiles.json' });
+  // That clip saturates most of f3 (amplitudes of thousands): noted, with the share numpy counts; the survey's own clip is not.
+  const share = Number(numpyCheck(`
+_, a = traces(${JSON.stringify(F3)}, '>i2')
+print(100 * np.mean((a < -100) | (a > 300)))`));
+  const narrow = await predictSurvey({ input: F3, out: join(root, 'narrow.sgy'), predict: identity, threshold: 0.5, sections: ['inline'], normalisation: readNormalisation(tj) });
+  assert.match(narrow.notes.join('\n'), new RegExp(`the clip -100\\.0 \\.\\. 300\\.0 \\(tiles\\.json\\) saturates ${share.toFixed(1).replace('.', '\\.')}% of 414 sampled traces' amplitudes, .* drop --normalise`));
+  const own = await predictSurvey({ input: F3, out: join(root, 'own.sgy'), predict: identity, threshold: 0.5, sections: ['inline'], normalisation: r.normalisation });
+  assert.doesNotMatch(own.notes.join('\n'), /saturates/);
   writeFileSync(tj, JSON.stringify({ clip: [3, 3] }));
   assert.throws(() => readNormalisation(tj), /tiles\.json: expected "clip": \[lo, hi\] with finite lo < hi/);
   assert.deepEqual(parseSectionPicks('il:120, xl:880'), [{ direction: 'inline', number: 120 }, { direction: 'crossline', number: 880 }]);
@@ -176,6 +184,12 @@ test('a 2D line is predicted along the line alone: sections across it are single
     assert.deepEqual(along === 'inline' ? b.inlineAt(0) : b.crosslineAt(0), want, 'the identity model gives the normalised line back');
     a.close(); b.close();
   }
+  // One trace is no section in either direction: refused, naming the file and its position, and nothing is written.
+  const input = join(root, 'one-trace.sgy'), out = join(root, 'one-trace.salt.sgy');
+  writeSyntheticSurvey(input, 1, 1, 120);
+  await assert.rejects(predictSurvey({ input, out, predict: identity, threshold: 0.5, normalisation: CLIP }),
+    (e) => e instanceof SegyError && e.message.includes('one-trace.sgy') && /holds one trace \(inline \d+, crossline \d+\), not a section/.test(e.message));
+  assert.equal(existsSync(out), false);
 });
 
 test('halite predict --segy with a tiny trained run: probabilities, the tuned-threshold mask, previews read by PIL', { skip }, async () => {

@@ -170,7 +170,7 @@ test('tiles: count, ids, images and masks equal numpy\'s reading of the SEG-Y at
   assert.deepEqual([tileStarts(102, 101), tileStarts(110, 101), tileStarts(101, 101), tileStarts(250, 60)], [[0, 1], [0, 9], [0], [0, 60, 120, 149]]);
   const out = join(dir, 'tiles-all');
   const r = writeSegyTiles({ segy: vol.seismic, labels: vol.salt, out, sections: ['inline', 'crossline'], maxTraces: 1e6 });
-  assert.deepEqual(r.counts, { train: 110 * 2 + 102 * 2, val: 0, test: 0, dropped: 0, padded: 0, empty: r.counts.empty });
+  assert.deepEqual(r.counts, { train: 110 * 2 + 102 * 2, val: 0, test: 0, dropped: 0, padded: 0, empty: r.counts.empty, valEmpty: 0 });
   const ids = readdirSync(join(out, 'train/images')).map((f) => f.slice(0, -4)).sort();
   assert.equal(ids.length, 424);
   assert.equal(new Set(ids).size, 424);
@@ -255,6 +255,11 @@ test('tiles --val-inlines: held-out inlines never reach training; crossline tile
   assert.equal(cli.status, 0, cli.stderr);
   assert.match(cli.stdout, /312 train, 10 held out .*102 crossline tiles spanning held-out and other inlines dropped/);
   const split = readJson(join(out, 'split.json'));
+  // The held-out tiles without salt, counted from train.csv's RLE: the warning comes when none holds salt.
+  const rle = new Map(readFileSync(join(out, 'train.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',') as [string, string]));
+  const valEmpty = split.val.filter((id: string) => rle.get(id) === '').length;
+  assert.equal(readJson(join(out, 'tiles.json')).counts.valEmpty, valEmpty);
+  assert.equal(/warning: none of the 10 held-out tiles \(--val-inlines 100-104\) holds salt/.test(cli.stderr), valEmpty === 10, cli.stderr);
   const want = [100, 101, 102, 103, 104].flatMap((il) => [`il0${il}-t0000-x0500`, `il0${il}-t0000-x0501`]);
   assert.deepEqual([...split.val].sort(), want);
   const all = csvIds(join(out, 'train.csv'));
@@ -284,8 +289,13 @@ test('halite train runs an epoch on tiles cut from a SEG-Y volume and validates 
     data, runsDir: join(dir, 'runs'), name: 'segy-tiles', model: 'resunet', modelOptions: { startFilters: 4 }, batchSize: 4,
     seed: 1, threads: 2, phases: [{ loss: 'bce', epochs: 1 }], augmentations: [], sweep: { from: 0.3, to: 0.7, steps: 3 },
   }]);
-  const r = await train(c, { log: () => {} });
+  const logs: string[] = [];
+  const r = await train(c, { log: (l) => logs.push(l) });
   assert.equal(r.stopped, 'finished');
+  // Warned exactly when the two held-out tiles hold no salt (read from their RLE in train.csv).
+  const rle = new Map(readFileSync(join(data, 'train.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',') as [string, string]));
+  const saltFree = ['il0108-t0000-x0500', 'il0109-t0000-x0500'].every((id) => rle.get(id) === '');
+  assert.equal(logs.some((l) => /^warning: none of the 2 validation tiles holds salt/.test(l)), saltFree, logs.join('\n'));
   const h = readFileSync(join(r.run, 'history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.equal(h.length, 1);
   assert.ok(Number.isFinite(h[0].train_loss) && typeof h[0].val_map === 'number');

@@ -171,7 +171,7 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     assert.ok(st.batch >= 1, 'stopped inside epoch 2');
     const r = halite('train', '--resume', join(runs, name));
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /resuming .* at epoch 2, batch \d+/);
+    assert.match(r.stdout, /resuming .* at epoch 2, batch \d+ \(phase 1: [^)]+\), in fp32 on cpu as its config\.json says\n/);
     assert.match(r.stdout, /finished, best val mAP/);
     assert.equal(readFileSync(join(runs, name, 'status'), 'utf8').trim(), 'finished');
   });

@@ -1,7 +1,7 @@
 // The flags `halite train` and `halite cv` share, and the config they make: a preset, then a JSON
 // config file, then flags, each deep-merged over the one before (resolveConfig). Numbers are checked
 // as the flags are read (parse.ts); the config's own check (resolveConfig) then checks the combination.
-import { Option, type Command } from 'commander';
+import { Command, Option } from 'commander';
 import type { ConfigLayer, TrainConfig } from '../run/config.js';
 import { TRAIN_PRECISIONS } from '../torch/dtype.js';
 import { existingFolder, listOf, numberIn, positiveNumber, wholeNumber } from './parse.js';
@@ -36,6 +36,15 @@ export function configOptions(cmd: Command): Command {
     .option('--runs <dir>', 'folder for run directories')
     .option('--name <name>', 'run directory name')
     .option('--max-minutes <m>', 'stop after the epoch that would otherwise overrun this budget, then tune', positiveNumber);
+}
+
+/**
+ * The config flags (configOptions' and `extra`) given on `cmd`'s command line, by their long names, in
+ * the order `--help` lists them; for refusing the ones that a resume would ignore.
+ */
+export function givenConfigFlags(cmd: Command, extra: string[] = []): string[] {
+  const names = new Set([...configOptions(new Command()).options.map((f) => f.long), ...extra]);
+  return cmd.options.filter((f) => names.has(f.long) && cmd.getOptionValueSource(f.attributeName()) === 'cli').map((f) => f.long!);
 }
 
 /** The config that the flags make; loads the config module (and libtorch with it). */

@@ -39,7 +39,7 @@ export function formatInfo(r: SegyInfo): string {
   }
   const a = r.amplitudes;
   row('amplitudes', a.percentiles.map(({ percent, value }) => `${percent}%: ${num(value)}`).join('  '));
-  row('', `percentiles of ${a.samples} samples from ${a.traces === a.of ? `all ${a.of} trace${a.of === 1 ? '' : 's'}` : `${a.traces} of ${a.of} traces spread evenly through the file`}${a.nonFinite ? `; ${a.nonFinite} NaN or infinite samples left out` : ''}`);
+  row('', `percentiles of ${a.samples} samples from ${a.traces === a.of ? `all ${a.of} trace${a.of === 1 ? '' : 's'}` : `${a.traces} of ${a.of} traces spread evenly through the file`}${a.nonFinite ? `; ${a.nonFinite} NaN or infinite sample${a.nonFinite === 1 ? '' : 's'} left out` : ''}`);
   row('binary header', Object.entries(r.binary).map(([k, v]) => `${k}=${v}`).join(' '));
   return out.join('\n');
 }

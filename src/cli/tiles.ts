@@ -47,7 +47,10 @@ export function register(program: Command): void {
         });
         bar?.stop();
         const c = r.counts;
-        console.log(`wrote ${r.dir}: ${c.train + c.val + c.test} tiles from ${r.sections.join(' and ')} sections (stride ${r.stride}): ${c.train} train${c.val ? `, ${c.val} held out (split.json)` : ''}${c.test ? `, ${c.test} test` : ''}, ${c.empty} without salt${c.dropped ? `; ${c.dropped} crossline tiles spanning held-out and other inlines dropped` : ''}${c.padded ? `; ${c.padded} tiles over traces missing from the survey (${r.geometry.padded} padded positions) left out` : ''}`);
+        console.log(`wrote ${r.dir}: ${c.train + c.val + c.test} tiles from ${r.sections.join(' and ')} sections (stride ${r.stride}): ${c.train} train${c.val ? `, ${c.val} held out (split.json)` : ''}${c.test ? `, ${c.test} test` : ''}${o.labels ? `, ${c.empty} without salt` : ''}${c.dropped ? `; ${c.dropped} crossline tiles spanning held-out and other inlines dropped` : ''}${c.padded ? `; ${c.padded} tiles over traces missing from the survey (${r.geometry.padded} padded positions) left out` : ''}`);
+        if (c.val > 0 && c.valEmpty === c.val) {
+          console.warn(`warning: none of the ${c.val} held-out tiles (--val-inlines ${o.valInlines}) holds salt, so validation mAP would only score whether a model predicts nothing (1.0 for one that never finds salt): hold out inlines that cross salt`);
+        }
         console.log(`amplitudes clipped at the ${r.percentiles[0]}/${r.percentiles[1]} percentiles (${r.clip[0].toPrecision(6)} .. ${r.clip[1].toPrecision(6)}, from ${r.sampledTraces} traces) -> 0..255; depths.csv in ${r.depthUnit}; mapping in tiles.json; ${((performance.now() - t0) / 1000).toFixed(1)} s`);
       } finally {
         bar?.stop();

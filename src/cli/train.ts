@@ -2,7 +2,7 @@
 // --nproc (and --nnodes ...) it launches data-parallel workers as torchrun does, and with torchrun's
 // variables set (by that launcher, torchrun, Slurm or Kubernetes) it runs as one rank of the job.
 import type { Command } from 'commander';
-import { configFromFlags, configOptions, type ConfigFlags } from './config-flags.js';
+import { configFromFlags, configOptions, givenConfigFlags, type ConfigFlags } from './config-flags.js';
 import { asRank, joinJob, launchIfAsked, launchOptions, launchPlan, type LaunchFlags } from './launch-flags.js';
 import { runDirectory, wholeNumber } from './parse.js';
 import { haliteProgram } from '../run/layout.js';
@@ -14,10 +14,15 @@ export function register(program: Command): void {
     .option('--folds <k>', 'stratified k-fold instead of a hold-out split', wholeNumber(2))
     .option('--fold <i>', 'which fold validates (with --folds)', wholeNumber(0))
     // Checked in the action: ranks on other machines than rank 0's have no run directory (rank 0 sends it).
-    .option('--resume <run>', 'continue a run exactly where it stopped')
+    .option('--resume <run>', 'continue a run exactly where it stopped, as its config.json says (so no config flag beside it)')
     .option('--sync-batchnorm', 'data-parallel: BatchNorm statistics over the global batch (every process\'s tiles), as torch.nn.SyncBatchNorm; default per process, as DistributedDataParallel'),
   'data-parallel: the batch size is per process')
-    .action(async (o: ConfigFlags & LaunchFlags) => {
+    .action(async (o: ConfigFlags & LaunchFlags, cmd: Command) => {
+      // A resume continues the run as its config.json says, so a config flag beside it would be ignored.
+      const ignored = o.resume === undefined ? [] : givenConfigFlags(cmd, ['--folds', '--fold', '--sync-batchnorm']);
+      if (ignored.length > 0) {
+        throw new Error(`--resume continues a run exactly as its config.json says, so ${ignored.join(', ')} would be ignored: drop ${ignored.length > 1 ? 'them' : 'it'}, or start a new run with ${ignored.length > 1 ? 'them' : 'it'} and another --name`);
+      }
       const plan = launchPlan(o);
       const remote = plan ? plan.nodeRank > 0 : Number(process.env.RANK ?? 0) > 0;
       if (o.resume !== undefined && !remote) {
@@ -27,7 +32,10 @@ export function register(program: Command): void {
           throw new Error(`option '--resume <run>' argument '${o.resume}' is invalid. ${(e as Error).message}`);
         }
       }
-      if (await launchIfAsked(o, `if rank 0 wrote a checkpoint, continue with ${haliteProgram()} train --resume RUN and the same --nproc; else run the same command again`)) return;
+      // A failed resume's rank already says how to go on (another world size, nothing left to train).
+      const retry = o.resume !== undefined ? 'fix what it names, then run the resume again'
+        : `if rank 0 wrote a checkpoint, continue with ${haliteProgram()} train --resume RUN and the same --nproc; else run the same command again`;
+      if (await launchIfAsked(o, retry)) return;
       // A rank of a data-parallel job when torchrun's variables say so (and the job has more than one).
       const group = await joinJob(o);
       const { train } = await import('../train/trainer.js');

@@ -51,7 +51,7 @@ export interface TilesManifest {
   depthUnit: 'ms' | 'samples';
   valInlines: [number, number] | null;
   /** dropped: crossline tiles spanning held-out and training inlines; padded: tiles over traces missing from the survey. */
-  counts: { train: number; val: number; test: number; dropped: number; padded: number; empty: number };
+  counts: { train: number; val: number; test: number; dropped: number; padded: number; empty: number; valEmpty: number };
 }
 
 export interface SegyTilesResult extends TilesManifest { dir: string }
@@ -144,7 +144,7 @@ export function writeSegyTiles(o: SegyTilesOptions): SegyTilesResult {
       // The train folders exist even for a test part alone: readTgs expects them.
       for (const d of ['train/images', 'train/masks', ...(labels ? [] : ['test/images'])]) makeFolders(join(tmp, d));
       const rows = ['id,rle_mask'], depths = ['id,z'], sub = ['id,rle_mask'], valIds: string[] = [];
-      const counts = { train: 0, val: 0, test: 0, dropped: 0, padded: 0, empty: 0 };
+      const counts = { train: 0, val: 0, test: 0, dropped: 0, padded: 0, empty: 0, valEmpty: 0 };
       const img = new Uint8Array(PIXELS), mask = new Uint8Array(PIXELS), grey = new Uint8Array(PIXELS);
       const total = sections.reduce((s, k) => s + (k === 'inline' ? ni : nx), 0);
       let done = 0;
@@ -205,7 +205,7 @@ export function writeSegyTiles(o: SegyTilesOptions): SegyTilesResult {
                 for (let q = 0; q < PIXELS; q++) grey[q] = mask[q]! * 255;
                 writeFileSync(join(tmp, 'train/masks', `${id}.png`), png(grey));
                 const rle = rleEncode(mask);
-                if (rle === '') counts.empty++;
+                if (rle === '') { counts.empty++; if (split === 'val') counts.valEmpty++; }
                 rows.push(`${id},${rle}`);
                 if (split === 'val') { valIds.push(id); counts.val++; } else counts.train++;
               } else {

@@ -6,7 +6,7 @@ import { isMultiHead } from '../models/heads.js';
 import { createModel } from '../models/registry.js';
 import type { Module } from '../nn/module.js';
 import { readRunConfig, type TrainConfig } from '../run/config.js';
-import { RUN_FILES, runPath } from '../run/layout.js';
+import { RUN_FILES, resumeCommand, runPath } from '../run/layout.js';
 import { readTuning, type TuningKind } from '../run/tuning.js';
 import { fuseForInference, INFERENCE_CHANNELS_LAST, type FuseReport } from './fuse.js';
 import type { Postprocess } from './tune.js';
@@ -51,8 +51,12 @@ export function loadRun(dir: string, weightsFile: string = RUN_FILES.best, o: Lo
   const run = resolve(dir);
   const need = (f: string) => {
     const p = join(run, f);
-    if (!existsSync(p)) throw new Error(`${run}: no ${f}; is this a finished halite run directory?`);
-    return p;
+    if (existsSync(p)) return p;
+    // A run that stopped early has a config and perhaps a checkpoint, but no validated weights yet.
+    const started = f === RUN_FILES.best && existsSync(runPath(run, 'config'));
+    throw new Error(`${run}: no ${f}; ${!started ? 'is this a finished halite run directory?'
+      : existsSync(runPath(run, 'checkpoint')) ? `the run has not validated an epoch yet: continue it with ${resumeCommand(run)}`
+        : 'the run stopped before its first epoch ended: train it again'}`);
   };
   need(RUN_FILES.config);
   const config = readRunConfig(run);

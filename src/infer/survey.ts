@@ -30,6 +30,13 @@ export interface Normalisation {
   source: string;
 }
 
+/**
+ * The fraction of sampled amplitudes outside a given clip above which predictSurvey notes that the clip
+ * saturates the survey: a quarter, far above the 1% of the survey's own clip, and above the ~9% that a
+ * survey 1.5 times as loud gives (where the training tiles' clip still predicts better; README).
+ */
+const SATURATION = 0.25;
+
 /** The clip percentiles `halite tiles` uses for training tiles. */
 export const CLIP_PERCENTILES: [number, number] = [0.5, 99.5];
 
@@ -283,9 +290,20 @@ export async function predictSurvey(o: SurveyOptions): Promise<SurveyResult> {
       if (axisIndex(a, p.number) < 0) throw new SegyError(o.input, `--png-sections: ${p.direction} ${p.number} is not in this survey: its ${p.direction}s are ${a.first}..${a.last} in steps of ${a.step}`);
     }
     const norm = o.normalisation ?? amplitudeClip(vol.file);
+    const notes: string[] = [];
+    if (o.normalisation) {
+      // A clip from another survey's tiles.json may not fit this survey's amplitude scale; most samples would then saturate.
+      const a = sampleAmplitudes(vol.file, 1000), n = a.sorted.length;
+      let outside = 0;
+      for (const v of a.sorted) if (v < norm.lo || v > norm.hi) outside++;
+      if (n > 0 && outside > SATURATION * n) {
+        notes.push(`the clip ${norm.lo.toPrecision(4)} .. ${norm.hi.toPrecision(4)} (${norm.source}) saturates ${(100 * outside / n).toFixed(1)}% of ${a.traces} sampled traces' amplitudes, against 1% for this survey's own 0.5/99.5 percentiles (${percentile(a.sorted, 0.5).toPrecision(4)} .. ${percentile(a.sorted, 99.5).toPrecision(4)}): the tiles were cut from a survey of another amplitude scale. If that is not what you meant, drop --normalise to clip at this survey's own percentiles`);
+      }
+    }
     const ns = vol.samples, nIl = vol.inlines.count, nXl = vol.crosslines.count;
     if (ns < 1) throw new SegyError(o.input, 'its traces hold no samples; there is nothing to predict');
-    const notes: string[] = [];
+    // Sections across a single trace have no lateral context: a 101-wide tile of one trace column and padding.
+    if (nIl === 1 && nXl === 1) throw new SegyError(o.input, `holds one trace (inline ${vol.inlines.first}, crossline ${vol.crosslines.first}), not a section: halite predicts salt on inline or crossline sections, so give it a 2D line or a 3D survey (or check --iline-byte and --xline-byte if the file holds more traces than one position)`);
     if (sections.length === 2 && (nIl === 1) !== (nXl === 1)) {
       // A 2D line: sections across it are single traces with no lateral context, so the line alone is predicted.
       const across: Direction = nIl === 1 ? 'crossline' : 'inline';

@@ -30,7 +30,7 @@ export interface Geometry {
   crosslines: Axis;
   /** Trace number at grid position (inline index i, crossline index j): index[i * crosslines.count + j]; -1 where no trace is. */
   index: Int32Array;
-  /** 'inline' when consecutive traces share an inline (crossline varies fastest), 'crossline' for the reverse. */
+  /** 'inline' when each inline's traces are contiguous (crossline varies fastest), 'crossline' for the reverse, else 'unsorted'. */
   sorting: Sorting;
   /** Grid positions with no trace (padded with the fill value in sections). */
   padded: number;
@@ -85,6 +85,7 @@ export function scanGeometry(file: SegyFile, opts: GeometryOptions = {}): Geomet
   const width = opts.width ?? 4;
   checkHeaderBytes(file.path, ilineByte, xlineByte, width);
   const n = file.traceCount;
+  if (n === 0) throw new SegyError(file.path, `holds no traces, only its headers (${file.size} bytes): there is no survey to lay out. Check that the file was copied whole`);
   const il = new Int32Array(n);
   const xl = new Int32Array(n);
   const le = file.littleEndian;
@@ -92,8 +93,9 @@ export function scanGeometry(file: SegyFile, opts: GeometryOptions = {}): Geomet
     il[i] = readInt(h, ilineByte - 1, width, le);
     xl[i] = readInt(h, xlineByte - 1, width, le);
   });
-  const inlines = axis(new Set(il));
-  const crosslines = axis(new Set(xl));
+  const ilSet = new Set(il), xlSet = new Set(xl);
+  const inlines = axis(ilSet);
+  const crosslines = axis(xlSet);
   const positions = inlines.count * crosslines.count;
   if (positions > MAX_POSITIONS || (positions > SMALL_GRID && positions > MAX_PADDING_RATIO * n)) {
     throw new SegyError(file.path, `the inline numbers at trace-header byte ${ilineByte} (${inlines.first}..${inlines.last}) and crossline numbers at byte ${xlineByte} (${crosslines.first}..${crosslines.last}) make a grid of ${inlines.count} × ${crosslines.count} positions for ${n} traces: these bytes do not hold the survey's inline and crossline numbers. Pass --iline-byte N --xline-byte N`);
@@ -122,7 +124,8 @@ export function scanGeometry(file: SegyFile, opts: GeometryOptions = {}): Geomet
     for (let t = 0; t < n; t++) if (il[t] === i && xl[t] === x) here++;
     throw new SegyError(file.path, `${duplicates} of its ${n} traces share an inline/crossline position with another trace (inline ${i}, crossline ${x} alone holds ${here} traces, the first trace ${t0}; inline and crossline read as ${width}-byte integers at trace-header bytes ${ilineByte} and ${xlineByte}). This looks like pre-stack data (gathers), and halite reads post-stack volumes: stack the gathers first, or, if the inline and crossline numbers are at other bytes, pass --iline-byte N --xline-byte N`, { trace: t0 });
   }
-  const sorting: Sorting = n <= 1 || sameIl > sameXl ? 'inline' : sameXl > sameIl ? 'crossline' : 'unsorted';
+  // Sorted by inline when each inline's traces are contiguous (one change of inline per inline after the first).
+  const sorting: Sorting = sameIl === n - ilSet.size ? 'inline' : sameXl === n - xlSet.size ? 'crossline' : 'unsorted';
   return { ilineByte, xlineByte, inlines, crosslines, index, sorting, padded: positions - n, traceCount: n };
 }
 

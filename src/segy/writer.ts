@@ -109,6 +109,14 @@ export class SegyWriter {
     writeInt(bin, at(BINARY_FIELDS.formatCode), 2, this.format, le);
     // Rev 2 marks little-endian files with this constant; a file already little-endian keeps its own header.
     if ((le && this.swap) || template.binary.byteOrderConstant !== 0) writeInt(bin, at(BINARY_FIELDS.byteOrderConstant), 4, 0x01020304, le);
+    if (template.revision[0] === 0 && this.format === 5) {
+      // Rev 0 (1975) knows formats 1-4 only; IEEE float is rev 1's (section 3.3, bytes 3225 and 3501-3504).
+      writeInt(bin, at(BINARY_FIELDS.revisionMajor), 1, 1, le);
+      writeInt(bin, at(BINARY_FIELDS.revisionMinor), 1, 0, le);
+      writeInt(bin, at(BINARY_FIELDS.fixedLengthTraces), 2, 1, le);
+      // Unassigned in rev 0, so it may hold anything; rev 1 reads it as the extended textual header count.
+      writeInt(bin, at(BINARY_FIELDS.extendedTextHeaders), 2, template.extendedTextHeaders.length, le);
+    }
     if (template.revision[0] >= 2) {
       // Rev 2 fields that describe the layout, which this writer may change.
       if (template.binary.tracesInFile > 0) writeInt(bin, at(BINARY_FIELDS.tracesInFile), 8, this.traceCount, le);

@@ -5,7 +5,7 @@ import { saveCheckpoint } from '../run/checkpoint.js';
 import type { Tensor } from '../torch/index.js';
 import { TrainingError, type Callback, type LoopState } from './callbacks/callback.js';
 
-export const START: LoopState = { phase: 0, epochInPhase: 0, epoch: 0, batch: 0, lossSum: 0, lossCount: 0, seconds: 0 };
+export const START: LoopState = { phase: 0, epochInPhase: 0, epoch: 0, batch: 0, lossSum: 0, lossCount: 0, seconds: 0, epochSeconds: 0 };
 
 interface Saved { loop: LoopState; callbacks: Record<string, unknown>; worldSize?: number }
 
@@ -55,7 +55,7 @@ export function restoreLoop(saved: unknown, callbacks: readonly Callback[]): Loo
   if (!('loop' in (saved as object))) {
     const f = saved as FlatState;
     s = {
-      loop: { phase: f.phase, epochInPhase: f.epochInPhase, epoch: f.epoch, batch: f.batch, lossSum: f.lossSum, lossCount: f.lossCount, seconds: f.seconds },
+      loop: { phase: f.phase, epochInPhase: f.epochInPhase, epoch: f.epoch, batch: f.batch, lossSum: f.lossSum, lossCount: f.lossCount, seconds: f.seconds, epochSeconds: 0 },
       callbacks: {
         bestCheckpoint: { best: f.best, bestEpoch: f.bestEpoch },
         // A phase boundary reset both, so they belong to the phase the loop stands in (1-based).
@@ -65,5 +65,6 @@ export function restoreLoop(saved: unknown, callbacks: readonly Callback[]): Loo
     };
   }
   for (const cb of callbacks) if (cb.loadStateDict && s.callbacks[cb.name] !== undefined) cb.loadStateDict(s.callbacks[cb.name]);
-  return { ...s.loop };
+  // Checkpoints from before epochSeconds counted an interrupted epoch's seconds in `seconds`.
+  return { ...s.loop, epochSeconds: s.loop.epochSeconds ?? 0 };
 }

@@ -99,7 +99,7 @@ export async function train(configOrRun: TrainConfig | { resume: string }, hooks
  * A data-parallel resume: rank 0 checks the checkpoint's world size and sends the run's config and
  * checkpoint to the other ranks, which need no access to the run directory (another machine); they
  * resume from a scratch copy that is theirs alone. Returns that copy's folder (null on rank 0).
- * @throws TrainingError on every rank when rank 0 cannot resume (a world size other than the
+ * @throws TrainingError on every rank when rank 0 cannot resume (a finished run, a world size other than the
  *   checkpoint's, no checkpoint), with rank 0's message.
  */
 async function shareResume(dp: DataParallel, dir: string): Promise<string | null> {
@@ -109,7 +109,11 @@ async function shareResume(dp: DataParallel, dir: string): Promise<string | null
     let payload: Uint8Array[] | { error: string };
     try {
       payload = names.map((f) => readFileSync(runPath(dir, f)));
-      checkWorldSize(dir, savedWorldSize(checkpointState(payload[1]!)), dp.worldSize);
+      const state = checkpointState(payload[1]!);
+      const loop = (state as { loop?: LoopState } | null)?.loop;
+      const phases = (JSON.parse(new TextDecoder().decode(payload[0])) as Partial<TrainConfig>).phases;
+      if (loop && Array.isArray(phases)) checkNotFinished(dir, loop, phases.length);
+      checkWorldSize(dir, savedWorldSize(state), dp.worldSize);
     } catch (e) {
       payload = { error: (e as Error).message };
     }
@@ -124,6 +128,12 @@ async function shareResume(dp: DataParallel, dir: string): Promise<string | null
     throw e;
   }
   return scratch;
+}
+
+/** Throws TrainingError when the loop stands past the last of the run's `phases`: nothing is left to resume. */
+function checkNotFinished(run: string, loop: LoopState, phases: number): void {
+  if (loop.phase < phases) return;
+  throw new TrainingError(`${run} has trained all its ${loop.epoch} epochs; there is nothing to resume. Tune it again with ${haliteProgram()} tune --run ${quote([run])}, or train a new run with another --name`);
 }
 
 /** The loop-state JSON in a checkpoint file's safetensors header (see run/checkpoint.ts), or null. */
@@ -148,12 +158,11 @@ async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void, 
   const shaped = c.budget === 'shape';
   const { callbacks, best, shape, ema } = defaultCallbacks(c, [new LambdaCallback(hooks), ...(hooks.callbacks ?? [])], { writer });
   let opt = s.optimizer;
-  if (s.saved !== null) checkWorldSize(run, savedWorldSize(s.saved), worldSize);
   let st: LoopState = s.saved === null ? { ...START } : restoreLoop(s.saved, callbacks);
-  if (st.phase >= c.phases.length) {
-    throw new TrainingError(`${run} has trained all its ${st.epoch} epochs; there is nothing to resume. Tune it again with ${haliteProgram()} tune --run ${quote([run])}, or train a new run with another --name`);
-  }
-  if (s.saved !== null) log(`resuming ${run} at epoch ${st.epoch + 1}${st.batch ? `, batch ${st.batch + 1}` : ''} (phase ${st.phase + 1}: ${lossName(c.phases[st.phase]!.loss)})`);
+  // Said before the world size: a finished run has nothing to resume with any number of processes.
+  checkNotFinished(run, st, c.phases.length);
+  if (s.saved !== null) checkWorldSize(run, savedWorldSize(s.saved), worldSize);
+  if (s.saved !== null) log(`resuming ${run} at epoch ${st.epoch + 1}${st.batch ? `, batch ${st.batch + 1}` : ''} (phase ${st.phase + 1}: ${lossName(c.phases[st.phase]!.loss)}), in ${c.precision} on ${c.device} as its config.json says`);
   type StopRequest = { reason: Exclude<TrainOutcome['stopped'], 'finished'>; signal?: 'SIGINT' | 'SIGTERM' };
   let stop = null as StopRequest | null;
   // With data parallelism a signal reaches one rank; it waits here until the ranks agree on it.
@@ -200,7 +209,8 @@ async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void, 
       const lossFn = makeLoss(phase.loss);
       const cosine = shaped ? null : cosineFor(phase, opt, c.optimizer.lr);
       while (shaped || st.epochInPhase < phase.epochs) {
-        t0 = now();
+        // A resumed epoch's clock starts where the interruption left it.
+        t0 = now() - st.epochSeconds * 1000;
         each((cb) => cb.onEpochStart?.(ctx));
         let k = 0;
         for await (const b of loader.epoch(st.epoch)) {
@@ -251,7 +261,7 @@ async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void, 
           if (stop?.reason === 'interrupted') break;
         }
         if (stop?.reason === 'interrupted') {
-          st = { ...st, seconds: st.seconds + (now() - t0) / 1000 };
+          st = { ...st, epochSeconds: (now() - t0) / 1000 };
           if (writer) {
             checkpoint(run, model, opt, st, callbacks, worldSize);
             log(`interrupted: checkpoint written to ${runPath(run, 'checkpoint')}; continue with: ${resumeCommand(run)}${worldSize > 1 ? ` with the same ${worldSize} processes` : ''}`);
@@ -277,7 +287,7 @@ async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void, 
           epoch: st.epoch + 1, phase: st.phase + 1, loss: lossName(phase.loss), train_loss: st.lossSum / st.lossCount,
           val_loss: v.loss, val_map: v.map, lr: opt.lr, seconds, best: false,
         };
-        st = { ...st, epoch: st.epoch + 1, epochInPhase: st.epochInPhase + 1, batch: 0, lossSum: 0, lossCount: 0, seconds: st.seconds + seconds };
+        st = { ...st, epoch: st.epoch + 1, epochInPhase: st.epochInPhase + 1, batch: 0, lossSum: 0, lossCount: 0, seconds: st.seconds + seconds, epochSeconds: 0 };
         phaseEnded = false;
         each((cb) => cb.onEpochEnd?.(ctx, rec));
         if (phaseEnded || (!shaped && st.epochInPhase >= phase.epochs)) {

@@ -23,6 +23,8 @@ export interface LoopState {
   lossCount: number;
   /** Training and validation seconds of the completed epochs (the time budget's clock). */
   seconds: number;
+  /** Seconds the unfinished epoch trained before an interruption (0 at an epoch boundary), so its record counts them. */
+  epochSeconds: number;
 }
 
 /** What callbacks see and may ask of the loop. */

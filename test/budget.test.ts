@@ -123,6 +123,13 @@ test('an epoch interrupted and resumed records all its seconds; a run with nothi
   const done = await train({ resume: first.run }, hooks);
   assert.equal(done.stopped, 'finished');
   assert.deepEqual(readHistory(done.run).map((e) => e.seconds), [30, 30, 30], 'epoch 1 counts its 10 s before the interruption');
+
+  // A run stopped on its time budget has nothing left to resume: a resume would train past the budget.
+  // On 1 minute at 30 s an epoch, a third epoch would overrun it after the second.
+  const timed = await train({ ...c, name: 'cut-budget', phases: [{ ...c.phases[0]!, epochs: 5 }], maxMinutes: 1, budget: 'cut' }, hooks);
+  assert.deepEqual([timed.stopped, timed.epochs], ['time', 2]);
+  await assert.rejects(train({ resume: timed.run }, hooks), /cut-budget stopped on its time budget \(1\.0 of 1 minutes trained, 2 epochs\); there is nothing to resume\. Tune it again with .*tune --run .*\(and a larger --max-minutes\)/);
+  assert.equal(readHistory(timed.run).length, 2, 'the refused resume trained nothing');
 });
 
 test('budget "shape" needs maxMinutes, and takes only "cut" or "shape"', () => {

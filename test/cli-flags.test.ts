@@ -166,6 +166,7 @@ test('--help, --version and bad flags of every command answer without loading li
   for (const [args, msg] of [
     [['--resume', run, '--precision', 'fp32', '--epochs', '99', '--lr', '5'], /^halite: --resume continues a run exactly as its config\.json says, so --epochs, --lr, --precision would be ignored: drop them, or start a new run with them and another --name\n$/],
     [['--resume', run, '--sync-batchnorm'], /^halite: --resume continues a run exactly as its config\.json says, so --sync-batchnorm would be ignored: drop it, or start a new run with it and another --name\n$/],
+    [['--resume', run, '--name', 'other', '--seed', '3'], /^halite: --resume continues a run exactly as its config\.json says, so --seed, --name would be ignored: drop them, or start a new run with them\n$/],
   ] as const) {
     const r = halite('train', ...args);
     assert.equal(r.status, 1, `${args.join(' ')}: ${r.stderr}`);

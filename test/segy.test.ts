@@ -506,6 +506,13 @@ test('sections: inlines, crosslines and time slices of f3 from file offsets, in 
   assert.equal(u.geometry.sorting, 'unsorted');
   assert.deepEqual(u.inline(120), il);
   u.close();
+  // 2D lines cut from f3 are sorted along themselves: crossline 880's 23 traces, inline 120's 18.
+  for (const [name, traces, sorting] of [['xl880', Array.from({ length: 23 }, (_, i) => i * 18 + 5), 'crossline'], ['il120', Array.from({ length: 18 }, (_, j) => 9 * 18 + j), 'inline']] as const) {
+    copySegy(v.file, join(dir, `f3-${name}.sgy`), { traces: [...traces] });
+    const line = openVolume(join(dir, `f3-${name}.sgy`));
+    assert.equal(line.geometry.sorting, sorting, name);
+    line.close();
+  }
   assert.deepEqual(c.inline(120), il);
   assert.deepEqual(c.crossline(880), xl);
   assert.deepEqual(c.timeSlice(30), ts);

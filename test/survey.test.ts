@@ -129,7 +129,14 @@ print(json.dumps(np.percentile(a, [0.5, 99.5]).tolist()))`)) as number[];
   const share = Number(numpyCheck(`
 _, a = traces(${JSON.stringify(F3)}, '>i2')
 print(100 * np.mean((a < -100) | (a > 300)))`));
-  const narrow = await predictSurvey({ input: F3, out: join(root, 'narrow.sgy'), predict: identity, threshold: 0.5, sections: ['inline'], normalisation: readNormalisation(tj) });
+  // Said before the first section is predicted, not after hours of prediction.
+  const said: string[] = [];
+  const narrow = await predictSurvey({
+    input: F3, out: join(root, 'narrow.sgy'), predict: identity, threshold: 0.5, sections: ['inline'], normalisation: readNormalisation(tj),
+    onNote: (n) => said.push(`note ${n}`), onProgress: (p) => said.push(`section ${p.sections}`),
+  });
+  assert.match(said[0]!, /^note the clip .* saturates/);
+  assert.equal(said[1], 'section 1');
   assert.match(narrow.notes.join('\n'), new RegExp(`the clip -100\\.0 \\.\\. 300\\.0 \\(tiles\\.json\\) saturates ${share.toFixed(1).replace('.', '\\.')}% of 414 sampled traces' amplitudes, .* drop --normalise`));
   const own = await predictSurvey({ input: F3, out: join(root, 'own.sgy'), predict: identity, threshold: 0.5, sections: ['inline'], normalisation: r.normalisation });
   assert.doesNotMatch(own.notes.join('\n'), /saturates/);
@@ -177,7 +184,7 @@ test('a 2D line is predicted along the line alone: sections across it are single
     const r = await predictSurvey({ input, out, predict: identity, threshold: 0.5, normalisation: CLIP });
     assert.deepEqual(r.sections, [along]);
     assert.equal(r.tiles, 2 * 2, `one ${along} of 150 traces × 120 samples: 2 × 2 tiles`);
-    assert.match(r.notes.join('\n'), new RegExp(`a 2D line \\(one ${along}\\): its ${along === 'inline' ? 'crossline' : 'inline'}s are single traces, so ${along} sections alone were predicted`));
+    assert.match(r.notes.join('\n'), new RegExp(`a 2D line \\(one ${along}\\): its ${along === 'inline' ? 'crossline' : 'inline'}s are single traces, so ${along} sections alone are predicted`));
     const a = openVolume(input), b = openVolume(out);
     const want = along === 'inline' ? a.inlineAt(0) : a.crosslineAt(0);
     normalise(want, CLIP);

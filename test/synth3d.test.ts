@@ -259,7 +259,17 @@ test('tiles --val-inlines: held-out inlines never reach training; crossline tile
   const rle = new Map(readFileSync(join(out, 'train.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',') as [string, string]));
   const valEmpty = split.val.filter((id: string) => rle.get(id) === '').length;
   assert.equal(readJson(join(out, 'tiles.json')).counts.valEmpty, valEmpty);
-  assert.equal(/warning: none of the 10 held-out tiles \(--val-inlines 100-104\) holds salt/.test(cli.stderr), valEmpty === 10, cli.stderr);
+  // This volume's salt starts at inline 106, so both sides of the warning are exercised: 100-104 hold
+  // none, 130-134 cross salt.
+  assert.equal(valEmpty, 10, 'inlines 100-104 of this volume cross no salt');
+  assert.match(cli.stderr, /warning: none of the 10 held-out tiles \(--val-inlines 100-104\) holds salt/);
+  const salty = halite('tiles', '--segy', vol.seismic, '--labels', vol.salt, '--out', join(dir, 'tiles-val-salt'), '--val-inlines', '130-134');
+  assert.equal(salty.status, 0, salty.stderr);
+  const saltyRle = new Map(readFileSync(join(dir, 'tiles-val-salt', 'train.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',') as [string, string]));
+  const saltyEmpty = readJson(join(dir, 'tiles-val-salt', 'split.json')).val.filter((id: string) => saltyRle.get(id) === '').length;
+  assert.ok(saltyEmpty < 10, 'inlines 130-134 cross salt');
+  assert.equal(readJson(join(dir, 'tiles-val-salt', 'tiles.json')).counts.valEmpty, saltyEmpty);
+  assert.doesNotMatch(salty.stderr, /holds salt/);
   const want = [100, 101, 102, 103, 104].flatMap((il) => [`il0${il}-t0000-x0500`, `il0${il}-t0000-x0501`]);
   assert.deepEqual([...split.val].sort(), want);
   const all = csvIds(join(out, 'train.csv'));
@@ -294,8 +304,9 @@ test('halite train runs an epoch on tiles cut from a SEG-Y volume and validates 
   assert.equal(r.stopped, 'finished');
   // Warned exactly when the two held-out tiles hold no salt (read from their RLE in train.csv).
   const rle = new Map(readFileSync(join(data, 'train.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',') as [string, string]));
-  const saltFree = ['il0108-t0000-x0500', 'il0109-t0000-x0500'].every((id) => rle.get(id) === '');
-  assert.equal(logs.some((l) => /^warning: none of the 2 validation tiles holds salt/.test(l)), saltFree, logs.join('\n'));
+  // This volume's salt lies in inlines 103-106, so the held-out 108-109 hold none and the warning fires.
+  assert.ok(['il0108-t0000-x0500', 'il0109-t0000-x0500'].every((id) => rle.get(id) === ''), 'inlines 108-109 of this volume cross no salt');
+  assert.ok(logs.some((l) => /^warning: none of the 2 validation tiles holds salt/.test(l)), logs.join('\n'));
   const h = readFileSync(join(r.run, 'history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.equal(h.length, 1);
   assert.ok(Number.isFinite(h[0].train_loss) && typeof h[0].val_map === 'number');

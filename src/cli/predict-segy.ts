@@ -92,6 +92,7 @@ async function predictSegyAs(o: SegyFlags, group: ProcessGroup | undefined): Pro
     const r = await predictSurvey({
       input: o.segy, out, maskOut: o.maskOut, predict,
       threshold: threshold ?? post.threshold, sections, normalisation, ...geo, model, tta: o.tta, signal: controller.signal, onProgress: progress,
+      onNote: (n) => say(`note: ${n}`),
       png: o.png ? { dir: o.png, picks } : undefined, group,
     });
     if (group && group.rank > 0) return;
@@ -103,7 +104,6 @@ async function predictSegyAs(o: SegyFlags, group: ProcessGroup | undefined): Pro
     if (r.nonFinite) console.log(`warning: ${r.nonFinite} NaN or infinite input samples were predicted as amplitude 0`);
     if (r.maskOut) console.log(`wrote ${r.maskOut}: salt where probability > ${(threshold ?? post.threshold).toFixed(3)}, ${(100 * r.saltFraction).toFixed(2)}% of samples`);
     if (r.previews.length) console.log(`previews: ${r.previews.join(', ')}`);
-    for (const n of r.notes) console.log(`note: ${n}`);
   } catch (e) {
     (bar as cliProgress.SingleBar | null)?.stop();
     if (e instanceof SurveyAborted) {

@@ -21,7 +21,7 @@ export function register(program: Command): void {
       // A resume continues the run as its config.json says, so a config flag beside it would be ignored.
       const ignored = o.resume === undefined ? [] : givenConfigFlags(cmd, ['--folds', '--fold', '--sync-batchnorm']);
       if (ignored.length > 0) {
-        throw new Error(`--resume continues a run exactly as its config.json says, so ${ignored.join(', ')} would be ignored: drop ${ignored.length > 1 ? 'them' : 'it'}, or start a new run with ${ignored.length > 1 ? 'them' : 'it'} and another --name`);
+        throw new Error(`--resume continues a run exactly as its config.json says, so ${ignored.join(', ')} would be ignored: drop ${ignored.length > 1 ? 'them' : 'it'}, or start a new run with ${ignored.length > 1 ? 'them' : 'it'}${ignored.includes('--name') ? '' : ' and another --name'}`);
       }
       const plan = launchPlan(o);
       const remote = plan ? plan.nodeRank > 0 : Number(process.env.RANK ?? 0) > 0;
@@ -32,8 +32,9 @@ export function register(program: Command): void {
           throw new Error(`option '--resume <run>' argument '${o.resume}' is invalid. ${(e as Error).message}`);
         }
       }
-      // A failed resume's rank already says how to go on (another world size, nothing left to train).
-      const retry = o.resume !== undefined ? 'fix what it names, then run the resume again'
+      // A refused resume's rank already says how to go on (another world size, nothing left to train);
+      // one that failed while training continues from its last checkpoint.
+      const retry = o.resume !== undefined ? 'where it names a cause do what it says, else run the same resume again, which continues from the last checkpoint'
         : `if rank 0 wrote a checkpoint, continue with ${haliteProgram()} train --resume RUN and the same --nproc; else run the same command again`;
       if (await launchIfAsked(o, retry)) return;
       // A rank of a data-parallel job when torchrun's variables say so (and the job has more than one).

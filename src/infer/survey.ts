@@ -172,6 +172,8 @@ export interface SurveyOptions {
    */
   group?: ProcessGroup;
   onProgress?: (p: SurveyProgress) => void;
+  /** Called with each note as soon as it is decided, before any section is predicted (also in the result's notes). */
+  onNote?: (note: string) => void;
 }
 
 export interface SurveyResult {
@@ -291,24 +293,25 @@ export async function predictSurvey(o: SurveyOptions): Promise<SurveyResult> {
     }
     const norm = o.normalisation ?? amplitudeClip(vol.file);
     const notes: string[] = [];
+    const note = (n: string) => { notes.push(n); o.onNote?.(n); };
     if (o.normalisation) {
       // A clip from another survey's tiles.json may not fit this survey's amplitude scale; most samples would then saturate.
       const a = sampleAmplitudes(vol.file, 1000), n = a.sorted.length;
       let outside = 0;
       for (const v of a.sorted) if (v < norm.lo || v > norm.hi) outside++;
       if (n > 0 && outside > SATURATION * n) {
-        notes.push(`the clip ${norm.lo.toPrecision(4)} .. ${norm.hi.toPrecision(4)} (${norm.source}) saturates ${(100 * outside / n).toFixed(1)}% of ${a.traces} sampled traces' amplitudes, against 1% for this survey's own 0.5/99.5 percentiles (${percentile(a.sorted, 0.5).toPrecision(4)} .. ${percentile(a.sorted, 99.5).toPrecision(4)}): the tiles were cut from a survey of another amplitude scale. If that is not what you meant, drop --normalise to clip at this survey's own percentiles`);
+        note(`the clip ${norm.lo.toPrecision(4)} .. ${norm.hi.toPrecision(4)} (${norm.source}) saturates ${(100 * outside / n).toFixed(1)}% of ${a.traces} sampled traces' amplitudes, against 1% for this survey's own 0.5/99.5 percentiles (${percentile(a.sorted, 0.5).toPrecision(4)} .. ${percentile(a.sorted, 99.5).toPrecision(4)}): the tiles were cut from a survey of another amplitude scale. If that is not what you meant, drop --normalise to clip at this survey's own percentiles`);
       }
     }
     const ns = vol.samples, nIl = vol.inlines.count, nXl = vol.crosslines.count;
     if (ns < 1) throw new SegyError(o.input, 'its traces hold no samples; there is nothing to predict');
     // Sections across a single trace have no lateral context: a 101-wide tile of one trace column and padding.
-    if (nIl === 1 && nXl === 1) throw new SegyError(o.input, `holds one trace (inline ${vol.inlines.first}, crossline ${vol.crosslines.first}), not a section: halite predicts salt on inline or crossline sections, so give it a 2D line or a 3D survey (or check --iline-byte and --xline-byte if the file holds more traces than one position)`);
+    if (nIl === 1 && nXl === 1) throw new SegyError(o.input, `holds one trace (inline ${vol.inlines.first}, crossline ${vol.crosslines.first}), not a section: halite predicts salt on inline or crossline sections, so give it a 2D line or a 3D survey`);
     if (sections.length === 2 && (nIl === 1) !== (nXl === 1)) {
       // A 2D line: sections across it are single traces with no lateral context, so the line alone is predicted.
       const across: Direction = nIl === 1 ? 'crossline' : 'inline';
       sections.splice(sections.indexOf(across), 1);
-      notes.push(`a 2D line (one ${nIl === 1 ? 'inline' : 'crossline'}): its ${across}s are single traces, so ${sections[0]} sections alone were predicted`);
+      note(`a 2D line (one ${nIl === 1 ? 'inline' : 'crossline'}): its ${across}s are single traces, so ${sections[0]} sections alone are predicted`);
     }
     const header = { model: o.model ?? '(not named)', normalisation: norm, sections, tta: o.tta ?? true, stride, threshold: o.threshold };
     const textLines = surveyTextLines({ ...header, mask: false });

@@ -125,7 +125,9 @@ export function scanGeometry(file: SegyFile, opts: GeometryOptions = {}): Geomet
     throw new SegyError(file.path, `${duplicates} of its ${n} traces share an inline/crossline position with another trace (inline ${i}, crossline ${x} alone holds ${here} traces, the first trace ${t0}; inline and crossline read as ${width}-byte integers at trace-header bytes ${ilineByte} and ${xlineByte}). This looks like pre-stack data (gathers), and halite reads post-stack volumes: stack the gathers first, or, if the inline and crossline numbers are at other bytes, pass --iline-byte N --xline-byte N`, { trace: t0 });
   }
   // Sorted by inline when each inline's traces are contiguous (one change of inline per inline after the first).
-  const sorting: Sorting = sameIl === n - ilSet.size ? 'inline' : sameXl === n - xlSet.size ? 'crossline' : 'unsorted';
+  // A 2D line is contiguous both ways (its lines across are single traces); it is sorted along itself.
+  const byIl = sameIl === n - ilSet.size, byXl = sameXl === n - xlSet.size;
+  const sorting: Sorting = byIl && (!byXl || ilSet.size <= xlSet.size) ? 'inline' : byXl ? 'crossline' : 'unsorted';
   return { ilineByte, xlineByte, inlines, crosslines, index, sorting, padded: positions - n, traceCount: n };
 }
 

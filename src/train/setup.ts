@@ -99,7 +99,7 @@ export async function setupRun(configOrRun: TrainConfig | { resume: string }, lo
     const trIdx = splitIndices(data, c).train;
     const { images, masks } = validationTiles(data, c);
     // The metric scores an empty truth 1 for an empty prediction, so salt-free validation rewards finding nothing.
-    if (masks.length > 0 && masks.every((v) => v === 0)) log(`warning: none of the ${masks.length / PIXELS} validation tiles holds salt, so validation mAP only scores whether the model predicts nothing (1.0 for one that never finds salt); validate on tiles with salt (another --val-inlines block in halite tiles, or a stratified --val split)`);
+    if (masks.length > 0 && masks.every((v) => v === 0)) log(`warning: none of the ${masks.length / PIXELS} validation tiles holds salt, so validation mAP only scores whether the model predicts nothing (1.0 for one that never finds salt); validate on tiles with salt: cut them again with halite tiles and a --val-inlines block that crosses salt`);
     let source = { images: data.train.images, masks: data.train.masks, height: 101, width: 101 };
     if (c.pseudoLabels) {
       // Pseudo-labelled tiles are appended after the labelled ones and only ever trained on.

@@ -9,9 +9,10 @@ import { Augmenter } from '../data/augment.js';
 import { loadWeights } from '../io/weights.js';
 import type { ProcessGroup } from '../distributed/index.js';
 import { lossName, makeLoss } from '../losses/losses.js';
-import type { TrainConfig } from '../run/config.js';
+import { readRunConfig, type TrainConfig } from '../run/config.js';
 import type { EpochRecord } from '../run/history.js';
 import { haliteProgram, RUN_FILES, resumeCommand, runPath } from '../run/layout.js';
+import { readStatus } from '../run/status.js';
 import { quote } from 'shell-quote';
 import { convertSyncBatchNorm } from '../nn/layers.js';
 import { fromArray, tidy } from '../torch/index.js';
@@ -111,8 +112,8 @@ async function shareResume(dp: DataParallel, dir: string): Promise<string | null
       payload = names.map((f) => readFileSync(runPath(dir, f)));
       const state = checkpointState(payload[1]!);
       const loop = (state as { loop?: LoopState } | null)?.loop;
-      const phases = (JSON.parse(new TextDecoder().decode(payload[0])) as Partial<TrainConfig>).phases;
-      if (loop && Array.isArray(phases)) checkNotFinished(dir, loop, phases.length);
+      // Read through readRunConfig so that a damaged config.json is named, as a single process names it.
+      if (loop) checkNotFinished(dir, loop, readRunConfig(dir));
       checkWorldSize(dir, savedWorldSize(state), dp.worldSize);
     } catch (e) {
       payload = { error: (e as Error).message };
@@ -130,10 +131,16 @@ async function shareResume(dp: DataParallel, dir: string): Promise<string | null
   return scratch;
 }
 
-/** Throws TrainingError when the loop stands past the last of the run's `phases`: nothing is left to resume. */
-function checkNotFinished(run: string, loop: LoopState, phases: number): void {
-  if (loop.phase < phases) return;
-  throw new TrainingError(`${run} has trained all its ${loop.epoch} epochs; there is nothing to resume. Tune it again with ${haliteProgram()} tune --run ${quote([run])}, or train a new run with another --name`);
+/**
+ * Throws TrainingError when nothing is left to resume: the loop stands past the last of the run's phases,
+ * or the run stopped on its time budget (status.json says "time"; resuming would train past it).
+ */
+function checkNotFinished(run: string, loop: LoopState, c: Pick<TrainConfig, 'phases' | 'maxMinutes'>): void {
+  const tune = `Tune it again with ${haliteProgram()} tune --run ${quote([run])}, or train a new run with another --name`;
+  if (loop.phase >= c.phases.length) throw new TrainingError(`${run} has trained all its ${loop.epoch} epochs; there is nothing to resume. ${tune}`);
+  if (readStatus(run)?.state === 'time') {
+    throw new TrainingError(`${run} stopped on its time budget (${(loop.seconds / 60).toFixed(1)} of ${c.maxMinutes ?? '?'} minutes trained, ${loop.epoch} epochs); there is nothing to resume. ${tune} (and a larger --max-minutes)`);
+  }
 }
 
 /** The loop-state JSON in a checkpoint file's safetensors header (see run/checkpoint.ts), or null. */
@@ -160,9 +167,11 @@ async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void, 
   let opt = s.optimizer;
   let st: LoopState = s.saved === null ? { ...START } : restoreLoop(s.saved, callbacks);
   // Said before the world size: a finished run has nothing to resume with any number of processes.
-  checkNotFinished(run, st, c.phases.length);
-  if (s.saved !== null) checkWorldSize(run, savedWorldSize(s.saved), worldSize);
-  if (s.saved !== null) log(`resuming ${run} at epoch ${st.epoch + 1}${st.batch ? `, batch ${st.batch + 1}` : ''} (phase ${st.phase + 1}: ${lossName(c.phases[st.phase]!.loss)}), in ${c.precision} on ${c.device} as its config.json says`);
+  checkNotFinished(run, st, c);
+  if (s.saved !== null) {
+    checkWorldSize(run, savedWorldSize(s.saved), worldSize);
+    log(`resuming ${run} at epoch ${st.epoch + 1}${st.batch ? `, batch ${st.batch + 1}` : ''} (phase ${st.phase + 1}: ${lossName(c.phases[st.phase]!.loss)}), in ${c.precision} on ${c.device} as its config.json says`);
+  }
   type StopRequest = { reason: Exclude<TrainOutcome['stopped'], 'finished'>; signal?: 'SIGINT' | 'SIGTERM' };
   let stop = null as StopRequest | null;
   // With data parallelism a signal reaches one rank; it waits here until the ranks agree on it.

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -256,7 +256,7 @@ test('halite export: a run without tuning records the defaults; onnx.checker acc
   assert.deepEqual([py.metadata.model, py.metadata.gate, py.metadata.gate_mode, py.metadata.tta, py.metadata.opset], ['resunet', 'null', 'none', 'false', '13']);
 });
 
-test('halite export: clear errors for a folder that is no run, an unsupported opset and an output folder that does not exist', () => {
+test('halite export: clear errors for a folder that is no run, an unsupported opset and an existing file without --force; a missing folder is made', () => {
   const notRun = mkdtempSync(join(tmpdir(), 'halite-onnx-norun-'));
   let r = halite('export', '--run', notRun, '--onnx', join(dir, 'x.onnx'));
   assert.notEqual(r.code, 0);
@@ -265,10 +265,19 @@ test('halite export: clear errors for a folder that is no run, an unsupported op
   r = halite('export', '--run', run, '--onnx', join(dir, 'x.onnx'), '--opset', '11');
   assert.notEqual(r.code, 0);
   assert.match(r.err, /opset 11 is not supported; choose one of 13, 14, 15, 16, 17/);
-  r = halite('export', '--run', run, '--onnx', join(dir, 'missing', 'x.onnx'));
-  assert.notEqual(r.code, 0);
-  assert.match(r.err, /missing\/x\.onnx: cannot write: the folder .*missing does not exist/);
   assert.ok(!existsSync(join(dir, 'x.onnx')));
+  // As predict --out: the folder is made, and an existing file is replaced only with --force.
+  const file = join(dir, 'missing', 'x.onnx');
+  r = halite('export', '--run', run, '--onnx', file);
+  assert.equal(r.code, 0, r.err);
+  const first = readFileSync(file);
+  r = halite('export', '--run', run, '--onnx', file, '--tta');
+  assert.notEqual(r.code, 0);
+  assert.match(r.err, /--onnx .*missing\/x\.onnx already exists; name a new file, or pass --force to replace it \(nothing was written\)/);
+  assert.deepEqual(readFileSync(file), first, 'the refused export left the file as it was');
+  r = halite('export', '--run', run, '--onnx', file, '--tta', '--force');
+  assert.equal(r.code, 0, r.err);
+  assert.notDeepEqual(readFileSync(file), first, 'replaced with the TTA graph');
 });
 
 test('an op with no ONNX translation is refused by name, and the addon and the model\'s mode are restored after', () => {

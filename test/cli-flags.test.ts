@@ -126,6 +126,20 @@ test('an output folder that cannot be made fails at once, naming it (recursive m
   assert.ok(statSync(made).isDirectory());
 });
 
+test('--force never replaces the folder you are working in, or one that holds it', () => {
+  // Run from a scratch folder with a marker in it, so that a broken check costs that folder, not the repository.
+  const work = join(root, 'work', 'here');
+  mkdirSync(work, { recursive: true });
+  writeFileSync(join(work, 'keep.txt'), 'mine');
+  const bin = resolve('bin/halite.js');
+  for (const [out, verb] of [['.', 'is'], ['..', 'holds']] as const) {
+    const r = spawnSync(process.execPath, [bin, 'synth', '--out', out, '--train', '2', '--test', '0', '--force'], { cwd: work, encoding: 'utf8', env: { ...process.env, HALITE_FROM_SOURCE: '1' }, timeout: 60_000 });
+    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.stderr, `halite: --out ${out} ${verb} the folder you are working in, ${work}, which writing it would destroy; name another folder (nothing was written)\n`);
+    assert.equal(readFileSync(join(work, 'keep.txt'), 'utf8'), 'mine');
+  }
+});
+
 test('--help, --version and bad flags of every command answer without loading libtorch, naming the flag and its range', () => {
   const help = haliteNoAddon('--help');
   assert.equal(help.status, 0, help.stderr);

@@ -89,14 +89,15 @@ export function prepareOutputFile(path: string, flag: string, example: string, o
 
 /**
  * Readies a folder a command will write whole (a temporary folder beside it, then replaceFolder):
- * refuses a file, a folder that is or holds one of the command's inputs, and a non-empty one unless
- * `force`, then readies its parent (prepareParent).
+ * refuses a file, a folder that is or holds one of the command's inputs or the working folder, and a
+ * non-empty one unless `force`, then readies its parent (prepareParent).
  * @throws Error naming the flag, the path and the fix
  */
 export function prepareOutputFolder(path: string, flag: string, o: { force?: boolean; inputs?: readonly NamedInput[] } = {}): void {
   const full = resolve(path);
   if (existsSync(full) && !statSync(full).isDirectory()) throw new Error(`${flag} ${path} is a file; name a folder to write`);
-  refuseInputs(full, flag, path, o.inputs ?? [], { kind: 'folder', whole: true });
+  // The folder the user works in is never replaced, even with --force (`--out . --force` would take it all).
+  refuseInputs(full, flag, path, [...(o.inputs ?? []), ['the folder you are working in,', process.cwd()]], { kind: 'folder', whole: true });
   if (existsSync(full) && readdirSync(full).length && !o.force) throw new Error(`${flag} ${path} already exists; name a new folder, or pass --force to replace it (nothing was written)`);
   prepareParent(full, `${flag} ${path}`);
 }

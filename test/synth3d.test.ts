@@ -26,7 +26,10 @@ function py(code: string): unknown {
   return JSON.parse(r.stdout);
 }
 const readJson = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
-const csvIds = (p: string) => readFileSync(p, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[0]!);
+const csvRows = (p: string) => readFileSync(p, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',') as [string, string]);
+const csvIds = (p: string) => csvRows(p).map(([id]) => id);
+/** id -> rle_mask of a train.csv ('' for a tile without salt). */
+const rleById = (p: string) => new Map(csvRows(p));
 
 test('a SEG-Y file written without a template: numpy finds every header field at its standard byte, and the reader reads it back', () => {
   const cases = [
@@ -256,7 +259,7 @@ test('tiles --val-inlines: held-out inlines never reach training; crossline tile
   assert.match(cli.stdout, /312 train, 10 held out .*102 crossline tiles spanning held-out and other inlines dropped/);
   const split = readJson(join(out, 'split.json'));
   // The held-out tiles without salt, counted from train.csv's RLE: the warning comes when none holds salt.
-  const rle = new Map(readFileSync(join(out, 'train.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',') as [string, string]));
+  const rle = rleById(join(out, 'train.csv'));
   const valEmpty = split.val.filter((id: string) => rle.get(id) === '').length;
   assert.equal(readJson(join(out, 'tiles.json')).counts.valEmpty, valEmpty);
   // This volume's salt starts at inline 106, so both sides of the warning are exercised: 100-104 hold
@@ -265,7 +268,7 @@ test('tiles --val-inlines: held-out inlines never reach training; crossline tile
   assert.match(cli.stderr, /warning: none of the 10 held-out tiles \(--val-inlines 100-104\) holds salt/);
   const salty = halite('tiles', '--segy', vol.seismic, '--labels', vol.salt, '--out', join(dir, 'tiles-val-salt'), '--val-inlines', '130-134');
   assert.equal(salty.status, 0, salty.stderr);
-  const saltyRle = new Map(readFileSync(join(dir, 'tiles-val-salt', 'train.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',') as [string, string]));
+  const saltyRle = rleById(join(dir, 'tiles-val-salt', 'train.csv'));
   const saltyEmpty = readJson(join(dir, 'tiles-val-salt', 'split.json')).val.filter((id: string) => saltyRle.get(id) === '').length;
   assert.ok(saltyEmpty < 10, 'inlines 130-134 cross salt');
   assert.equal(readJson(join(dir, 'tiles-val-salt', 'tiles.json')).counts.valEmpty, saltyEmpty);
@@ -303,7 +306,7 @@ test('halite train runs an epoch on tiles cut from a SEG-Y volume and validates 
   const r = await train(c, { log: (l) => logs.push(l) });
   assert.equal(r.stopped, 'finished');
   // Warned exactly when the two held-out tiles hold no salt (read from their RLE in train.csv).
-  const rle = new Map(readFileSync(join(data, 'train.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',') as [string, string]));
+  const rle = rleById(join(data, 'train.csv'));
   // This volume's salt lies in inlines 103-106, so the held-out 108-109 hold none and the warning fires.
   assert.ok(['il0108-t0000-x0500', 'il0109-t0000-x0500'].every((id) => rle.get(id) === ''), 'inlines 108-109 of this volume cross no salt');
   assert.ok(logs.some((l) => /^warning: none of the 2 validation tiles holds salt/.test(l)), logs.join('\n'));

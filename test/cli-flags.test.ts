@@ -166,6 +166,7 @@ test('--help, --version and bad flags of every command answer without loading li
     [['synth', '--out', join(root, 's'), '--train', 'many'], /'--train <n>' argument 'many' is invalid/],
     [['demo', '--epochs', '5'], /'--epochs <list>' argument '5' is invalid\. Expected 2 comma-separated values, got 1/],
     [['bench', 'engine', '--steps', '0'], /'--steps <n>' argument '0' is invalid\. Expected a whole number >= 1/],
+    [['bench', 'loader', '--epochs', '0'], /'--epochs <n>' argument '0' is invalid\. Expected a whole number >= 1/],
     [['--threads', '0', 'doctor'], /'--threads <n>' argument '0' is invalid\. Expected a whole number >= 1/],
     [['tune', '--run', root], /is not a halite run directory \(no config\.json\)/],
     [['report', join(root, 'nowhere')], /value '.*nowhere' is invalid for argument 'run'\. No such run directory/],

@@ -2,7 +2,8 @@
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BatchLoader } from '../src/data/loader.js';
+import { batchTensors, BatchLoader } from '../src/data/loader.js';
+import { tidy } from '../src/torch/index.js';
 
 const N = 70, H = 4, W = 5, P = H * W;
 const source = {
@@ -32,6 +33,17 @@ test('each epoch yields every item once, in NCHW batches whose contents match th
       assert.ok(b.masks!.subarray(k * P, (k + 1) * P).every((v) => v === item % 2));
     });
   }
+  // The step's tensors: masks come as bytes and leave as float32 0/1, each tile's own.
+  const b = batches[2]!;
+  assert.ok(b.masks instanceof Uint8Array);
+  const [dtypes, x, y] = tidy(() => {
+    const t = batchTensors(b);
+    return [[t.images.dtype, t.masks.dtype, t.masks.shape], t.images.toArray(), t.masks.toArray()] as const;
+  });
+  assert.deepEqual(dtypes, ['float32', 'float32', [5, 1, H, W]]);
+  assert.deepEqual(Array.from(y), b.indices.flatMap((item) => Array(P).fill(item % 2)));
+  assert.deepEqual(Array.from(x), b.indices.flatMap((item) => Array(P).fill(item)));
+  assert.throws(() => batchTensors({ ...b, masks: null }), /a training batch needs masks/);
   const dropped = await collect(new BatchLoader(source, indices, { batchSize: 32, seed: 1, dropLast: true }), 0);
   assert.equal(dropped.length, 2);
 });

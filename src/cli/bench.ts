@@ -1,4 +1,4 @@
-// `halite bench engine|data|segy|encoders|ddp|cli`: throughput beside PyTorch, and the command line's start-up; last line JSON.
+// `halite bench engine|data|loader|predict|segy|encoders|ddp|cli`: throughput beside PyTorch, and the command line's start-up; last line JSON.
 import { tmpdir } from 'node:os';
 import { Option, type Command } from 'commander';
 import { PRECISIONS, type Precision } from '../torch/dtype.js';
@@ -50,6 +50,20 @@ export function register(program: Command): void {
       console.log(`load   halite ${r.load_s.toFixed(2)} s (${r.tiles} tiles + masks, ${r.tiles_s.toFixed(0)} tiles/s)  pil+numpy ${r.peer_load_s.toFixed(2)} s  ratio ${r.ratio.toFixed(2)}`);
       console.log(JSON.stringify(r));
     }));
+  bench
+    .command('loader')
+    .description("the host side of a training step: shuffled batches of a TGS training set to image and mask tensors, beside PyTorch's DataLoader")
+    .option('--data <dir>', 'TGS layout folder', existingFolder, '../shared/tgs')
+    .option('--batch <n>', 'tiles per batch', wholeNumber(1), 16)
+    .option('--epochs <n>', 'timed epochs a round', wholeNumber(1), 3)
+    .option('--rounds <n>', 'rounds of halite and PyTorch, alternating which goes first; each keeps its best', wholeNumber(1), 3)
+    .option('--python <path>', "Python with PyTorch and PIL (Debian's python3-torch)", '/usr/bin/python3')
+    .action(async (o: { data: string; batch: number; epochs: number; rounds: number; python: string }) => {
+      const { benchLoader } = await import('../bench/loader.js');
+      const r = await benchLoader({ ...o, threads: await threadsSet(), log: (l) => console.log(l) });
+      console.log(`loader halite ${r.img_s.toFixed(0)} img/s  pytorch ${r.peer_img_s.toFixed(0)} img/s  ratio ${r.ratio.toFixed(2)}  (batch ${r.batch}, ${r.tiles} tiles, ${r.epochs} epochs a round)`);
+      console.log(JSON.stringify(r));
+    });
   bench
     .command('predict')
     .description("halite predict end to end on a folder of real tiles with the seed's residual U-Net saved as a run: its time against the network passes alone (the rest: decoding, batching, writing)")

@@ -14,13 +14,11 @@ let token = 0, batches: number[][] = [], next = 0;
 function produce(): void {
   const idx = batches[next]!;
   const x = new Float32Array(idx.length * s.pixels);
-  const y = masks ? new Float32Array(idx.length * s.pixels) : null;
+  // Masks stay 0/1 bytes, a quarter of float32's: the step's tensor turns them to float in libtorch.
+  const y = masks ? new Uint8Array(idx.length * s.pixels) : null;
   idx.forEach((item, b) => {
     x.set(images.subarray(item * s.pixels, (item + 1) * s.pixels), b * s.pixels);
-    if (y) {
-      const m = masks!.subarray(item * s.pixels, (item + 1) * s.pixels);
-      for (let k = 0; k < s.pixels; k++) y[b * s.pixels + k] = m[k]!;
-    }
+    y?.set(masks!.subarray(item * s.pixels, (item + 1) * s.pixels), b * s.pixels);
   });
   const transfer = y ? [x.buffer, y.buffer] : [x.buffer];
   parentPort!.postMessage({ token, k: next, images: x, masks: y }, transfer);

@@ -1,10 +1,11 @@
-// Batches of NCHW float32 tiles and masks: shuffled per epoch under a seed, gathered on a worker
+// Batches of NCHW float32 tiles and 0/1 byte masks: shuffled per epoch under a seed, gathered on a worker
 // thread a few batches ahead so the training step never waits for data.
 import type { Worker } from 'node:worker_threads';
 import { firstNonFinite } from './arrays.js';
 import { DataError } from './png.js';
 import { rng, shuffled } from './random.js';
 import { startWorker } from './workers.js';
+import { fromArray, type Tensor } from '../torch/index.js';
 
 export interface TileSource {
   /** N x H x W, row-major. */
@@ -21,7 +22,8 @@ export interface Batch {
   /** [size, 1, H, W] */
   shape: [number, number, number, number];
   images: Float32Array;
-  masks: Float32Array | null;
+  /** [size, 1, H, W] of 0/1. */
+  masks: Uint8Array | null;
 }
 
 export interface LoaderOptions {
@@ -39,7 +41,7 @@ export interface LoaderOptions {
 }
 
 /** A gathered batch, as the worker posts it. */
-interface WorkerBatch { token: number; k: number; images: Float32Array; masks: Float32Array | null }
+interface WorkerBatch { token: number; k: number; images: Float32Array; masks: Uint8Array | null }
 
 interface LoaderWorker {
   readonly thread: Worker;
@@ -150,4 +152,15 @@ export class BatchLoader {
     thread.unref();
     return w;
   }
+}
+
+/**
+ * A labelled batch as the tensors a training step takes: images and masks, both float32
+ * [size, 1, H, W] (masks 0/1). One function for the trainer and `halite bench loader`, so the bench
+ * times what training does. Call it inside tidy(), which frees the masks' byte tensor.
+ * @throws Error when the batch has no masks.
+ */
+export function batchTensors(b: Batch): { images: Tensor; masks: Tensor } {
+  if (!b.masks) throw new Error('a training batch needs masks; this loader\'s source has none');
+  return { images: fromArray(b.images, b.shape), masks: fromArray(b.masks, b.shape).float() };
 }

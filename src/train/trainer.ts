@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Augmenter } from '../data/augment.js';
+import { batchTensors } from '../data/loader.js';
 import { loadWeights } from '../io/weights.js';
 import type { ProcessGroup } from '../distributed/index.js';
 import { lossName, makeLoss } from '../losses/losses.js';
@@ -15,7 +16,7 @@ import { haliteProgram, RUN_FILES, resumeCommand, runPath } from '../run/layout.
 import { readStatus } from '../run/status.js';
 import { quote } from 'shell-quote';
 import { convertSyncBatchNorm } from '../nn/layers.js';
-import { fromArray, tidy } from '../torch/index.js';
+import { tidy } from '../torch/index.js';
 import { defaultCallbacks, LambdaCallback, TrainingError, type Callback, type LambdaHooks, type LoopState, type TrainContext, type TrainOutcome } from './callbacks/index.js';
 import { DataParallel, broadcastBytes, type Signal } from './data-parallel.js';
 import { checkpoint, checkWorldSize, restoreLoop, savedWorldSize, START } from './loop-state.js';
@@ -231,7 +232,7 @@ async function fit(s: RunSetup, hooks: TrainHooks, log: (line: string) => void, 
           cosine?.step(st.epochInPhase + (k - 1) / loader.batchesPerEpoch);
           // Forward and backward; the optimizer steps here too unless the ranks must first agree.
           const forward = (step: boolean) => tidy(() => {
-            let x = fromArray(b.images, b.shape), y = fromArray(b.masks!, b.shape);
+            let { images: x, masks: y } = batchTensors(b);
             if (phase.crop !== undefined) ({ images: x, masks: y } = aug.crop(x, y, phase.crop));
             const a = aug.apply(x, y);
             opt.zeroGrad();

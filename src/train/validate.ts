@@ -28,7 +28,7 @@ export function validationSums(model: Module, lossFn: Loss, images: Float32Array
       const m = Math.min(batchSize, n - s);
       const [l, logits] = tidy(() => noGrad(() => {
         const x = fromArray(images.subarray(s * PIXELS, (s + m) * PIXELS), [m, 1, 101, 101]);
-        const y = fromArray(Float32Array.from(masks.subarray(s * PIXELS, (s + m) * PIXELS)), [m, 1, 101, 101]);
+        const y = fromArray(masks.subarray(s * PIXELS, (s + m) * PIXELS), [m, 1, 101, 101]).float();
         const out = model.call(x);
         return [lossFn(out, y).item(), out.toArray() as Float32Array] as const;
       }));

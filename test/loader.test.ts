@@ -2,7 +2,8 @@
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { batchTensors, BatchLoader } from '../src/data/loader.js';
+import { BatchLoader } from '../src/data/loader.js';
+import { batchTensors } from '../src/train/batch.js';
 import { tidy } from '../src/torch/index.js';
 
 const N = 70, H = 4, W = 5, P = H * W;

@@ -3,24 +3,19 @@ torch.utils.data.DataLoader over a TensorDataset (one worker process, kept acros
 ending as float32 [batch, 1, 101, 101] image and mask tensors, as halite's training step takes them.
 Usage: loader.py TGS_DIR BATCH EPOCHS THREADS. Prints one JSON line: {"tiles":..,"img_s":..}."""
 import json
-import os
 import sys
 import time
 
-import numpy as np
 import torch
-from PIL import Image
 from torch.utils.data import DataLoader, TensorDataset
+
+from load_tgs import load  # this script's folder is on sys.path
 
 
 def main():
     root, batch, epochs, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
     torch.set_num_threads(threads)
-    ids = sorted(f[:-4] for f in os.listdir(os.path.join(root, "train", "images")) if f.endswith(".png"))
-    images = np.stack([np.asarray(Image.open(os.path.join(root, "train", "images", i + ".png")))[..., 0]
-                       for i in ids]).astype(np.float32) / 255.0
-    masks = np.stack([np.asarray(Image.open(os.path.join(root, "train", "masks", i + ".png"))) > 0
-                      for i in ids]).astype(np.uint8)
+    ids, images, masks = load(root)
     dataset = TensorDataset(torch.from_numpy(images)[:, None], torch.from_numpy(masks)[:, None])
     loader = DataLoader(dataset, batch_size=batch, shuffle=True, num_workers=1, persistent_workers=True,
                         generator=torch.Generator().manual_seed(0))

@@ -3,9 +3,10 @@
 // tiles (one worker, kept across epochs, as halite keeps its worker thread), in the same run.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { batchTensors, BatchLoader } from '../data/loader.js';
+import { BatchLoader } from '../data/loader.js';
 import { readTgs } from '../data/tgs.js';
 import { tidy } from '../torch/index.js';
+import { batchTensors } from '../train/batch.js';
 import { peerEnv } from './peer-env.js';
 
 export interface LoaderBenchOptions {
@@ -22,7 +23,7 @@ export interface LoaderBenchResult {
   tiles: number;
   batch: number;
   epochs: number;
-  /** Batches/s × batch over `epochs` shuffled epochs, the best round; the same for the peer. */
+  /** Images (tiles × epochs) a second over `epochs` shuffled epochs, the best round; the same for the peer. */
   img_s: number;
   peer_img_s: number;
   ratio: number;
@@ -44,15 +45,15 @@ export async function benchLoader(o: LoaderBenchOptions): Promise<LoaderBenchRes
   const loader = new BatchLoader(source, all, { batchSize: o.batch, seed: 0 });
   const script = fileURLToPath(new URL('../../bench/peer/loader.py', import.meta.url));
 
-  const halite = async (): Promise<{ img_s: number; wait_ms: number }> => {
+  const halite = async (epochs = o.epochs): Promise<{ img_s: number; wait_ms: number }> => {
     let waits = 0, counted = 0;
     const t0 = performance.now();
-    for (let e = 0; e < o.epochs; e++) {
+    for (let e = 0; e < epochs; e++) {
       for await (const b of loader.epoch(e)) tidy(() => { batchTensors(b); });
       waits += loader.waits.slice(1).reduce((a, w) => a + w, 0);
       counted += loader.waits.length - 1;
     }
-    return { img_s: (tiles * o.epochs) / ((performance.now() - t0) / 1000), wait_ms: waits / Math.max(counted, 1) };
+    return { img_s: (tiles * epochs) / ((performance.now() - t0) / 1000), wait_ms: waits / Math.max(counted, 1) };
   };
   const peer = (): number => {
     const r = spawnSync(o.python, [script, o.data, String(o.batch), String(o.epochs), String(o.threads)], { encoding: 'utf8', env: peerEnv() });
@@ -64,7 +65,7 @@ export async function benchLoader(o: LoaderBenchOptions): Promise<LoaderBenchRes
 
   let best = { img_s: 0, wait_ms: 0 }, bestPeer = 0;
   try {
-    await halite(); // the worker's start, untimed
+    await halite(1); // the worker's start, untimed, as the peer's one epoch
     for (let r = 0; r < o.rounds; r++) {
       const sides = r % 2 === 0 ? ['halite', 'pytorch'] : ['pytorch', 'halite'];
       for (const side of sides) {

@@ -5,7 +5,6 @@ import { firstNonFinite } from './arrays.js';
 import { DataError } from './png.js';
 import { rng, shuffled } from './random.js';
 import { startWorker } from './workers.js';
-import { fromArray, type Tensor } from '../torch/index.js';
 
 export interface TileSource {
   /** N x H x W, row-major. */
@@ -152,15 +151,4 @@ export class BatchLoader {
     thread.unref();
     return w;
   }
-}
-
-/**
- * A labelled batch as the tensors a training step takes: images and masks, both float32
- * [size, 1, H, W] (masks 0/1). One function for the trainer and `halite bench loader`, so the bench
- * times what training does. Call it inside tidy(), which frees the masks' byte tensor.
- * @throws Error when the batch has no masks.
- */
-export function batchTensors(b: Batch): { images: Tensor; masks: Tensor } {
-  if (!b.masks) throw new Error('a training batch needs masks; this loader\'s source has none');
-  return { images: fromArray(b.images, b.shape), masks: fromArray(b.masks, b.shape).float() };
 }

@@ -5,6 +5,7 @@ import type { Loss } from '../losses/losses.js';
 import { binarize, imageScore } from '../metrics/competition.js';
 import type { Module } from '../nn/module.js';
 import { fromArray, noGrad, tidy } from '../torch/index.js';
+import { maskTensor } from './batch.js';
 
 /**
  * Mean loss and mAP over validation tiles (images N·101·101 float32, masks uint8 0/1), in batches of
@@ -28,7 +29,7 @@ export function validationSums(model: Module, lossFn: Loss, images: Float32Array
       const m = Math.min(batchSize, n - s);
       const [l, logits] = tidy(() => noGrad(() => {
         const x = fromArray(images.subarray(s * PIXELS, (s + m) * PIXELS), [m, 1, 101, 101]);
-        const y = fromArray(masks.subarray(s * PIXELS, (s + m) * PIXELS), [m, 1, 101, 101]).float();
+        const y = maskTensor(masks.subarray(s * PIXELS, (s + m) * PIXELS), [m, 1, 101, 101]);
         const out = model.call(x);
         return [lossFn(out, y).item(), out.toArray() as Float32Array] as const;
       }));

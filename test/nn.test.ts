@@ -134,6 +134,29 @@ test('resunet of depth 3 with a dilated middle and FPA: 84,398 parameters by han
   m.dispose(); plain.dispose();
 });
 
+test('resunet widths per level: 6,108 parameters by hand for [3, 5, 7] at depth 2; the doubling widths build the default network', () => {
+  // Depth 2, widths a, b (encoder) and m (middle), with Level(cin, f) = 9·cin·f + 36f² + 15f:
+  // enc Level(1, a) + Level(a, b); middle Level(b, m); transposed convs 9·m·b + b and 9·b·a + a;
+  // decoders Level(2b, b) + Level(2a, a); head a + 1. In all 90a² + 41a + 18ab + 90b² + 31b + 18bm + 36m² + 15m + 1.
+  const count = (a: number, b: number, m: number) => 90 * a * a + 41 * a + 18 * a * b + 90 * b * b + 31 * b + 18 * b * m + 36 * m * m + 15 * m + 1;
+  const narrow = createModel('resunet', { depth: 2, widths: [3, 5, 7] });
+  assert.equal(count(3, 5, 7), 6108);
+  assert.equal(narrow.numParameters(), 6108);
+  const shapes = (m: ReturnType<typeof createModel>) => [...m.stateDict()].map(([k, t]) => `${k} ${t.shape.join('x')}`);
+  assert.ok(shapes(narrow).includes('up2.weight 7x5x3x3') && shapes(narrow).includes('head.weight 1x3x1x1'));
+  // widths [4, 8, 16] is what startFilters 4 doubles to: the same parameters, name by name and shape by shape.
+  const doubled = createModel('resunet', { startFilters: 4, depth: 2 }), listed = createModel('resunet', { depth: 2, widths: [4, 8, 16] });
+  assert.equal(doubled.numParameters(), count(4, 8, 16));
+  assert.deepEqual(shapes(listed), shapes(doubled));
+  narrow.eval();
+  const x = T.rand([2, 1, 101, 101]);
+  assert.deepEqual(T.tidy(() => T.noGrad(() => narrow.forward(x).shape)), [2, 1, 101, 101]);
+  assert.throws(() => createModel('resunet', { depth: 3, widths: [8, 16, 32] }), /widths must be empty or list depth \+ 1 = 4 positive integers .*got \[8,16,32\]/);
+  assert.throws(() => createModel('resunet', { depth: 1, widths: [8, 0] }), /widths must be empty or list depth \+ 1 = 2 positive integers/);
+  T.dispose([x]);
+  for (const m of [narrow, doubled, listed]) m.dispose();
+});
+
 test("the seed's plain U-Net: 2,158,417 parameters, 101 -> 128 -> 101", () => {
   // By hand, 16 start filters: encoder 2,480 + 13,888 + 55,424 + 221,440 + middle 885,248;
   // decoder (transposed conv + two convs) 737,664 + 184,512 + 46,176 + 11,568; 1x1 head 17.

@@ -26,11 +26,17 @@ export interface ResUNetOptions {
   dilations: number[];
   /** Feature Pyramid Attention on the middle level's output (pyramid pooling at 1/2, 1/4, 1/8 plus a global branch). */
   fpa: boolean;
+  /**
+   * Channels of each encoder level, then of the middle: depth + 1 positive integers, e.g. [12, 32, 64, 128]
+   * at depth 3, so the 101x101 level can be narrow where its FLOPs are dear. Each decoder level has its
+   * encoder level's width. Empty (the default): startFilters, doubling per level, the middle twice the deepest.
+   */
+  widths: number[];
 }
 
 export const RESUNET_DEFAULTS: ResUNetOptions = {
   startFilters: 16, dropout: 0.5, init: 'keras', bnMomentum: 0.01, bnEps: 1e-3, inChannels: 1, scse: false,
-  depth: 4, dilations: [1, 1], fpa: false,
+  depth: 4, dilations: [1, 1], fpa: false, widths: [],
 };
 
 /** BatchNorm then ReLU: the write-up's BatchActivate. */
@@ -92,7 +98,8 @@ export class ResUNet extends Module {
 
   /**
    * @param options see ResUNetOptions; the defaults are the write-up's Model 2 (5,112,497 parameters).
-   * @throws Error when depth is not an integer 1..5 or dilations is not two positive integers.
+   * @throws Error when depth is not an integer 1..5, dilations is not two positive integers, or widths
+   *   is neither empty nor depth + 1 positive integers.
    */
   constructor(options: Partial<ResUNetOptions> = {}) {
     super();
@@ -101,23 +108,28 @@ export class ResUNet extends Module {
     if (o.dilations.length !== 2 || !o.dilations.every((d) => Number.isInteger(d) && d >= 1)) {
       throw new Error(`resunet option dilations must be two positive integers (one per middle residual block), got ${JSON.stringify(o.dilations)}`);
     }
-    const s = o.startFilters;
-    const f = Array.from({ length: o.depth }, (_, i) => s * 2 ** i);
+    if (o.widths.length > 0 && (o.widths.length !== o.depth + 1 || !o.widths.every((w) => Number.isInteger(w) && w >= 1))) {
+      throw new Error(`resunet option widths must be empty or list depth + 1 = ${o.depth + 1} positive integers (each encoder level's channels, then the middle's), got ${JSON.stringify(o.widths)}`);
+    }
+    const custom = o.widths.length > 0;
+    const f = custom ? o.widths.slice(0, o.depth) : Array.from({ length: o.depth }, (_, i) => o.startFilters * 2 ** i);
     // Map sizes 101, 50, 25, 12, 6, 3: upsampling n -> 2n is "same" (6->12, 25->50), n -> 2n+1 "valid" (12->25, 50->101).
     const size = (lvl: number) => Math.floor(101 / 2 ** lvl);
     const deepFirst = f.map((_, i) => o.depth - 1 - i);
-    const top = f[o.depth - 1]! * 2;
+    const top = custom ? o.widths[o.depth]! : f[o.depth - 1]! * 2;
+    // Each up-convolution takes the level below's width (the middle's for the deepest) to its own.
+    const below = (lvl: number) => (lvl === o.depth - 1 ? top : f[lvl + 1]!);
     this.parts = {
       enc: f.map((c, i) => this.module(`enc${i + 1}`, new Level(i === 0 ? o.inChannels : f[i - 1]!, c, o))),
       middle: this.module('middle', new Level(f[o.depth - 1]!, top, o, o.dilations, o.fpa)),
       up: deepFirst.map((lvl) => {
         const same = size(lvl) === 2 * size(lvl + 1);
-        return this.module(`up${lvl + 1}`, new ConvTranspose2d(f[lvl]! * 2, f[lvl]!, 3, {
+        return this.module(`up${lvl + 1}`, new ConvTranspose2d(below(lvl), f[lvl]!, 3, {
           stride: 2, padding: same ? 1 : 0, outputPadding: same ? 1 : 0, init: o.init,
         }));
       }),
       dec: deepFirst.map((lvl) => this.module(`dec${lvl + 1}`, new Level(f[lvl]! * 2, f[lvl]!, o))),
-      head: this.module('head', new Conv2d(s, 1, 1, { init: o.init })),
+      head: this.module('head', new Conv2d(f[0]!, 1, 1, { init: o.init })),
       pool: new MaxPool2d(2),
       firstDrop: this.module('drop_half', new Dropout(o.dropout / 2)),
       drop: this.module('drop', new Dropout(o.dropout)),

@@ -161,13 +161,49 @@ test('BudgetShape does not start an epoch that would overrun the budget, except 
   const over = context({ epoch: 4, seconds: 50 }, phases);
   new BudgetShape(1, over.ctx.config.phases).onEpochEnd(over.ctx, rec(4, 1));
   assert.deepEqual(over.calls.stop, ['time']);
-  assert.match(over.calls.logs[0]!, /time budget: 0\.8 of 1 minutes used; another epoch would overrun it/);
+  assert.match(over.calls.logs[0]!, /^time budget: 0\.8 of 1 minutes used; another epoch \(about 13 s\) would overrun it$/);
   const fits = context({ epoch: 4, seconds: 44 }, phases);
   new BudgetShape(1, fits.ctx.config.phases).onEpochEnd(fits.ctx, rec(4, 1));
   assert.deepEqual(fits.calls.stop, [], '44 + 11 <= 60');
   const last = context({ epoch: 4, seconds: 50 }, phases, true);
   new BudgetShape(1, last.ctx.config.phases).onEpochEnd(last.ctx, rec(4, 1));
   assert.deepEqual(last.calls.stop, []);
+});
+
+test('a budget too short for an epoch of every phase says so at the first timing and at the stop, with the minutes that would fit', () => {
+  // bce then lovasz on 60 s; 4 batches an epoch. The first batch takes 5 s, the second 20 s: 80 s an epoch.
+  const phases: ConfigLayer['phases'] = [{ loss: 'bce', epochs: 1 }, { loss: { name: 'lovasz', activation: 'elu', symmetric: true }, epochs: 2 }];
+  const a = context({}, phases);
+  const shape = new BudgetShape(1, a.ctx.config.phases);
+  shape.onEpochStart(a.ctx);
+  Object.assign(a.ctx, { epochSeconds: 5 });
+  shape.onBatchEnd(a.ctx, 1);
+  Object.assign(a.ctx, { epochSeconds: 25 });
+  shape.onBatchEnd(a.ctx, 2);
+  // ceil(2 phases × 80 s × 1.125 / 60 s) = 3 minutes.
+  assert.match(a.calls.logs.at(-1)!, /^warning: at about 80 s an epoch, a 1-minute budget fits less than one epoch for 2 phases, so phase 2 \(lovasz\) will not run: give --max-minutes 3 or more for an epoch of every phase$/);
+  // Interrupted there and resumed, the run expects the epochs it did, not the configured pace's.
+  const resumed = new BudgetShape(1, a.ctx.config.phases), r = context({ batch: 2 }, phases);
+  resumed.loadStateDict(JSON.parse(JSON.stringify(shape.stateDict())));
+  resumed.onEpochStart(r.ctx);
+  assert.equal(resumed.expectedEpochs(r.ctx), shape.expectedEpochs(a.ctx));
+  assert.equal(shape.expectedEpochs(a.ctx), 2, "each phase counts at least one epoch; at the configured pace (20 s) the resumed plan said 3");
+  // The epoch ends at 70 s, past the 60 s: phase 1 is done, and phase 2's epoch (70 s at the run's pace) cannot start.
+  Object.assign(a.st, { epoch: 1, epochInPhase: 1, seconds: 70 });
+  shape.onEpochEnd(a.ctx, rec(1, 1));
+  assert.deepEqual(a.calls.stop, ['time']);
+  assert.equal(a.calls.endPhase, 1);
+  assert.equal(a.calls.logs.at(-1), 'time budget: 1.2 of 1 minutes used; another epoch (about 70 s) would overrun it; the budget is shorter than one epoch here, which ran 10 s past it. ' +
+    'Phase 2 (lovasz) never ran: give --max-minutes 3 or more for an epoch of every phase');
+  // Three phases on 600 s at 100 s an epoch fit 6 epochs: no warning.
+  const b = context({}, [{ loss: 'bce', epochs: 1 }, { loss: 'bce', epochs: 1 }, { loss: 'bce', epochs: 1 }]);
+  const roomy = new BudgetShape(10, b.ctx.config.phases);
+  roomy.onEpochStart(b.ctx);
+  Object.assign(b.ctx, { epochSeconds: 5 });
+  roomy.onBatchEnd(b.ctx, 1);
+  Object.assign(b.ctx, { epochSeconds: 30 });
+  roomy.onBatchEnd(b.ctx, 2);
+  assert.equal(b.calls.logs.filter((l) => l.startsWith('warning')).length, 0, b.calls.logs.join('\n'));
 });
 
 test('BudgetShape keeps an interrupted epoch\'s plan on resume, ends cycles for Snapshots, and counts the phase\'s last planned epochs', () => {

@@ -117,7 +117,11 @@ test('TimeBudget stops when another epoch like the last would overrun, never aft
   const over = context({ state: { seconds: 45 } });
   new TimeBudget(1).onEpochEnd(over.ctx, rec(1, 1, 0, 20));
   assert.deepEqual(over.calls.stop, ['time']);
-  assert.match(over.calls.logs[0]!, /time budget: 0\.8 of 1 minutes used; another epoch would overrun it/);
+  assert.match(over.calls.logs[0]!, /^time budget: 0\.8 of 1 minutes used; another epoch \(about 20 s\) would overrun it$/);
+  // 70 s spent on a 1-minute budget in the first epoch: the budget was shorter than it.
+  const short = context({ state: { seconds: 70, epoch: 1 } });
+  new TimeBudget(1).onEpochEnd(short.ctx, rec(1, 1, 0, 70));
+  assert.equal(short.calls.logs[0], 'time budget: 1.2 of 1 minutes used; another epoch (about 70 s) would overrun it; the budget is shorter than one epoch here, which ran 10 s past it');
   const last = context({ state: { seconds: 45 }, final: true });
   new TimeBudget(1).onEpochEnd(last.ctx, rec(1, 1, 0, 20));
   assert.deepEqual(last.calls.stop, []);

@@ -48,6 +48,11 @@ test('the CLI layers preset, file and flags through the same merge', async () =>
   await assert.rejects(configFromFlags({ epochs: [6], losses: 'bce,lovasz' }), /--epochs lists 1 phase\(s\) but --losses 2; give one epoch count per loss, e.g\. --epochs 10,10/);
   // A wrong model name is the first thing said, before an epoch count that would not fit its phases.
   await assert.rejects(configFromFlags({ model: 'nosuch', epochs: [1] }), /^Error: --model: unknown model 'nosuch' \(known: unet, resunet, encoder-unet\)/);
+  // A resunet value that shapes the network is refused with the config, by its flag, before anything is built.
+  await assert.rejects(configFromFlags({ preset: 'cpu-60min', modelOptions: '{"widths":[0,32,64,128]}' }),
+    /^Error: --model-options: resunet option widths must be empty or list depth \+ 1 = 4 positive integers .*got \[0,32,64,128\]/);
+  await assert.rejects(configFromFlags({ preset: 'cpu-60min', modelOptions: '{"depth":4,"widths":[12,32,64,128]}' }), /^Error: --model-options: .*depth \+ 1 = 5 positive/);
+  assert.throws(() => resolveConfig([{ model: 'resunet', modelOptions: { dilations: [2] } }], 'run.json'), /run\.json\.modelOptions: resunet option dilations must be two positive integers/);
   // A fault in what a flag set is told by the flag, not by the merged config's field (cpu-60min.phases[2].loss).
   await assert.rejects(configFromFlags({ preset: 'cpu-60min', losses: 'bce,lovasz,foo', epochs: [1, 1, 1] }), /^Error: --losses \(loss 3 of bce,lovasz,foo\): unknown loss 'foo' \(known: /);
   // An empty --name is refused, not taken as no name (which would train under a made-up one).

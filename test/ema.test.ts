@@ -11,6 +11,8 @@ import { BatchNorm2d } from '../src/nn/layers.js';
 import { resolveConfig } from '../src/run/config.js';
 import { fromArray, noGrad, tensor } from '../src/torch/index.js';
 import { ModelEma } from '../src/train/ema.js';
+import { EmaWeights, type TrainContext } from '../src/train/callbacks/index.js';
+import { preset } from '../src/train/presets.js';
 import { train } from '../src/train/trainer.js';
 
 const root = mkdtempSync(join(tmpdir(), 'halite-ema-'));
@@ -83,4 +85,21 @@ test('a run with an EMA validates and saves the average, and a resumed run conti
   }
   assert.ok(differs > 0, 'the raw weights differ from their average');
   assert.match(readFileSync(join(whole.run, 'config.json'), 'utf8'), /"decay": 0\.9/);
+});
+
+test('a budget that fits fewer than six of the EMA\'s horizons is warned about after the first epoch; "ema": null turns a preset\'s EMA off', () => {
+  const logs: string[] = [];
+  const ctx = (minutes: number) => ({ config: { maxMinutes: minutes }, state: { epoch: 1 }, batchesPerEpoch: 169, log: (l: string) => logs.push(l) }) as unknown as TrainContext;
+  const epoch = { epoch: 1, phase: 1, loss: 'bce', train_loss: 1, val_loss: null, val_map: null, lr: 1e-3, seconds: 100, best: false };
+  // decay 0.998: a horizon of 1/(1 − 0.998) = 500 steps. 2 minutes at 100 s an epoch fit 1 epoch of 169 steps.
+  new EmaWeights(0.998).onEpochEnd(ctx(2), epoch);
+  assert.equal(logs.length, 1);
+  assert.match(logs[0]!, /^warning: the EMA of the weights \(decay 0\.998\) averages over about 500 steps, and this 2-minute budget fits about 169; .*put "ema": null in a --config file$/);
+  // 150 minutes fit 90 epochs, 15,210 steps, over 3,000: no warning; nor without a budget.
+  new EmaWeights(0.998).onEpochEnd(ctx(150), epoch);
+  new EmaWeights(0.998).onEpochEnd({ ...ctx(1), config: {} } as unknown as TrainContext, epoch);
+  assert.equal(logs.length, 1);
+  assert.deepEqual(resolveConfig([preset('cpu-150min').config]).ema, { decay: 0.998 });
+  assert.equal(resolveConfig([preset('cpu-150min').config, { ema: null }]).ema, null);
+  assert.throws(() => resolveConfig([{ ema: { decay: 1 } }]), /ema\.decay: must be in \(0, 1\), e\.g\. 0\.999 .*or set ema to null/);
 });

@@ -102,7 +102,11 @@ test('corrupt, truncated and non-PNG files are errors naming the file, on both d
       assert.throws(() => readImage(bad, new Float32Array(PIXELS)), (e: Error) => e.name === 'DataError' && e.message.startsWith(`${bad}: not a readable PNG`), `${name}: ${bytes.length} bytes`);
       assert.throws(() => decodeUpload(bytes, 'upload.png'), (e: Error & { statusCode?: number }) => e.statusCode === 422 && e.message.startsWith('upload.png: not a readable PNG'), name);
     }
+    // Cut inside its pixel data, a PNG's error says so, rather than ending in the inflater's empty detail.
+    assert.throws(() => decodePng(good.subarray(0, good.length - 30), 'cut.png'), (e: Error) => /^cut\.png: not a readable PNG \(corrupt or truncated\): \S/.test(e.message) && !/:\s*$/.test(e.message), name);
   }
+  writeFileSync(join(root, 'empty.png'), '');
+  assert.throws(() => readMask(join(root, 'empty.png'), new Uint8Array(PIXELS)), /empty\.png: not a readable PNG: the file is empty \(0 bytes\)/);
   writeFileSync(join(root, 'text.png'), 'id,rle_mask\n');
   assert.throws(() => readMask(join(root, 'text.png'), new Uint8Array(PIXELS)), /text\.png: not a readable PNG: the file does not start with the PNG signature/);
   assert.throws(() => decodeUpload(Buffer.from('id,rle_mask\n'), 'x.png'), (e: Error & { statusCode?: number }) => e.statusCode === 415);

@@ -61,7 +61,7 @@ export function register(program: Command): void {
     .action(async (o: { data: string; batch: number; epochs: number; rounds: number; python: string }) => {
       const { benchLoader } = await import('../bench/loader.js');
       const r = await benchLoader({ ...o, threads: await threadsSet(), log: (l) => console.log(l) });
-      console.log(`loader halite ${r.img_s.toFixed(0)} img/s  pytorch ${r.peer_img_s.toFixed(0)} img/s  ratio ${r.ratio.toFixed(2)}  (batch ${r.batch}, ${r.tiles} tiles, ${r.epochs} epochs a round)`);
+      console.log(`loader halite ${r.img_s.toFixed(0)} img/s  pytorch ${r.peer_img_s.toFixed(0)} img/s  ratio ${r.ratio.toFixed(2)}  (batch ${r.batch}, ${r.tiles} tiles, ${r.epochs} epoch${r.epochs === 1 ? '' : 's'} a round)`);
       console.log(JSON.stringify(r));
     });
   bench

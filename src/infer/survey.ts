@@ -63,6 +63,7 @@ export function readNormalisation(path: string): Normalisation {
   try {
     j = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`${path}: no such file: give --normalise the tiles.json that halite tiles wrote beside the tiles the model trained on`);
     throw new Error(`${path}: cannot read the normalisation JSON: ${(e as Error).message}`);
   }
   const clip = (j as { clip?: unknown })?.clip;

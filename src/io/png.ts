@@ -54,6 +54,7 @@ export function isPng(bytes: Uint8Array): boolean {
  * allocated. Throws PngError naming `name` when the bytes are not a PNG or the header is cut short.
  */
 export function readPngHeader(bytes: Uint8Array, name: string): PngHeader {
+  if (bytes.length === 0) throw new PngError(`${name}: not a readable PNG: the file is empty (0 bytes)`);
   if (!isPng(bytes)) throw new PngError(`${name}: not a readable PNG: the file does not start with the PNG signature (is it a PNG at all?)`);
   if (bytes.length < 33) throw new PngError(`${name}: not a readable PNG (corrupt or truncated): ${bytes.length} bytes end before the IHDR header does`);
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -94,12 +95,17 @@ export function decodePng(bytes: Uint8Array, name: string): DecodedPng {
   const header = readPngHeader(bytes, name);
   const n = header.width * header.height;
   const corrupt = (why: string) => new PngError(`${name}: not a readable PNG (corrupt or truncated): ${why}`);
+  // Inflate errors can end in an empty detail ("Error while decompressing the data: "): say what it means.
+  const reason = (e: unknown) => {
+    const m = (e as Error).message.replace(/[:\s]+$/, '');
+    return /decompress|inflate/i.test(m) ? `${m}: the compressed pixel data (IDAT) is cut short or damaged` : m || 'the decoder gave no reason';
+  };
   if (header.depth >= 8 && header.colorType !== PALETTE && !header.interlaced) {
     let png: ReturnType<typeof fastDecode>;
     try {
       png = fastDecode(bytes, { checkCrc: true });
     } catch (e) {
-      throw corrupt((e as Error).message);
+      throw corrupt(reason(e));
     }
     if (png.data.length !== n * png.channels) throw corrupt(`${png.data.length / png.channels} pixels decoded for ${header.width}x${header.height}`);
     return { ...header, samples: png.data as Uint8Array | Uint16Array, channels: png.channels, colour: png.channels >= 3, max: 2 ** header.depth - 1 };
@@ -109,7 +115,7 @@ export function decodePng(bytes: Uint8Array, name: string): DecodedPng {
     const b = withoutTransparency(bytes, header.colorType);
     png = pngjs.PNG.sync.read(Buffer.from(b.buffer, b.byteOffset, b.byteLength), { skipRescale: true });
   } catch (e) {
-    throw corrupt((e as Error).message);
+    throw corrupt(reason(e));
   }
   const samples = png.data as unknown as Uint8Array | Uint16Array;
   if (samples.length !== n * 4) throw corrupt(`${samples.length / 4} pixels decoded for ${header.width}x${header.height}`);

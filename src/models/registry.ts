@@ -1,6 +1,6 @@
 // Models by name, so configs, weights files and the command line can refer to them.
 import type { Module } from '../nn/module.js';
-import { ResUNet, RESUNET_DEFAULTS } from './resunet.js';
+import { checkResUNetOptions, ResUNet, RESUNET_DEFAULTS } from './resunet.js';
 import { UNet, UNET_DEFAULTS } from './unet.js';
 import { EncoderUNet, ENCODER_UNET_DEFAULTS } from './encoder-unet.js';
 
@@ -8,6 +8,8 @@ export interface ModelEntry {
   description: string;
   defaults: object;
   build(options: Record<string, unknown>): Module;
+  /** Checks the options' values without building (throws as build would); kinds are checked before. */
+  check?(options: Record<string, unknown>): void;
 }
 
 const models = new Map<string, ModelEntry>();
@@ -20,7 +22,8 @@ export function registerModel(name: string, entry: ModelEntry): void {
 /**
  * Checks a model name and its option keys against the registry without building the model, so a
  * config can be refused before any weights are allocated. Each value must be of its default's kind
- * (number, switch, text or list); ranges are the model's to check when it is built.
+ * (number, switch, text or list). A model's own `check` then tests the values that shape it (resunet's
+ * depth, dilations and widths); other ranges are the model's to check when it is built.
  * @throws Error `unknown model 'x' (known: ...)`, `model 'x' has no option 'y' (options: ...)` or
  *   `model 'x' option 'y' must be a number (like its default 16), got "4"`
  */
@@ -36,6 +39,7 @@ export function checkModelOptions(name: string, options: Record<string, unknown>
     const want = kindOf(defaults[k]);
     if (want !== null && v !== undefined && kindOf(v) !== want) throw new Error(`model '${name}' option '${k}' must be ${want === 'array' ? 'a list' : `a ${want}`} (like its default ${JSON.stringify(defaults[k])}), got ${JSON.stringify(v)}`);
   }
+  e.check?.(options);
   return e;
 }
 
@@ -62,6 +66,7 @@ registerModel('resunet', {
   description: "the Keras write-up's residual U-Net (Model 2) at native 101x101; options: scSE on every level, fewer pooling stages (depth), a dilated middle and FPA",
   defaults: RESUNET_DEFAULTS,
   build: (o) => new ResUNet(o),
+  check: (o) => { checkResUNetOptions(o); },
 });
 registerModel('encoder-unet', {
   description: 'U-Net on a ResNet / SE-ResNeXt encoder with scSE, FPA, hypercolumns, deep supervision and a salt-classifier gate',

@@ -39,6 +39,24 @@ export const RESUNET_DEFAULTS: ResUNetOptions = {
   depth: 4, dilations: [1, 1], fpa: false, widths: [],
 };
 
+/**
+ * The options over RESUNET_DEFAULTS, with the values that shape the network checked; builds nothing, so
+ * a config can be refused before any weights are drawn.
+ * @throws Error when depth is not an integer 1..5, dilations is not two positive integers, or widths
+ *   is neither empty nor depth + 1 positive integers.
+ */
+export function checkResUNetOptions(options: Partial<ResUNetOptions>): ResUNetOptions {
+  const o = { ...RESUNET_DEFAULTS, ...options };
+  if (!Number.isInteger(o.depth) || o.depth < 1 || o.depth > 5) throw new Error(`resunet option depth must be an integer from 1 to 5 (pooling stages), got ${o.depth}`);
+  if (o.dilations.length !== 2 || !o.dilations.every((d) => Number.isInteger(d) && d >= 1)) {
+    throw new Error(`resunet option dilations must be two positive integers (one per middle residual block), got ${JSON.stringify(o.dilations)}`);
+  }
+  if (o.widths.length > 0 && (o.widths.length !== o.depth + 1 || !o.widths.every((w) => Number.isInteger(w) && w >= 1))) {
+    throw new Error(`resunet option widths must be empty or list depth + 1 = ${o.depth + 1} positive integers (each encoder level's channels, then the middle's), got ${JSON.stringify(o.widths)}`);
+  }
+  return o;
+}
+
 /** BatchNorm then ReLU: the write-up's BatchActivate. */
 class BatchActivate extends Module {
   private readonly bn: BatchNorm2d;
@@ -98,19 +116,11 @@ export class ResUNet extends Module {
 
   /**
    * @param options see ResUNetOptions; the defaults are the write-up's Model 2 (5,112,497 parameters).
-   * @throws Error when depth is not an integer 1..5, dilations is not two positive integers, or widths
-   *   is neither empty nor depth + 1 positive integers.
+   * @throws Error as checkResUNetOptions.
    */
   constructor(options: Partial<ResUNetOptions> = {}) {
     super();
-    const o = (this.options = { ...RESUNET_DEFAULTS, ...options });
-    if (!Number.isInteger(o.depth) || o.depth < 1 || o.depth > 5) throw new Error(`resunet option depth must be an integer from 1 to 5 (pooling stages), got ${o.depth}`);
-    if (o.dilations.length !== 2 || !o.dilations.every((d) => Number.isInteger(d) && d >= 1)) {
-      throw new Error(`resunet option dilations must be two positive integers (one per middle residual block), got ${JSON.stringify(o.dilations)}`);
-    }
-    if (o.widths.length > 0 && (o.widths.length !== o.depth + 1 || !o.widths.every((w) => Number.isInteger(w) && w >= 1))) {
-      throw new Error(`resunet option widths must be empty or list depth + 1 = ${o.depth + 1} positive integers (each encoder level's channels, then the middle's), got ${JSON.stringify(o.widths)}`);
-    }
+    const o = (this.options = checkResUNetOptions(options));
     const custom = o.widths.length > 0;
     const f = custom ? o.widths.slice(0, o.depth) : Array.from({ length: o.depth }, (_, i) => o.startFilters * 2 ** i);
     // Map sizes 101, 50, 25, 12, 6, 3: upsampling n -> 2n is "same" (6->12, 25->50), n -> 2n+1 "valid" (12->25, 50->101).

@@ -97,9 +97,9 @@ export interface TrainConfig {
   /**
    * An exponential moving average of the weights, updated after every optimizer step with this decay
    * (timm's ModelEmaV2: parameters and BatchNorm statistics alike). Validation, the best checkpoint,
-   * snapshots and tuning use the average; training continues on the raw weights.
+   * snapshots and tuning use the average; training continues on the raw weights. null (over a preset's) turns it off.
    */
-  ema?: { decay: number };
+  ema?: { decay: number } | null;
   /** Thresholds swept on validation probabilities after training. */
   sweep: { from: number; to: number; steps: number };
   /** ImageNet weights (safetensors from torchvision or pretrainedmodels) for an encoder-unet's encoder. */
@@ -342,9 +342,9 @@ export function resolveConfig(layers: ConfigLayer[], where = 'config'): TrainCon
     const f = c.validation.everyEpochInLast;
     if (f !== undefined && !(num(f) && f >= 0 && f <= 1)) fail('validation.everyEpochInLast', `must be a fraction of the run from 0 to 1, ${got(f)}`);
   }
-  if (c.ema !== undefined) {
+  if (c.ema !== undefined && c.ema !== null) {
     onlyKeys('ema', c.ema, ['decay']);
-    if (!(num(c.ema.decay) && c.ema.decay > 0 && c.ema.decay < 1)) fail('ema.decay', `must be in (0, 1), e.g. 0.999 (the average's weight kept per step), ${got(c.ema.decay)}`);
+    if (!(num(c.ema.decay) && c.ema.decay > 0 && c.ema.decay < 1)) fail('ema.decay', `must be in (0, 1), e.g. 0.999 (the average's weight kept per step), or set ema to null; ${got(c.ema.decay)}`);
   }
   if (c.budget === 'shape' && c.maxMinutes === undefined) fail('budget', '"shape" lays the phases out on the time budget: set maxMinutes too');
   onlyKeys('heads', c.heads, ['classifier', 'deepSupervision']);

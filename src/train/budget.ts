@@ -63,3 +63,28 @@ export function epochEstimate(seconds: number, epochs: number, budgetSeconds: nu
 export function cosineAt(base: number, minLr: number, v: number): number {
   return minLr + ((base - minLr) * (1 + Math.cos(Math.PI * v))) / 2;
 }
+
+/**
+ * Minutes of budget that give each of `phases` phases at least one epoch of `epochSeconds` s, with an
+ * eighth more for validation and a slow epoch, rounded up: what a too-short budget is told to give.
+ */
+export function minutesForPhases(phases: number, epochSeconds: number): number {
+  return Math.ceil((phases * epochSeconds * 1.125) / 60);
+}
+
+/**
+ * The line a run stopped by its time budget logs. `used` and `epochSeconds` (the next epoch's
+ * expected cost) in s, `minutes` the budget, `epochs` those done; `skipped` names the phases that
+ * never ran (as `2 (lovasz)`) out of `phases`. It says when the budget was shorter than the epochs it
+ * let in, and which phases a longer budget would have trained.
+ */
+export function budgetStopLine(o: { used: number; minutes: number; epochSeconds: number; epochs: number; skipped?: string[]; phases?: number }): string {
+  const over = o.used - o.minutes * 60;
+  let line = `time budget: ${(o.used / 60).toFixed(1)} of ${o.minutes} minutes used; another epoch (about ${Math.round(o.epochSeconds)} s) would overrun it`;
+  if (over > 1) line += o.epochs === 1 ? `; the budget is shorter than one epoch here, which ran ${Math.round(over)} s past it` : `; the last epoch ran ${Math.round(over)} s past it`;
+  const skipped = o.skipped ?? [];
+  if (skipped.length > 0) {
+    line += `. Phase${skipped.length > 1 ? 's' : ''} ${skipped.join(', ')} never ran: give --max-minutes ${minutesForPhases(o.phases ?? skipped.length, o.epochSeconds)} or more for an epoch of every phase`;
+  }
+  return line;
+}

@@ -113,8 +113,8 @@ export async function setupRun(configOrRun: TrainConfig | { resume: string }, lo
     const sampler = worldSize > 1 ? new DistributedSampler(trIdx, { numReplicas: worldSize, rank: o.rank ?? 0, seed: c.seed, shuffle: true }) : undefined;
     const loader = new BatchLoader(source, trIdx, { batchSize: c.batchSize, seed: c.seed, shuffle: true, ...(sampler ? { sampler } : {}) });
 
-    // Built before the run folder exists, so a model option value the checks let through (a negative
-    // width) leaves no half-made run behind; it still draws its initial weights right after the loader.
+    // Built before the run folder exists, so a model option value the config checks let through (one
+    // a model checks only when built) leaves no half-made run behind; it still draws its initial weights right after the loader.
     // Errors name the run's config file on a resume, the config being built otherwise.
     const configName = resuming ? runPath(run, 'config') : 'config';
     try {

@@ -5,7 +5,8 @@
 // the checkpoint, so a resumed run continues the same curve.
 import type { PhaseConfig } from '../../run/config.js';
 import type { EpochRecord } from '../../run/history.js';
-import { budgetSegments, cosineAt, epochEstimate, planEpochs, type Segment } from '../budget.js';
+import { budgetSegments, budgetStopLine, cosineAt, epochEstimate, minutesForPhases, planEpochs, type Segment } from '../budget.js';
+import { lossName } from '../../losses/losses.js';
 import type { Callback, TrainContext } from './callback.js';
 import { TILE } from '../../data/rle.js';
 
@@ -173,6 +174,13 @@ export class BudgetShape implements Callback {
     this.s.pos = pos;
     this.s.planned = (1 - pos) / (slope * b);
     ctx.log(`budget: timed at ${epoch.toFixed(1)} s an epoch, phase ${this.s.phase + 1} now has ${n} epoch${n === 1 ? '' : 's'} planned, this one included`);
+    // Said at the first timing, minutes before the stop: a budget too short for an epoch of every phase.
+    const phases = ctx.config.phases.length, fit = Math.floor(this.budget / epoch);
+    if (ctx.state.epoch === 0 && ctx.state.seconds === 0 && fit < phases) {
+      const lost = this.phasesAfter(ctx).slice(Math.max(0, fit - 1));
+      ctx.log(`warning: at about ${Math.round(epoch)} s an epoch, a ${this.minutes}-minute budget fits ${fit === 0 ? 'less than one epoch' : `${fit} epoch${fit === 1 ? '' : 's'}`} for ${phases} phases, ` +
+        `so phase${lost.length > 1 ? 's' : ''} ${lost.join(', ')} will not run: give --max-minutes ${minutesForPhases(phases, epoch)} or more for an epoch of every phase`);
+    }
   }
 
   private position(ctx: TrainContext, done: number): number {
@@ -217,10 +225,20 @@ export class BudgetShape implements Callback {
       this.epochsLeftInPhase = left;
     }
     if (ctx.finalEpoch() || st.seconds + next <= this.budget + 1e-6) return; // (a microsecond of rounding is no overrun)
-    ctx.log(`time budget: ${(st.seconds / 60).toFixed(1)} of ${this.minutes} minutes used; another epoch would overrun it`);
+    ctx.log(budgetStopLine({ used: st.seconds, minutes: this.minutes, epochSeconds: next, epochs: st.epoch, skipped: this.phasesAfter(ctx), phases: ctx.config.phases.length }));
     ctx.stop('time');
   }
 
-  stateDict(): ShapeState { return { ...this.s }; }
-  loadStateDict(s: unknown): void { this.s = { ...(s as ShapeState) }; }
+  /** The phases after the current one, as `2 (lovasz)`: those a stop now leaves untrained. */
+  private phasesAfter(ctx: TrainContext): string[] {
+    return ctx.config.phases.map((p, i) => `${i + 1} (${lossName(p.loss)})`).slice(this.s.phase + 1);
+  }
+
+  // The early timing goes with the plan, so a run resumed in its first epoch shows the same expected epochs.
+  stateDict(): ShapeState & { timedPace?: { key: string; seconds: number } } { return { ...this.s, ...(this.timedPace ? { timedPace: this.timedPace } : {}) }; }
+  loadStateDict(saved: unknown): void {
+    const { timedPace, ...s } = saved as ShapeState & { timedPace?: { key: string; seconds: number } };
+    this.s = s;
+    this.timedPace = timedPace ?? null;
+  }
 }

@@ -2,6 +2,7 @@
 // budget, assuming the next epoch takes as long as the last; the clock is the checkpointed training
 // time, so a resumed run counts what it already spent. After Lightning's Timer.
 import type { EpochRecord } from '../../run/history.js';
+import { budgetStopLine } from '../budget.js';
 import type { Callback, TrainContext } from './callback.js';
 
 export class TimeBudget implements Callback {
@@ -11,7 +12,7 @@ export class TimeBudget implements Callback {
 
   onEpochEnd(ctx: TrainContext, r: EpochRecord): void {
     if (ctx.finalEpoch() || (ctx.state.seconds + r.seconds) / 60 <= this.minutes) return;
-    ctx.log(`time budget: ${(ctx.state.seconds / 60).toFixed(1)} of ${this.minutes} minutes used; another epoch would overrun it`);
+    ctx.log(budgetStopLine({ used: ctx.state.seconds, minutes: this.minutes, epochSeconds: r.seconds, epochs: ctx.state.epoch }));
     ctx.stop('time');
   }
 }

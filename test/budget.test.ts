@@ -170,16 +170,21 @@ test('BudgetShape does not start an epoch that would overrun the budget, except 
   assert.deepEqual(last.calls.stop, []);
 });
 
+/** Starts a new run's first epoch and times it early: its first batch ends at 5 s, its second at `second` s. */
+function timedFirstEpoch(shape: BudgetShape, ctx: TrainContext, second: number): BudgetShape {
+  shape.onEpochStart(ctx);
+  Object.assign(ctx, { epochSeconds: 5 });
+  shape.onBatchEnd(ctx, 1);
+  Object.assign(ctx, { epochSeconds: second });
+  shape.onBatchEnd(ctx, 2);
+  return shape;
+}
+
 test('a budget too short for an epoch of every phase says so at the first timing and at the stop, with the minutes that would fit', () => {
   // bce then lovasz on 60 s; 4 batches an epoch. The first batch takes 5 s, the second 20 s: 80 s an epoch.
   const phases: ConfigLayer['phases'] = [{ loss: 'bce', epochs: 1 }, { loss: { name: 'lovasz', activation: 'elu', symmetric: true }, epochs: 2 }];
   const a = context({}, phases);
-  const shape = new BudgetShape(1, a.ctx.config.phases);
-  shape.onEpochStart(a.ctx);
-  Object.assign(a.ctx, { epochSeconds: 5 });
-  shape.onBatchEnd(a.ctx, 1);
-  Object.assign(a.ctx, { epochSeconds: 25 });
-  shape.onBatchEnd(a.ctx, 2);
+  const shape = timedFirstEpoch(new BudgetShape(1, a.ctx.config.phases), a.ctx, 25);
   // ceil(2 phases × 80 s × 1.125 / 60 s) = 3 minutes.
   assert.match(a.calls.logs.at(-1)!, /^warning: at about 80 s an epoch, a 1-minute budget fits less than one epoch for 2 phases, so phase 2 \(lovasz\) will not run: give --max-minutes 3 or more for an epoch of every phase$/);
   // Interrupted there and resumed, the run expects the epochs it did, not the configured pace's.
@@ -197,12 +202,7 @@ test('a budget too short for an epoch of every phase says so at the first timing
     'Phase 2 (lovasz) never ran: give --max-minutes 3 or more for an epoch of every phase');
   // Three phases on 600 s at 100 s an epoch fit 6 epochs: no warning.
   const b = context({}, [{ loss: 'bce', epochs: 1 }, { loss: 'bce', epochs: 1 }, { loss: 'bce', epochs: 1 }]);
-  const roomy = new BudgetShape(10, b.ctx.config.phases);
-  roomy.onEpochStart(b.ctx);
-  Object.assign(b.ctx, { epochSeconds: 5 });
-  roomy.onBatchEnd(b.ctx, 1);
-  Object.assign(b.ctx, { epochSeconds: 30 });
-  roomy.onBatchEnd(b.ctx, 2);
+  timedFirstEpoch(new BudgetShape(10, b.ctx.config.phases), b.ctx, 30);
   assert.equal(b.calls.logs.filter((l) => l.startsWith('warning')).length, 0, b.calls.logs.join('\n'));
 });
 

@@ -121,12 +121,12 @@ export class ResUNet extends Module {
   constructor(options: Partial<ResUNetOptions> = {}) {
     super();
     const o = (this.options = checkResUNetOptions(options));
-    const custom = o.widths.length > 0;
-    const f = custom ? o.widths.slice(0, o.depth) : Array.from({ length: o.depth }, (_, i) => o.startFilters * 2 ** i);
+    // Encoder levels then the middle; the default doubles from startFilters, the middle included.
+    const widths = o.widths.length > 0 ? o.widths : Array.from({ length: o.depth + 1 }, (_, i) => o.startFilters * 2 ** i);
+    const f = widths.slice(0, o.depth), top = widths[o.depth]!;
     // Map sizes 101, 50, 25, 12, 6, 3: upsampling n -> 2n is "same" (6->12, 25->50), n -> 2n+1 "valid" (12->25, 50->101).
     const size = (lvl: number) => Math.floor(101 / 2 ** lvl);
     const deepFirst = f.map((_, i) => o.depth - 1 - i);
-    const top = custom ? o.widths[o.depth]! : f[o.depth - 1]! * 2;
     // Each up-convolution takes the level below's width (the middle's for the deepest) to its own.
     const below = (lvl: number) => (lvl === o.depth - 1 ? top : f[lvl + 1]!);
     this.parts = {
